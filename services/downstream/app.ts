@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyServerOptions } from 'fastify';
+import { Type } from 'typebox';
+import { type Clock, monotonicClock } from '../shared/clock.ts';
+import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
+import { createMetricsRegistry } from '../shared/metrics.ts';
+import { forkRng } from '../shared/rng.ts';
+import type { DownstreamConfig } from './config.ts';
+import { FailureModelParams, loadFactor, sampleOutcome } from './failure-model.ts';
+import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';
+import { createDownstreamMetrics } from './metrics.ts';
+
+export interface DownstreamDeps {
+  logger?: FastifyServerOptions['logger'];
+  clock?: Clock;
+}
+
+export const WorkRequest = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+
+const FaultsState = Type.Object({
+  model: FailureModelParams,
+  faults: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      kind: Type.String(),
+      fraction: Type.Number(),
+      latencyMs: Type.Optional(Type.Number()),
+      durationMs: Type.Integer(),
+      remainingMs: Type.Integer(),
+    }),
+  ),
+});
+
+const FaultsUpdate = Type.Object(
+  {
+    model: Type.Optional(Type.Partial(FailureModelParams)),
+    faults: Type.Optional(Type.Array(FaultSpec, { maxItems: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The downstream service: `POST /work` under a load-dependent failure model plus timed faults. */
+export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps = {}): App {
+  const clock = deps.clock ?? monotonicClock;
+  const rng = forkRng(config.seed, 'downstream');
+  const registry = createMetricsRegistry('downstream');
+  const faults = new FaultTable(clock);
+  let model = { ...config.model };
+  let inflight = 0;
+  const hung = new Set<() => void>();
+  const metrics = createDownstreamMetrics(registry, () => faults.countByKind());
+  const app = createServiceApp({ service: 'downstream', registry, logger: deps.logger });
+
+  const enter = () => {
+    inflight += 1;
+    const factor = loadFactor(inflight, model.capacityRps);
+    metrics.setLoad(inflight, factor);
+    return factor;
+  };
+  const leave = () => {
+    inflight -= 1;
+    metrics.setLoad(inflight, loadFactor(inflight, model.capacityRps));
+  };
+
+  app.post(
+    '/work',
+    {
+      schema: {
+        body: WorkRequest,
+        response: {
+          200: Type.Object({ id: Type.String(), latencyMs: Type.Number() }),
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const startedAt = clock();
+      const factor = enter();
+      const fault = faults.decide(rng);
+      if (fault.action === 'reset') {
+        leave();
+        metrics.observe('fault_reset');
+        reply.hijack();
+        request.raw.socket.destroy();
+        return reply;
+      }
+      if (fault.action === 'hang') {
+        metrics.observe('fault_hang');
+        reply.hijack();
+        // Held until the client gives up or the server closes.
+        await new Promise<void>((resolve) => {
+          const release = () => {
+            hung.delete(release);
+            resolve();
+          };
+          hung.add(release);
+          request.raw.socket.once('close', release);
+        });
+        leave();
+        request.raw.socket.destroy();
+        return reply;
+      }
+      const outcome = sampleOutcome(factor, model, rng);
+      const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
+      await sleep(latencyMs);
+      leave();
+      const seconds = (clock() - startedAt) / 1000;
+      if (fault.action === 'error' || outcome.fail) {
+        metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', seconds);
+        return reply.code(503).send({
+          error: 'downstream_error',
+          message:
+            fault.action === 'error' ? 'injected error fault' : 'failed under the failure model',
+        });
+      }
+      metrics.observe('ok', seconds);
+      return { id: request.body.id, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+    },
+  );
+
+  const state = () => ({ model, faults: faults.active() });
+  registerAdmin(app, config.adminToken, (admin) => {
+    admin.get('/faults', { schema: { response: { 200: FaultsState } } }, async () => state());
+    admin.put(
+      '/faults',
+      { schema: { body: FaultsUpdate, response: { 200: FaultsState, 400: ErrorBody } } },
+      async (request, reply) => {
+        const specs = request.body.faults ?? [];
+        // Check every spec before adding any, so a bad list changes nothing.
+        for (const [index, spec] of specs.entries()) {
+          const problem = faultSpecProblem(spec);
+          if (problem !== undefined) {
+            return reply
+              .code(400)
+              .send({ error: 'bad_request', message: `body.faults[${index}]: ${problem}` });
+          }
+        }
+        model = { ...model, ...request.body.model };
+        for (const spec of specs) faults.add(spec);
+        return state();
+      },
+    );
+    admin.delete('/faults', { schema: { response: { 200: FaultsState } } }, async () => {
+      faults.clear();
+      model = { ...config.model };
+      return state();
+    });
+  });
+
+  app.addHook('preClose', async () => {
+    for (const release of [...hung]) release();
+  });
+  return app;
+}

@@ -1,0 +1,56 @@
+import { type Static, Type } from 'typebox';
+import type { Rng } from '../shared/rng.ts';
+
+/** The downstream's load-dependent latency and failure model; defaults are the seed's. */
+export const FailureModelParams = Type.Object(
+  {
+    baseLatencyMs: Type.Number({ minimum: 0, maximum: 60_000, default: 8 }),
+    jitterMs: Type.Number({ minimum: 0, maximum: 60_000, default: 6 }),
+    failProbability: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+    overloadLatencyMs: Type.Number({ minimum: 0, maximum: 60_000, default: 50 }),
+    overloadFailProbability: Type.Number({ minimum: 0, maximum: 1, default: 0.4 }),
+    maxFailProbability: Type.Number({ minimum: 0, maximum: 1, default: 0.95 }),
+    capacityRps: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 250 }),
+  },
+  { additionalProperties: false },
+);
+export type FailureModelParams = Static<typeof FailureModelParams>;
+
+export const defaultFailureModel: FailureModelParams = Object.freeze({
+  baseLatencyMs: 8,
+  jitterMs: 6,
+  failProbability: 0.05,
+  overloadLatencyMs: 50,
+  overloadFailProbability: 0.4,
+  maxFailProbability: 0.95,
+  capacityRps: 250,
+});
+
+/** The seed's load factor: in-flight requests against a tenth of a second of capacity, floored at 0.5. */
+export function loadFactor(inflight: number, capacityRps: number): number {
+  return Math.max(0.5, inflight / (capacityRps / 10));
+}
+
+/** Failure probability at a load factor: the base rate, plus `overloadFailProbability` per unit above 1, capped. */
+export function failureProbability(factor: number, params: FailureModelParams): number {
+  if (factor <= 1) return params.failProbability;
+  return Math.min(
+    params.maxFailProbability,
+    params.failProbability + (factor - 1) * params.overloadFailProbability,
+  );
+}
+
+export interface Outcome {
+  latencyMs: number;
+  fail: boolean;
+  failProbability: number;
+}
+
+/** Samples one request's latency and fate at a load factor. Pure: all randomness comes from `rng`. */
+export function sampleOutcome(factor: number, params: FailureModelParams, rng: Rng): Outcome {
+  const overload = Math.max(0, factor - 1);
+  const latencyMs =
+    params.baseLatencyMs + rng() * params.jitterMs + overload * params.overloadLatencyMs;
+  const failProbability = failureProbability(factor, params);
+  return { latencyMs, fail: rng() < failProbability, failProbability };
+}

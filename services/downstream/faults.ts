@@ -1,0 +1,121 @@
+import { type Static, Type } from 'typebox';
+import type { Clock } from '../shared/clock.ts';
+import type { Rng } from '../shared/rng.ts';
+
+export const faultKinds = ['error', 'latency', 'hang', 'reset'] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+/** A timed fault as a client asks for it: it expires by itself after `durationMs`. */
+export const FaultSpec = Type.Object(
+  {
+    kind: Type.Enum([...faultKinds]),
+    durationMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+    fraction: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    latencyMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
+  },
+  { additionalProperties: false },
+);
+export type FaultSpec = Static<typeof FaultSpec>;
+
+export interface ActiveFault {
+  id: number;
+  kind: FaultKind;
+  fraction: number;
+  latencyMs?: number;
+  durationMs: number;
+  remainingMs: number;
+}
+
+/** What the active faults decided for one request. */
+export interface FaultDecision {
+  /** `reset` wins over `hang`, which wins over `error`. */
+  action: 'none' | 'error' | 'hang' | 'reset';
+  addedLatencyMs: number;
+}
+
+interface StoredFault {
+  id: number;
+  spec: FaultSpec;
+  startedAt: number;
+  endsAt: number;
+}
+
+export class FaultSpecError extends Error {}
+
+/** What a schema can't say: `latencyMs` belongs to latency faults and only to them. */
+export function faultSpecProblem(spec: FaultSpec): string | undefined {
+  if (spec.kind === 'latency' && spec.latencyMs === undefined)
+    return 'a latency fault needs latencyMs';
+  if (spec.kind !== 'latency' && spec.latencyMs !== undefined) {
+    return `latencyMs only applies to latency faults, not ${spec.kind}`;
+  }
+  return undefined;
+}
+
+/** Timed faults with an injected clock; expired faults are dropped on every read. */
+export class FaultTable {
+  readonly #clock: Clock;
+  #faults: StoredFault[] = [];
+  #nextId = 1;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  add(spec: FaultSpec): ActiveFault {
+    const problem = faultSpecProblem(spec);
+    if (problem !== undefined) throw new FaultSpecError(problem);
+    const now = this.#clock();
+    const stored = { id: this.#nextId++, spec, startedAt: now, endsAt: now + spec.durationMs };
+    this.#faults.push(stored);
+    return this.#describe(stored, now);
+  }
+
+  clear(): void {
+    this.#faults = [];
+  }
+
+  active(): ActiveFault[] {
+    const now = this.#expire();
+    return this.#faults.map((fault) => this.#describe(fault, now));
+  }
+
+  countByKind(): Record<FaultKind, number> {
+    const counts = { error: 0, latency: 0, hang: 0, reset: 0 };
+    this.#expire();
+    for (const fault of this.#faults) counts[fault.spec.kind] += 1;
+    return counts;
+  }
+
+  /** Each active fault applies independently with probability `fraction` (default 1). */
+  decide(rng: Rng): FaultDecision {
+    this.#expire();
+    const decision: FaultDecision = { action: 'none', addedLatencyMs: 0 };
+    const rank = { none: 0, error: 1, hang: 2, reset: 3 } as const;
+    for (const { spec } of this.#faults) {
+      if (rng() >= (spec.fraction ?? 1)) continue;
+      if (spec.kind === 'latency') decision.addedLatencyMs += spec.latencyMs ?? 0;
+      else if (rank[spec.kind] > rank[decision.action]) decision.action = spec.kind;
+    }
+    return decision;
+  }
+
+  #expire(): number {
+    const now = this.#clock();
+    if (this.#faults.some((fault) => fault.endsAt <= now)) {
+      this.#faults = this.#faults.filter((fault) => fault.endsAt > now);
+    }
+    return now;
+  }
+
+  #describe(fault: StoredFault, now: number): ActiveFault {
+    return {
+      id: fault.id,
+      kind: fault.spec.kind,
+      fraction: fault.spec.fraction ?? 1,
+      ...(fault.spec.latencyMs !== undefined ? { latencyMs: fault.spec.latencyMs } : {}),
+      durationMs: fault.spec.durationMs,
+      remainingMs: Math.max(0, Math.round(fault.endsAt - now)),
+    };
+  }
+}

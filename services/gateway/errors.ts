@@ -1,0 +1,89 @@
+/** Why a call failed; stable, sent to clients as `error`. */
+export type GatewayErrorKind =
+  | 'downstream_error'
+  | 'downstream_rejected'
+  | 'connection_error'
+  | 'timeout'
+  | 'circuit_open'
+  | 'bulkhead_full'
+  | 'throttled';
+
+interface KindInfo {
+  code: string;
+  statusCode: number;
+  /** A retry may succeed: the downstream was reached or tried and failed transiently. */
+  retryable: boolean;
+  /** Counts against the breaker's failure ratio. */
+  breakerFailure: boolean;
+}
+
+export const gatewayErrorKinds: Record<GatewayErrorKind, KindInfo> = {
+  downstream_error: {
+    code: 'GW_ERR_DOWNSTREAM_5XX',
+    statusCode: 502,
+    retryable: true,
+    breakerFailure: true,
+  },
+  downstream_rejected: {
+    code: 'GW_ERR_DOWNSTREAM_4XX',
+    statusCode: 502,
+    retryable: false,
+    breakerFailure: false,
+  },
+  connection_error: {
+    code: 'GW_ERR_CONNECTION',
+    statusCode: 502,
+    retryable: true,
+    breakerFailure: true,
+  },
+  timeout: {
+    code: 'GW_ERR_UPSTREAM_TIMEOUT',
+    statusCode: 504,
+    retryable: true,
+    breakerFailure: true,
+  },
+  circuit_open: {
+    code: 'GW_ERR_CIRCUIT_OPEN',
+    statusCode: 503,
+    retryable: false,
+    breakerFailure: false,
+  },
+  bulkhead_full: {
+    code: 'GW_ERR_BULKHEAD_FULL',
+    statusCode: 503,
+    retryable: false,
+    breakerFailure: false,
+  },
+  throttled: { code: 'GW_ERR_THROTTLED', statusCode: 503, retryable: false, breakerFailure: false },
+};
+
+export class GatewayError extends Error {
+  readonly kind: GatewayErrorKind;
+  readonly code: string;
+  readonly statusCode: number;
+
+  constructor(kind: GatewayErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayError';
+    this.kind = kind;
+    this.code = gatewayErrorKinds[kind].code;
+    this.statusCode = gatewayErrorKinds[kind].statusCode;
+  }
+
+  get retryable(): boolean {
+    return gatewayErrorKinds[this.kind].retryable;
+  }
+
+  get breakerFailure(): boolean {
+    return gatewayErrorKinds[this.kind].breakerFailure;
+  }
+}
+
+/** Anything thrown below the policy that is not already a GatewayError is a connection problem. */
+export function asGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GatewayError('connection_error', `downstream connection failed: ${message}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,161 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { latencyBucketsSeconds } from '../shared/metrics.ts';
+import type { AttemptResult, BreakerState, PolicyEvents } from './call.ts';
+import { type GatewayErrorKind, gatewayErrorKinds } from './errors.ts';
+
+export type RequestOutcome = 'ok' | GatewayErrorKind;
+const outcomes: RequestOutcome[] = [
+  'ok',
+  ...(Object.keys(gatewayErrorKinds) as GatewayErrorKind[]),
+];
+const attemptResults: AttemptResult[] = [
+  'ok',
+  'downstream_error',
+  'downstream_rejected',
+  'connection_error',
+  'timeout',
+];
+const breakerStates: BreakerState[] = ['closed', 'half_open', 'open'];
+const breakerStateValue: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+export interface GatewayGauges {
+  bulkheadOccupancy(): { inUse: number; queued: number };
+  throttleProbability(): number;
+}
+
+export interface GatewayMetrics extends PolicyEvents {
+  request(outcome: RequestOutcome, seconds: number): void;
+  inflight: Gauge;
+}
+
+export function createGatewayMetrics(
+  registry: Registry,
+  gauges: () => GatewayGauges,
+): GatewayMetrics {
+  const registers = [registry];
+  const requests = new Counter({
+    name: 'gateway_requests_total',
+    help: 'POST /rpc requests by final outcome: ok or the error code the client got.',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'gateway_request_duration_seconds',
+    help: 'End-to-end time of POST /rpc, all attempts and backoff included, by outcome.',
+    labelNames: ['outcome'],
+    buckets: latencyBucketsSeconds,
+    registers,
+  });
+  const inflight = new Gauge({
+    name: 'gateway_inflight_requests',
+    help: 'POST /rpc requests in progress.',
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'gateway_downstream_attempts_total',
+    help: 'Calls actually sent to downstream, by result: ok, downstream_error (5xx), downstream_rejected (4xx), connection_error, timeout.',
+    labelNames: ['result'],
+    registers,
+  });
+  const attemptDuration = new Histogram({
+    name: 'gateway_downstream_attempt_duration_seconds',
+    help: 'Time of one downstream call, by result.',
+    labelNames: ['result'],
+    buckets: latencyBucketsSeconds,
+    registers,
+  });
+  const retries = new Counter({
+    name: 'gateway_retries_total',
+    help: 'Retries scheduled (each one a further downstream attempt).',
+    registers,
+  });
+  const retriesDenied = new Counter({
+    name: 'gateway_retries_denied_total',
+    help: 'Retries the policy wanted but did not make: budget (retry budget spent) or circuit_open.',
+    labelNames: ['reason'],
+    registers,
+  });
+  const timeouts = new Counter({
+    name: 'gateway_timeouts_total',
+    help: 'Attempts aborted by the per-attempt timeout.',
+    registers,
+  });
+  const breakerState = new Gauge({
+    name: 'gateway_breaker_state',
+    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+    registers,
+  });
+  const breakerTransitions = new Counter({
+    name: 'gateway_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by the state entered.',
+    labelNames: ['to'],
+    registers,
+  });
+  const fastFails = new Counter({
+    name: 'gateway_breaker_fast_fails_total',
+    help: 'Attempts rejected by the open breaker without calling downstream.',
+    registers,
+  });
+  new Gauge({
+    name: 'gateway_bulkhead_in_use',
+    help: 'Bulkhead slots held by attempts in flight.',
+    registers,
+    collect() {
+      this.set(gauges().bulkheadOccupancy().inUse);
+    },
+  });
+  new Gauge({
+    name: 'gateway_bulkhead_queued',
+    help: 'Attempts waiting for a bulkhead slot.',
+    registers,
+    collect() {
+      this.set(gauges().bulkheadOccupancy().queued);
+    },
+  });
+  const bulkheadRejected = new Counter({
+    name: 'gateway_bulkhead_rejected_total',
+    help: 'Attempts rejected because every bulkhead slot and queue place was taken.',
+    registers,
+  });
+  const throttled = new Counter({
+    name: 'gateway_throttled_total',
+    help: 'Attempts rejected locally by adaptive throttling.',
+    registers,
+  });
+  new Gauge({
+    name: 'gateway_throttle_reject_probability',
+    help: 'Adaptive throttling rejection probability now: max(0, (requests − K·accepts) / (requests + 1)).',
+    registers,
+    collect() {
+      this.set(gauges().throttleProbability());
+    },
+  });
+
+  for (const outcome of outcomes) requests.inc({ outcome }, 0);
+  for (const result of attemptResults) attempts.inc({ result }, 0);
+  for (const reason of ['budget', 'circuit_open']) retriesDenied.inc({ reason }, 0);
+  for (const to of breakerStates) breakerTransitions.inc({ to }, 0);
+  breakerState.set(0);
+
+  return {
+    inflight,
+    request(outcome, seconds) {
+      requests.inc({ outcome });
+      duration.observe({ outcome }, seconds);
+    },
+    attempt(result, seconds) {
+      attempts.inc({ result });
+      attemptDuration.observe({ result }, seconds);
+    },
+    retry: () => retries.inc(),
+    retryDenied: (reason) => retriesDenied.inc({ reason }),
+    timeout: () => timeouts.inc(),
+    breakerTransition(to) {
+      breakerState.set(breakerStateValue[to]);
+      breakerTransitions.inc({ to });
+    },
+    breakerFastFail: () => fastFails.inc(),
+    bulkheadRejected: () => bulkheadRejected.inc(),
+    throttled: () => throttled.inc(),
+  };
+}

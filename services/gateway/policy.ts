@@ -1,0 +1,108 @@
+import { type Static, Type } from 'typebox';
+import { ThrottlingPolicy } from './adaptive-throttle.ts';
+import { BackoffPolicy } from './backoff.ts';
+import { BreakerPolicy } from './layers/breaker.ts';
+import { BulkheadPolicy } from './layers/bulkhead.ts';
+import { RetryBudgetPolicy } from './retry-budget.ts';
+
+export const Policy = Type.Object(
+  {
+    perAttemptTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000, default: 120 }),
+    maxRetries: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
+    backoff: BackoffPolicy,
+    breaker: BreakerPolicy,
+    bulkhead: BulkheadPolicy,
+    retryBudget: RetryBudgetPolicy,
+    throttling: ThrottlingPolicy,
+  },
+  { additionalProperties: false },
+);
+export type Policy = Static<typeof Policy>;
+
+export const presetNames = ['safe', 'unsafe', 'budgeted'] as const;
+export type PresetName = (typeof presetNames)[number];
+
+const safe: Policy = {
+  perAttemptTimeoutMs: 120,
+  maxRetries: 3,
+  backoff: { kind: 'exponential', baseMs: 20, capMs: 400, jitter: 'full' },
+  breaker: {
+    enabled: true,
+    windowSize: 20,
+    failureThreshold: 8,
+    openMs: 500,
+    rollingWindowMs: 1000,
+  },
+  bulkhead: { enabled: true, maxConcurrent: 40, maxQueue: 2000 },
+  retryBudget: { enabled: false, ratio: 0.1, minRetriesPerSecond: 5, windowMs: 10_000 },
+  throttling: { enabled: false, k: 2, windowMs: 10_000 },
+};
+
+/** `safe` is the seed's policy; `unsafe` retries at once with nothing to stop it; `budgeted` adds the budget and throttling. */
+export const presets: Readonly<Record<PresetName, Policy>> = {
+  safe,
+  unsafe: {
+    ...safe,
+    backoff: { ...safe.backoff, kind: 'none', jitter: 'none' },
+    breaker: { ...safe.breaker, enabled: false },
+    bulkhead: { ...safe.bulkhead, enabled: false },
+  },
+  budgeted: {
+    ...safe,
+    retryBudget: { ...safe.retryBudget, enabled: true },
+    throttling: { ...safe.throttling, enabled: true },
+  },
+};
+
+/** A change to the policy: optionally a preset to start from, then any fields to override. */
+export const PolicyUpdate = Type.Object(
+  {
+    preset: Type.Optional(Type.Enum([...presetNames])),
+    perAttemptTimeoutMs: Type.Optional(Policy.properties.perAttemptTimeoutMs),
+    maxRetries: Type.Optional(Policy.properties.maxRetries),
+    backoff: Type.Optional(Type.Partial(BackoffPolicy)),
+    breaker: Type.Optional(Type.Partial(BreakerPolicy)),
+    bulkhead: Type.Optional(Type.Partial(BulkheadPolicy)),
+    retryBudget: Type.Optional(Type.Partial(RetryBudgetPolicy)),
+    throttling: Type.Optional(Type.Partial(ThrottlingPolicy)),
+  },
+  { additionalProperties: false },
+);
+export type PolicyUpdate = Static<typeof PolicyUpdate>;
+
+export interface NamedPolicy {
+  /** The preset it equals, or `custom`. */
+  preset: PresetName | 'custom';
+  policy: Policy;
+}
+
+export class PolicyError extends Error {}
+
+/** Applies an update to the current policy; throws PolicyError for what the schema can't check. */
+export function applyPolicyUpdate(current: Policy, update: PolicyUpdate): NamedPolicy {
+  const { preset, ...overrides } = update;
+  const base = preset ? presets[preset] : current;
+  const policy: Policy = {
+    ...base,
+    ...(overrides.perAttemptTimeoutMs !== undefined
+      ? { perAttemptTimeoutMs: overrides.perAttemptTimeoutMs }
+      : {}),
+    ...(overrides.maxRetries !== undefined ? { maxRetries: overrides.maxRetries } : {}),
+    backoff: { ...base.backoff, ...overrides.backoff },
+    breaker: { ...base.breaker, ...overrides.breaker },
+    bulkhead: { ...base.bulkhead, ...overrides.bulkhead },
+    retryBudget: { ...base.retryBudget, ...overrides.retryBudget },
+    throttling: { ...base.throttling, ...overrides.throttling },
+  };
+  if (policy.breaker.failureThreshold > policy.breaker.windowSize) {
+    throw new PolicyError(
+      `breaker.failureThreshold (${policy.breaker.failureThreshold}) must be ≤ breaker.windowSize (${policy.breaker.windowSize})`,
+    );
+  }
+  return { preset: presetMatching(policy), policy };
+}
+
+function presetMatching(policy: Policy): PresetName | 'custom' {
+  const json = JSON.stringify(policy);
+  return presetNames.find((name) => JSON.stringify(presets[name]) === json) ?? 'custom';
+}

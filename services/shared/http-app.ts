@@ -1,0 +1,128 @@
+import bearerAuth from '@fastify/bearer-auth';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Registry } from 'prom-client';
+import { Type } from 'typebox';
+import { formatIssues } from './schema-errors.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** The body of every error answer: a stable code and a sentence for humans. */
+export const ErrorBody = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  code: Type.Optional(Type.String()),
+  attempts: Type.Optional(Type.Integer()),
+});
+
+export interface ServiceAppOptions {
+  service: string;
+  registry: Registry;
+  /** Pino options or `false`; tests pass `false`. @defaultValue false */
+  logger?: FastifyServerOptions['logger'];
+  /** @defaultValue 16384 */
+  bodyLimitBytes?: number;
+}
+
+function errorCodeFor(error: FastifyError, statusCode: number): string {
+  if (error.validation) return 'bad_request';
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'payload_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'invalid_json';
+  }
+  if (error.code?.startsWith('FST_BEARER_AUTH') || statusCode === 401) return 'unauthorized';
+  return statusCode === 404 ? 'not_found' : 'bad_request';
+}
+
+/**
+ * A Fastify instance with what every cascade-lab service shares: strict JSON
+ * validation (unknown fields and wrong types are rejected, never coerced or
+ * stripped), JSON errors for every 4xx, `/healthz` and `/metrics`.
+ */
+export function createServiceApp(options: ServiceAppOptions): App {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 16_384,
+    // Per-request log lines would dominate the CPU at load-test rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    schemaErrorFormatter: (errors, dataVar) => new Error(formatIssues(errors, dataVar).join('; ')),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies: text/plain would otherwise reach validation as a string.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const statusCode = error.statusCode ?? 500;
+    if (statusCode >= 400 && statusCode < 500) {
+      return reply
+        .code(statusCode)
+        .send({ error: errorCodeFor(error, statusCode), message: error.message });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: 'internal_error', message: 'internal error' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${request.method} ${request.url}` }),
+  );
+
+  app.get(
+    '/healthz',
+    {
+      schema: { response: { 200: Type.Object({ status: Type.String(), service: Type.String() }) } },
+    },
+    async () => ({ status: 'ok', service: options.service }),
+  );
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(options.registry.contentType).send(await options.registry.metrics()),
+  );
+
+  return app;
+}
+
+/**
+ * Registers admin routes under `/admin`. When `adminToken` is set, every call
+ * needs `Authorization: Bearer <token>` (compared in constant time).
+ */
+export function registerAdmin(
+  app: App,
+  adminToken: string | undefined,
+  routes: (admin: App) => void | Promise<void>,
+): void {
+  app.register(
+    async (admin) => {
+      if (adminToken !== undefined) {
+        await admin.register(bearerAuth, {
+          keys: new Set([adminToken]),
+          errorResponse: (err: Error) => ({ error: 'unauthorized', message: err.message }),
+        });
+      }
+      await routes(admin);
+    },
+    { prefix: '/admin' },
+  );
+}

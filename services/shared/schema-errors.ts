@@ -1,0 +1,63 @@
+/** One validation problem, in the shape ajv and TypeBox both produce. */
+export interface SchemaIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string | undefined;
+  params?: Record<string, unknown>;
+}
+
+/** Turns `/runs/1/policy` into `runs[1].policy`. */
+export function toDottedPath(instancePath: string, root = ''): string {
+  let path = root;
+  for (const segment of instancePath.split('/').slice(1)) {
+    const key = segment.replace(/~1/g, '/').replace(/~0/g, '~');
+    path += /^\d+$/.test(key) ? `[${key}]` : path === '' ? key : `.${key}`;
+  }
+  return path;
+}
+
+function describe(issue: SchemaIssue): string {
+  const params = issue.params ?? {};
+  switch (issue.keyword) {
+    case 'additionalProperties':
+      return `unknown field "${String(params.additionalProperty)}"`;
+    case 'required': {
+      const missing = params.missingProperty ?? (params.requiredProperties as string[] | undefined);
+      return `missing required field "${String(missing)}"`;
+    }
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+    default:
+      return issue.message ?? issue.keyword;
+  }
+}
+
+/**
+ * Formats validation issues as one line per problem, `path: what is wrong`.
+ * Union branches (`anyOf` and its children) collapse into one line per path so a
+ * user sees "must be one of …", not every branch that failed.
+ */
+export function formatIssues(issues: Iterable<SchemaIssue>, root = ''): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  const anyOfPaths = new Set<string>();
+  const list = [...issues];
+  for (const issue of list) if (issue.keyword === 'anyOf') anyOfPaths.add(issue.instancePath);
+  for (const issue of list) {
+    const isRequiredChild =
+      issue.keyword === 'required' || issue.keyword === 'additionalProperties';
+    const path = toDottedPath(issue.instancePath, root);
+    let line: string;
+    if (anyOfPaths.has(issue.instancePath) && !isRequiredChild) {
+      if (issue.keyword !== 'anyOf') continue;
+      line = `${path || '(root)'}: has an invalid value`;
+    } else {
+      line = `${path || '(root)'}: ${describe(issue)}`;
+    }
+    if (!seen.has(line)) {
+      seen.add(line);
+      lines.push(line);
+    }
+  }
+  return lines;
+}
