@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
+import { strictPartial } from '../shared/schemas.ts';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
@@ -36,7 +37,7 @@ const FaultsState = Type.Object({
 
 const FaultsUpdate = Type.Object(
   {
-    model: Type.Optional(Type.Partial(FailureModelParams)),
+    model: Type.Optional(strictPartial(FailureModelParams)),
     faults: Type.Optional(Type.Array(FaultSpec, { maxItems: 32 })),
   },
   { additionalProperties: false },

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { strictPartial } from '../shared/schemas.ts';
 import { ThrottlingPolicy } from './adaptive-throttle.ts';
 import { BackoffPolicy } from './backoff.ts';
 import { BreakerPolicy } from './layers/breaker.ts';
@@ -60,11 +61,11 @@ export const PolicyUpdate = Type.Object(
     preset: Type.Optional(Type.Enum([...presetNames])),
     perAttemptTimeoutMs: Type.Optional(Policy.properties.perAttemptTimeoutMs),
     maxRetries: Type.Optional(Policy.properties.maxRetries),
-    backoff: Type.Optional(Type.Partial(BackoffPolicy)),
-    breaker: Type.Optional(Type.Partial(BreakerPolicy)),
-    bulkhead: Type.Optional(Type.Partial(BulkheadPolicy)),
-    retryBudget: Type.Optional(Type.Partial(RetryBudgetPolicy)),
-    throttling: Type.Optional(Type.Partial(ThrottlingPolicy)),
+    backoff: Type.Optional(strictPartial(BackoffPolicy)),
+    breaker: Type.Optional(strictPartial(BreakerPolicy)),
+    bulkhead: Type.Optional(strictPartial(BulkheadPolicy)),
+    retryBudget: Type.Optional(strictPartial(RetryBudgetPolicy)),
+    throttling: Type.Optional(strictPartial(ThrottlingPolicy)),
   },
   { additionalProperties: false },
 );

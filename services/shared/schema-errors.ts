@@ -2,6 +2,7 @@
 export interface SchemaIssue {
   keyword: string;
   instancePath: string;
+  schemaPath?: string;
   message?: string | undefined;
   params?: Record<string, unknown>;
 }
@@ -16,15 +17,31 @@ export function toDottedPath(instancePath: string, root = ''): string {
   return path;
 }
 
-function describe(issue: SchemaIssue): string {
+/** ajv names one field per issue, TypeBox a list: either way, one line per field. */
+function fieldsOf(single: unknown, list: unknown): string[] {
+  if (single !== undefined) return [String(single)];
+  return Array.isArray(list) ? list.map(String) : [];
+}
+
+function describe(issue: SchemaIssue): string[] {
   const params = issue.params ?? {};
   switch (issue.keyword) {
     case 'additionalProperties':
-      return `unknown field "${String(params.additionalProperty)}"`;
-    case 'required': {
-      const missing = params.missingProperty ?? (params.requiredProperties as string[] | undefined);
-      return `missing required field "${String(missing)}"`;
-    }
+      return fieldsOf(params.additionalProperty, params.additionalProperties).map(
+        (field) => `unknown field "${field}"`,
+      );
+    case 'required':
+      return fieldsOf(params.missingProperty, params.requiredProperties).map(
+        (field) => `missing required field "${field}"`,
+      );
+    default:
+      return [describeValue(issue)];
+  }
+}
+
+function describeValue(issue: SchemaIssue): string {
+  const params = issue.params ?? {};
+  switch (issue.keyword) {
     case 'enum':
       return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
     default:

@@ -1,0 +1,57 @@
+import { request } from 'undici';
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+/** A real HTTP call; the body is parsed as JSON when it is JSON. */
+export async function call(
+  url: string,
+  options: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<JsonResponse> {
+  const hasBody = options.body !== undefined || options.rawBody !== undefined;
+  const response = await request(url, {
+    method: (options.method ?? (hasBody ? 'POST' : 'GET')) as 'GET',
+    headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+    body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+  });
+  const text = await response.body.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    body = { text };
+  }
+  return { status: response.statusCode, headers: response.headers, body };
+}
+
+/** Sums a metric's samples from a service's `/metrics`, optionally only those whose labels match. */
+export async function scrape(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await request(`${baseUrl}/metrics`)).body.text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const labelText = match[2] ?? '';
+    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) {
+      sum += Number(match[3]);
+    }
+  }
+  return sum;
+}
+
+/** Polls until `check` passes or `timeoutMs` runs out; the last failure is rethrown. */
+export async function eventually(check: () => Promise<void> | void, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

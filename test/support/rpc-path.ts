@@ -1,0 +1,46 @@
+import type { App } from '../../services/shared/http-app.ts';
+import { buildDownstream } from '../../services/downstream/app.ts';
+import { defaultFailureModel, type FailureModelParams } from '../../services/downstream/failure-model.ts';
+import { buildGateway } from '../../services/gateway/app.ts';
+import { applyPolicyUpdate, type PolicyUpdate, presets } from '../../services/gateway/policy.ts';
+
+export interface Running {
+  app: App;
+  url: string;
+}
+
+async function listen(app: App): Promise<Running> {
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url: address };
+}
+
+/** A downstream on a free port; by default fast and never failing, so tests add exactly the faults they mean. */
+export function startDownstream(
+  model: Partial<FailureModelParams> = {},
+  options: { adminToken?: string; seed?: number } = {},
+): Promise<Running> {
+  return listen(
+    buildDownstream({
+      model: { ...defaultFailureModel, baseLatencyMs: 1, jitterMs: 0, failProbability: 0, ...model },
+      seed: options.seed ?? 1,
+      adminToken: options.adminToken,
+    }),
+  );
+}
+
+/** A gateway on a free port in front of `downstreamUrl`, with the safe preset plus `update`. */
+export function startGateway(
+  downstreamUrl: string,
+  update: PolicyUpdate = {},
+  options: { adminToken?: string } = {},
+): Promise<Running> {
+  return listen(
+    buildGateway({
+      downstreamUrl,
+      downstreamConnections: 64,
+      policy: applyPolicyUpdate(presets.safe, update).policy,
+      seed: 1,
+      adminToken: options.adminToken,
+    }),
+  );
+}

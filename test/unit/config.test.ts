@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { loadDownstreamEnv, toDownstreamConfig } from '../../services/downstream/config.ts';
+import { defaultFailureModel } from '../../services/downstream/failure-model.ts';
+import { loadGatewayEnv, toGatewayConfig } from '../../services/gateway/config.ts';
+import { presets } from '../../services/gateway/policy.ts';
+import { ConfigError } from '../../services/shared/config.ts';
+import { createRng, forkRng } from '../../services/shared/rng.ts';
+import { toDottedPath } from '../../services/shared/schema-errors.ts';
+
+describe('loadConfig', () => {
+  it('applies defaults and returns a frozen object', () => {
+    const env = loadGatewayEnv({});
+    expect(env).toMatchObject({
+      HOST: '127.0.0.1',
+      PORT: 8080,
+      LOG_LEVEL: 'info',
+      DOWNSTREAM_URL: 'http://127.0.0.1:8081',
+      POLICY_PRESET: 'safe',
+    });
+    expect(Object.isFrozen(env)).toBe(true);
+    expect(toGatewayConfig(env).policy).toEqual(presets.safe);
+    expect(toDownstreamConfig(loadDownstreamEnv({})).model).toEqual(defaultFailureModel);
+  });
+
+  it('converts strings from the environment and ignores empty values', () => {
+    const env = loadDownstreamEnv({ PORT: '9000', FAIL_PROBABILITY: '0.2', SEED: '7', ADMIN_TOKEN: '' });
+    expect(env.PORT).toBe(9000);
+    expect(env.FAIL_PROBABILITY).toBe(0.2);
+    expect(env.SEED).toBe(7);
+    expect(env.ADMIN_TOKEN).toBeUndefined();
+  });
+
+  it('reports every bad variable at once, one line each naming it and its value', () => {
+    let error: unknown;
+    try {
+      loadGatewayEnv({ PORT: 'eighty', POLICY_PRESET: 'yolo', DOWNSTREAM_URL: 'ftp://x', LOG_LEVEL: 'loud' });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(4);
+    expect(problems).toContain('PORT: must be integer (got "eighty")');
+    expect(problems).toContain('POLICY_PRESET: must be one of safe, unsafe, budgeted (got "yolo")');
+    expect(problems.find((line) => line.startsWith('DOWNSTREAM_URL:'))).toMatch(/ftp:\/\/x/);
+    expect(problems.find((line) => line.startsWith('LOG_LEVEL:'))).toMatch(/must be one of fatal/);
+  });
+
+  it('rejects out-of-range numbers', () => {
+    expect(() => loadDownstreamEnv({ FAIL_PROBABILITY: '1.5' })).toThrowError(/FAIL_PROBABILITY: must be <= 1/);
+    expect(() => loadDownstreamEnv({ ADMIN_TOKEN: 'short' })).toThrowError(/ADMIN_TOKEN/);
+  });
+});
+
+describe('rng', () => {
+  it('repeats its sequence for a seed and differs across seeds', () => {
+    const a = createRng(1);
+    const b = createRng(1);
+    const c = createRng(2);
+    const seqA = Array.from({ length: 5 }, a);
+    expect(Array.from({ length: 5 }, b)).toEqual(seqA);
+    expect(Array.from({ length: 5 }, c)).not.toEqual(seqA);
+    for (const x of seqA) expect(x >= 0 && x < 1).toBe(true);
+  });
+
+  it('gives each named component its own stream', () => {
+    expect(forkRng(1, 'gateway')()).not.toBe(forkRng(1, 'downstream')());
+    expect(forkRng(1, 'gateway')()).toBe(forkRng(1, 'gateway')());
+  });
+});
+
+describe('toDottedPath', () => {
+  it('writes JSON pointers as paths a user can read', () => {
+    expect(toDottedPath('/runs/1/policy/backoff/capMs')).toBe('runs[1].policy.backoff.capMs');
+    expect(toDottedPath('/id', 'body')).toBe('body.id');
+    expect(toDottedPath('', 'body')).toBe('body');
+  });
+});
