@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
-import { strictPartial } from '../shared/schemas.ts';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { forkRng } from '../shared/rng.ts';
+import { strictPartial } from '../shared/schemas.ts';
 import type { DownstreamConfig } from './config.ts';
 import { FailureModelParams, loadFactor, sampleOutcome } from './failure-model.ts';
 import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';

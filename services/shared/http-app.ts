@@ -69,6 +69,17 @@ export function createServiceApp(options: ServiceAppOptions): App {
     schemaErrorFormatter: (errors, dataVar) => new Error(formatIssues(errors, dataVar).join('; ')),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Requests in flight when closing starts answer with `Connection: close`, so their
+  // keep-alive sockets don't hold the server open after the answer.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   // Only JSON bodies: text/plain would otherwise reach validation as a string.
   app.removeContentTypeParser('text/plain');
 

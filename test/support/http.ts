@@ -9,13 +9,22 @@ export interface JsonResponse {
 /** A real HTTP call; the body is parsed as JSON when it is JSON. */
 export async function call(
   url: string,
-  options: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<JsonResponse> {
   const hasBody = options.body !== undefined || options.rawBody !== undefined;
   const response = await request(url, {
     method: (options.method ?? (hasBody ? 'POST' : 'GET')) as 'GET',
-    headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
-    body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    body:
+      options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
   });
   const text = await response.body.text();
   let body: Record<string, unknown> = {};
@@ -28,7 +37,11 @@ export async function call(
 }
 
 /** Sums a metric's samples from a service's `/metrics`, optionally only those whose labels match. */
-export async function scrape(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function scrape(
+  baseUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = await (await request(`${baseUrl}/metrics`)).body.text();
   let sum = 0;
   for (const line of text.split('\n')) {
@@ -43,7 +56,10 @@ export async function scrape(baseUrl: string, name: string, labels: Record<strin
 }
 
 /** Polls until `check` passes or `timeoutMs` runs out; the last failure is rethrown. */
-export async function eventually(check: () => Promise<void> | void, timeoutMs = 5000): Promise<void> {
+export async function eventually(
+  check: () => Promise<void> | void,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -11,9 +11,14 @@ export interface ServiceProcess {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** Runs `node --import tsx <entry>` the way the README starts a service from source. */
-export function runEntry(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
+/** Runs an entry with node: `.ts` through tsx (as the README runs from source), `.js` as built. */
+export function runEntry(
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): ChildProcess {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  return spawn(process.execPath, [...loader, path.join(repoRoot, entry), ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -21,8 +26,12 @@ export function runEntry(entry: string, env: Record<string, string>): ChildProce
 }
 
 /** Starts a service's main.ts on a free port and resolves once it logs where it listens. */
-export async function startServiceProcess(entry: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const child = runEntry(entry, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
+export async function startServiceProcess(
+  entry: string,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<ServiceProcess> {
+  const child = runEntry(entry, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, args);
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${entry} did not start:\n${output}`)), 15_000);

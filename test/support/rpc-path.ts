@@ -1,8 +1,11 @@
-import type { App } from '../../services/shared/http-app.ts';
 import { buildDownstream } from '../../services/downstream/app.ts';
-import { defaultFailureModel, type FailureModelParams } from '../../services/downstream/failure-model.ts';
+import {
+  defaultFailureModel,
+  type FailureModelParams,
+} from '../../services/downstream/failure-model.ts';
 import { buildGateway } from '../../services/gateway/app.ts';
 import { applyPolicyUpdate, type PolicyUpdate, presets } from '../../services/gateway/policy.ts';
+import type { App } from '../../services/shared/http-app.ts';
 
 export interface Running {
   app: App;
@@ -21,7 +24,13 @@ export function startDownstream(
 ): Promise<Running> {
   return listen(
     buildDownstream({
-      model: { ...defaultFailureModel, baseLatencyMs: 1, jitterMs: 0, failProbability: 0, ...model },
+      model: {
+        ...defaultFailureModel,
+        baseLatencyMs: 1,
+        jitterMs: 0,
+        failProbability: 0,
+        ...model,
+      },
       seed: options.seed ?? 1,
       adminToken: options.adminToken,
     }),

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type BackoffPolicy, backoffCeilingMs, backoffDelayMs } from '../../services/gateway/backoff.ts';
+import {
+  type BackoffPolicy,
+  backoffCeilingMs,
+  backoffDelayMs,
+} from '../../services/gateway/backoff.ts';
 import { createRng } from '../../services/shared/rng.ts';
 
 const exponential: BackoffPolicy = { kind: 'exponential', baseMs: 20, capMs: 400, jitter: 'none' };
@@ -69,7 +73,8 @@ describe('backoffDelayMs', () => {
         previous = delay;
       }
     }
-    for (let i = 1; i < meanAt.length; i += 1) expect(meanAt[i]).toBeGreaterThan(meanAt[i - 1] ?? 0);
+    for (let i = 1; i < meanAt.length; i += 1)
+      expect(meanAt[i]).toBeGreaterThan(meanAt[i - 1] ?? 0);
     expect(meanAt.at(-1)).toBeLessThanOrEqual(policy.capMs);
   });
 

@@ -23,7 +23,12 @@ describe('loadConfig', () => {
   });
 
   it('converts strings from the environment and ignores empty values', () => {
-    const env = loadDownstreamEnv({ PORT: '9000', FAIL_PROBABILITY: '0.2', SEED: '7', ADMIN_TOKEN: '' });
+    const env = loadDownstreamEnv({
+      PORT: '9000',
+      FAIL_PROBABILITY: '0.2',
+      SEED: '7',
+      ADMIN_TOKEN: '',
+    });
     expect(env.PORT).toBe(9000);
     expect(env.FAIL_PROBABILITY).toBe(0.2);
     expect(env.SEED).toBe(7);
@@ -33,7 +38,12 @@ describe('loadConfig', () => {
   it('reports every bad variable at once, one line each naming it and its value', () => {
     let error: unknown;
     try {
-      loadGatewayEnv({ PORT: 'eighty', POLICY_PRESET: 'yolo', DOWNSTREAM_URL: 'ftp://x', LOG_LEVEL: 'loud' });
+      loadGatewayEnv({
+        PORT: 'eighty',
+        POLICY_PRESET: 'yolo',
+        DOWNSTREAM_URL: 'ftp://x',
+        LOG_LEVEL: 'loud',
+      });
     } catch (thrown) {
       error = thrown;
     }
@@ -47,7 +57,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects out-of-range numbers', () => {
-    expect(() => loadDownstreamEnv({ FAIL_PROBABILITY: '1.5' })).toThrowError(/FAIL_PROBABILITY: must be <= 1/);
+    expect(() => loadDownstreamEnv({ FAIL_PROBABILITY: '1.5' })).toThrowError(
+      /FAIL_PROBABILITY: must be <= 1/,
+    );
     expect(() => loadDownstreamEnv({ ADMIN_TOKEN: 'short' })).toThrowError(/ADMIN_TOKEN/);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  defaultFailureModel as model,
   failureProbability,
   loadFactor,
+  defaultFailureModel as model,
   sampleOutcome,
 } from '../../services/downstream/failure-model.ts';
 import { createRng } from '../../services/shared/rng.ts';
@@ -27,26 +27,29 @@ describe('sampleOutcome', () => {
     [5, 0.95, 200],
   ];
 
-  it.each(cases)('at load factor %d fails with probability %d and adds %d ms', (factor, probability, addedMs) => {
-    expect(failureProbability(factor, model)).toBeCloseTo(probability, 10);
-    const rng = createRng(42);
-    let failures = 0;
-    let latencySum = 0;
-    for (let i = 0; i < samples; i += 1) {
-      const outcome = sampleOutcome(factor, model, rng);
-      expect(outcome.latencyMs).toBeGreaterThanOrEqual(model.baseLatencyMs + addedMs);
-      expect(outcome.latencyMs).toBeLessThan(model.baseLatencyMs + model.jitterMs + addedMs);
-      if (outcome.fail) failures += 1;
-      latencySum += outcome.latencyMs;
-    }
-    // Binomial: the observed rate stays within 5 standard deviations of p.
-    const sigma = Math.sqrt((probability * (1 - probability)) / samples);
-    expect(Math.abs(failures / samples - probability)).toBeLessThan(5 * sigma);
-    // Uniform jitter: the mean is base + jitter/2 + overload, within 2 %.
-    const expectedMean = model.baseLatencyMs + model.jitterMs / 2 + addedMs;
-    expect(latencySum / samples).toBeCloseTo(expectedMean, 0);
-    expect(Math.abs(latencySum / samples - expectedMean) / expectedMean).toBeLessThan(0.02);
-  });
+  it.each(cases)(
+    'at load factor %d fails with probability %d and adds %d ms',
+    (factor, probability, addedMs) => {
+      expect(failureProbability(factor, model)).toBeCloseTo(probability, 10);
+      const rng = createRng(42);
+      let failures = 0;
+      let latencySum = 0;
+      for (let i = 0; i < samples; i += 1) {
+        const outcome = sampleOutcome(factor, model, rng);
+        expect(outcome.latencyMs).toBeGreaterThanOrEqual(model.baseLatencyMs + addedMs);
+        expect(outcome.latencyMs).toBeLessThan(model.baseLatencyMs + model.jitterMs + addedMs);
+        if (outcome.fail) failures += 1;
+        latencySum += outcome.latencyMs;
+      }
+      // Binomial: the observed rate stays within 5 standard deviations of p.
+      const sigma = Math.sqrt((probability * (1 - probability)) / samples);
+      expect(Math.abs(failures / samples - probability)).toBeLessThan(5 * sigma);
+      // Uniform jitter: the mean is base + jitter/2 + overload, within 2 %.
+      const expectedMean = model.baseLatencyMs + model.jitterMs / 2 + addedMs;
+      expect(latencySum / samples).toBeCloseTo(expectedMean, 0);
+      expect(Math.abs(latencySum / samples - expectedMean) / expectedMean).toBeLessThan(0.02);
+    },
+  );
 
   it('caps the failure probability at maxFailProbability', () => {
     expect(failureProbability(100, model)).toBe(0.95);

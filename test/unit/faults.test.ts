@@ -56,6 +56,8 @@ describe('FaultTable', () => {
   it('refuses a latency fault without latencyMs and latencyMs on other kinds', () => {
     const table = new FaultTable(() => 0);
     expect(() => table.add({ kind: 'latency', durationMs: 10 })).toThrowError(FaultSpecError);
-    expect(() => table.add({ kind: 'hang', durationMs: 10, latencyMs: 5 })).toThrowError(/only applies/);
+    expect(() => table.add({ kind: 'hang', durationMs: 10, latencyMs: 5 })).toThrowError(
+      /only applies/,
+    );
   });
 });

@@ -58,7 +58,13 @@ describe('retryLayer', () => {
     async (kind) => {
       const { events } = recordingEvents();
       const next = failingWith(kind);
-      const call = retryLayer({ maxRetries: 3, backoff, rng: Math.random, events, isCircuitOpen: () => false })(next);
+      const call = retryLayer({
+        maxRetries: 3,
+        backoff,
+        rng: Math.random,
+        events,
+        isCircuitOpen: () => false,
+      })(next);
       await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({ kind });
       expect(next.calls).toBe(1);
     },
@@ -67,15 +73,26 @@ describe('retryLayer', () => {
   it('stops retrying while the breaker is open and returns the original error', async () => {
     const { events, seen } = recordingEvents();
     const next = failingWith('timeout');
-    const call = retryLayer({ maxRetries: 3, backoff, rng: Math.random, events, isCircuitOpen: () => true })(next);
-    await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({ kind: 'timeout' });
+    const call = retryLayer({
+      maxRetries: 3,
+      backoff,
+      rng: Math.random,
+      events,
+      isCircuitOpen: () => true,
+    })(next);
+    await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({
+      kind: 'timeout',
+    });
     expect(next.calls).toBe(1);
     expect(seen).toEqual(['denied:circuit_open']);
   });
 
   it('stops retrying when the retry budget is spent', async () => {
     const { events, seen } = recordingEvents();
-    const budget = new RetryBudget({ enabled: true, ratio: 1, minRetriesPerSecond: 0, windowMs: 10_000 }, () => 0);
+    const budget = new RetryBudget(
+      { enabled: true, ratio: 1, minRetriesPerSecond: 0, windowMs: 10_000 },
+      () => 0,
+    );
     const next = failingWith('downstream_error');
     const call = retryLayer({
       maxRetries: 3,
@@ -85,7 +102,9 @@ describe('retryLayer', () => {
       budget,
       isCircuitOpen: () => false,
     })(next);
-    await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({ kind: 'downstream_error' });
+    await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({
+      kind: 'downstream_error',
+    });
     expect(next.calls).toBe(2);
     expect(seen).toEqual(['retry', 'denied:budget']);
   });
@@ -93,13 +112,19 @@ describe('retryLayer', () => {
   it('treats unknown thrown errors as connection errors, which are retried', async () => {
     const { events } = recordingEvents();
     let calls = 0;
-    const call = retryLayer({ maxRetries: 1, backoff: { ...backoff, kind: 'none' }, rng: Math.random, events, isCircuitOpen: () => false })(
-      async () => {
-        calls += 1;
-        throw new Error('ECONNREFUSED');
-      },
-    );
-    await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({ kind: 'connection_error' });
+    const call = retryLayer({
+      maxRetries: 1,
+      backoff: { ...backoff, kind: 'none' },
+      rng: Math.random,
+      events,
+      isCircuitOpen: () => false,
+    })(async () => {
+      calls += 1;
+      throw new Error('ECONNREFUSED');
+    });
+    await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({
+      kind: 'connection_error',
+    });
     expect(calls).toBe(2);
   });
 });

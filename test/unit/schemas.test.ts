@@ -23,7 +23,10 @@ describe('policy schema', () => {
 
   it.each([
     [{ backoff: { capMs: -1 } }, 'body.backoff.capMs: must be >= 0'],
-    [{ backoff: { jitter: 'random' } }, 'body.backoff.jitter: must be one of none, full, equal, decorrelated'],
+    [
+      { backoff: { jitter: 'random' } },
+      'body.backoff.jitter: must be one of none, full, equal, decorrelated',
+    ],
     [{ maxRetries: 2.5 }, 'body.maxRetries: must be integer'],
     [{ maxRetries: '3' }, 'body.maxRetries: must be integer'],
     [{ perAttemptTimeoutMs: 0 }, 'body.perAttemptTimeoutMs: must be >= 1'],
@@ -39,7 +42,10 @@ describe('policy schema', () => {
 
   it('starts from a preset, applies overrides, and names the result', () => {
     expect(applyPolicyUpdate(presets.safe, { preset: 'unsafe' }).preset).toBe('unsafe');
-    const custom = applyPolicyUpdate(presets.safe, { preset: 'budgeted', backoff: { jitter: 'equal' } });
+    const custom = applyPolicyUpdate(presets.safe, {
+      preset: 'budgeted',
+      backoff: { jitter: 'equal' },
+    });
     expect(custom.preset).toBe('custom');
     expect(custom.policy.backoff).toEqual({ ...presets.budgeted.backoff, jitter: 'equal' });
     expect(custom.policy.retryBudget.enabled).toBe(true);
@@ -47,7 +53,9 @@ describe('policy schema', () => {
   });
 
   it('rejects a breaker threshold above its window', () => {
-    expect(() => applyPolicyUpdate(presets.safe, { breaker: { failureThreshold: 21 } })).toThrowError(PolicyError);
+    expect(() =>
+      applyPolicyUpdate(presets.safe, { breaker: { failureThreshold: 21 } }),
+    ).toThrowError(PolicyError);
   });
 
   it('has presets matching the issue: unsafe retries at once with nothing to stop it; budgeted adds the budget and throttling', () => {
@@ -85,11 +93,11 @@ describe('fault schemas', () => {
   });
 
   it('rejects model values out of range', () => {
-    expect(problems(FailureModelParams, { ...Value.Create(FailureModelParams), failProbability: 1.5 })).toEqual([
-      'body.failProbability: must be <= 1',
-    ]);
-    expect(problems(FailureModelParams, { ...Value.Create(FailureModelParams), capacityRps: 0 })).toEqual([
-      'body.capacityRps: must be > 0',
-    ]);
+    expect(
+      problems(FailureModelParams, { ...Value.Create(FailureModelParams), failProbability: 1.5 }),
+    ).toEqual(['body.failProbability: must be <= 1']);
+    expect(
+      problems(FailureModelParams, { ...Value.Create(FailureModelParams), capacityRps: 0 }),
+    ).toEqual(['body.capacityRps: must be > 0']);
   });
 });

@@ -26,13 +26,19 @@ describe('SlidingWindowCounter', () => {
 describe('RetryBudget', () => {
   it('allows ratio × requests retries over the window, plus the minimum', () => {
     const time = fakeClock();
-    const budget = new RetryBudget({ enabled: true, ratio: 0.1, minRetriesPerSecond: 0, windowMs: 10_000 }, time.clock);
+    const budget = new RetryBudget(
+      { enabled: true, ratio: 0.1, minRetriesPerSecond: 0, windowMs: 10_000 },
+      time.clock,
+    );
     for (let i = 0; i < 100; i += 1) budget.recordRequest();
     let granted = 0;
     for (let i = 0; i < 100; i += 1) if (budget.tryAcquireRetry()) granted += 1;
     expect(granted).toBe(10);
 
-    const withMinimum = new RetryBudget({ enabled: true, ratio: 0, minRetriesPerSecond: 2, windowMs: 5000 }, time.clock);
+    const withMinimum = new RetryBudget(
+      { enabled: true, ratio: 0, minRetriesPerSecond: 2, windowMs: 5000 },
+      time.clock,
+    );
     granted = 0;
     for (let i = 0; i < 100; i += 1) if (withMinimum.tryAcquireRetry()) granted += 1;
     expect(granted).toBe(10);
@@ -40,7 +46,10 @@ describe('RetryBudget', () => {
 
   it('refills as old retries leave the window', () => {
     const time = fakeClock();
-    const budget = new RetryBudget({ enabled: true, ratio: 0.5, minRetriesPerSecond: 0, windowMs: 1000 }, time.clock);
+    const budget = new RetryBudget(
+      { enabled: true, ratio: 0.5, minRetriesPerSecond: 0, windowMs: 1000 },
+      time.clock,
+    );
     budget.recordRequest();
     budget.recordRequest();
     expect(budget.tryAcquireRetry()).toBe(true);

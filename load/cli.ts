@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+// Literal specifiers, so the build rewrites them to .js.
+const services = {
+  downstream: () => import('../services/downstream/main.ts'),
+  gateway: () => import('../services/gateway/main.ts'),
+} as const;
+
+const help = `cascade-lab — see how retries, timeouts, circuit breakers, bulkheads and queues
+behave under bursty load and injected faults, over real HTTP.
+
+Usage:
+  cascade-lab serve <service>   start one service, configured by env (see README):
+                                ${Object.keys(services).join(', ')}
+  cascade-lab help              show this text
+  cascade-lab --version         print the version
+
+Planned (not in this version yet): up, experiment, load, dlq.
+`;
+
+/** The package's version, found by walking up from this file (it runs from load/ and from dist/load/). */
+function version(): string {
+  for (let dir = import.meta.dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return String(JSON.parse(readFileSync(file, 'utf8')).version);
+  }
+  return 'unknown';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (command === 'serve') {
+    const name = rest[0];
+    if (name === undefined || !(name in services)) {
+      process.stderr.write(
+        `cascade-lab serve: name a service: ${Object.keys(services).join(', ')}\n`,
+      );
+      return 2;
+    }
+    await services[name as keyof typeof services]();
+    return -1;
+  }
+  process.stderr.write(`cascade-lab: unknown command "${command}"\n\n${help}`);
+  return 2;
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DownstreamEnv } from '../../services/downstream/config.ts';
+import { GatewayEnv } from '../../services/gateway/config.ts';
+import { gatewayErrorKinds } from '../../services/gateway/errors.ts';
+import { repoRoot } from '../support/processes.ts';
+import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
+
+const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+
+/** The first backticked cell of each row in the README table under `heading`. */
+function firstColumn(heading: string): Set<string> {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  expect(start, `README has a "## ${heading}" section`).toBeGreaterThanOrEqual(0);
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end === -1 ? undefined : end);
+  return new Set(
+    [...section.matchAll(/^\|\s*`([A-Za-z_]+)`\s*\|/gm)].map((match) => match[1] as string),
+  );
+}
+
+async function exportedMetricNames(url: string): Promise<string[]> {
+  const text = await (await request(`${url}/metrics`)).body.text();
+  return [...text.matchAll(/^# TYPE (\S+) /gm)]
+    .map((match) => match[1] as string)
+    .filter((name) => !name.startsWith('process_') && !name.startsWith('nodejs_'));
+}
+
+let downstream: Running;
+let gateway: Running;
+beforeAll(async () => {
+  downstream = await startDownstream();
+  gateway = await startGateway(downstream.url);
+});
+afterAll(async () => {
+  await gateway.app.close();
+  await downstream.app.close();
+});
+
+describe('the README', () => {
+  it('lists exactly the metrics the services export', async () => {
+    const exported = [
+      ...(await exportedMetricNames(downstream.url)),
+      ...(await exportedMetricNames(gateway.url)),
+    ];
+    expect([...firstColumn('Metrics')].sort()).toEqual(exported.sort());
+  });
+
+  it('documents exactly the environment variables the services read', () => {
+    const read = new Set([
+      ...Object.keys(DownstreamEnv.properties),
+      ...Object.keys(GatewayEnv.properties),
+    ]);
+    expect([...firstColumn('Configuration')].sort()).toEqual([...read].sort());
+  });
+
+  it('documents every error code the gateway answers with', () => {
+    for (const [kind, info] of Object.entries(gatewayErrorKinds)) {
+      const row = new RegExp(`^\\|\\s*\`${kind}\`\\s*\\|\\s*\`${info.code}\`\\s*\\|\\s*${info.statusCode}\\s*\\|`, 'm');
+      expect(readme).toMatch(row);
+    }
+  });
+});
