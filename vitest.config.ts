@@ -6,6 +6,5 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

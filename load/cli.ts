@@ -25,7 +25,9 @@ Planned (not in this version yet): up, experiment, load, dlq.
 function version(): string {
   for (let dir = import.meta.dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
-    if (existsSync(file)) return String(JSON.parse(readFileSync(file, 'utf8')).version);
+    if (existsSync(file)) {
+      return String((JSON.parse(readFileSync(file, 'utf8')) as { version: unknown }).version);
+    }
   }
   return 'unknown';
 }

@@ -23,11 +23,7 @@ export function compose(...layers: Layer[]): Layer {
 }
 
 export type AttemptResult =
-  | 'ok'
-  | 'downstream_error'
-  | 'downstream_rejected'
-  | 'connection_error'
-  | 'timeout';
+  'ok' | 'downstream_error' | 'downstream_rejected' | 'connection_error' | 'timeout';
 export type BreakerState = 'closed' | 'half_open' | 'open';
 
 /** What the policy reports as it works; the gateway's metrics implement it. */

@@ -19,8 +19,8 @@ export function toDottedPath(instancePath: string, root = ''): string {
 
 /** ajv names one field per issue, TypeBox a list: either way, one line per field. */
 function fieldsOf(single: unknown, list: unknown): string[] {
-  if (single !== undefined) return [String(single)];
-  return Array.isArray(list) ? list.map(String) : [];
+  if (typeof single === 'string') return [single];
+  return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : [];
 }
 
 function describe(issue: SchemaIssue): string[] {
@@ -61,19 +61,23 @@ export function formatIssues(issues: Iterable<SchemaIssue>, root = ''): string[]
   const list = [...issues];
   for (const issue of list) if (issue.keyword === 'anyOf') anyOfPaths.add(issue.instancePath);
   for (const issue of list) {
-    const isRequiredChild =
-      issue.keyword === 'required' || issue.keyword === 'additionalProperties';
-    const path = toDottedPath(issue.instancePath, root);
-    let line: string;
-    if (anyOfPaths.has(issue.instancePath) && !isRequiredChild) {
+    // TypeBox also reports each unknown field as "schema is false"; the additionalProperties issue says it better.
+    if (issue.keyword === 'boolean' && issue.schemaPath?.endsWith('additionalProperties')) continue;
+    const isObjectShape = issue.keyword === 'required' || issue.keyword === 'additionalProperties';
+    const path = toDottedPath(issue.instancePath, root) || '(root)';
+    let texts: string[];
+    if (anyOfPaths.has(issue.instancePath) && !isObjectShape) {
       if (issue.keyword !== 'anyOf') continue;
-      line = `${path || '(root)'}: has an invalid value`;
+      texts = ['has an invalid value'];
     } else {
-      line = `${path || '(root)'}: ${describe(issue)}`;
+      texts = describe(issue);
     }
-    if (!seen.has(line)) {
-      seen.add(line);
-      lines.push(line);
+    for (const text of texts) {
+      const line = `${path}: ${text}`;
+      if (!seen.has(line)) {
+        seen.add(line);
+        lines.push(line);
+      }
     }
   }
   return lines;

@@ -11,45 +11,49 @@ afterAll(async () => {
 });
 
 describe('the README quick start, as real processes from the build', () => {
-  it('builds, serves POST /rpc, and the counters move and add up', {
-    timeout: 90_000,
-  }, async () => {
-    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot });
-    const cli = await run(process.execPath, ['dist/load/cli.js', '--help'], { cwd: repoRoot });
-    expect(cli.stdout).toContain('cascade-lab serve <service>');
+  it(
+    'builds, serves POST /rpc, and the counters move and add up',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot });
+      const cli = await run(process.execPath, ['dist/load/cli.js', '--help'], { cwd: repoRoot });
+      expect(cli.stdout).toContain('cascade-lab serve <service>');
 
-    const downstream = await startServiceProcess('dist/load/cli.js', { SEED: '7' }, [
-      'serve',
-      'downstream',
-    ]);
-    started.push(downstream);
-    const gateway = await startServiceProcess('dist/services/gateway/main.js', {
-      DOWNSTREAM_URL: downstream.url,
-      SEED: '7',
-    });
-    started.push(gateway);
+      const downstream = await startServiceProcess('dist/load/cli.js', { SEED: '7' }, [
+        'serve',
+        'downstream',
+      ]);
+      started.push(downstream);
+      const gateway = await startServiceProcess('dist/services/gateway/main.js', {
+        DOWNSTREAM_URL: downstream.url,
+        SEED: '7',
+      });
+      started.push(gateway);
 
-    const sent = 50;
-    const answers = await Promise.all(
-      Array.from({ length: sent }, (_, i) =>
-        call(`${gateway.url}/rpc`, { body: { id: `e2e-${i}` } }),
-      ),
-    );
-    for (const answer of answers) {
-      expect([200, 502, 503, 504]).toContain(answer.status);
-      expect(Number(answer.headers['x-attempts'])).toBeGreaterThanOrEqual(1);
-    }
-    // A cold burst of 50 may open the breaker (that is the testbed's point), so only ask for some successes.
-    const ok = answers.filter((answer) => answer.status === 200).length;
-    expect(ok).toBeGreaterThan(0);
+      const sent = 50;
+      const answers = await Promise.all(
+        Array.from({ length: sent }, (_, i) =>
+          call(`${gateway.url}/rpc`, { body: { id: `e2e-${i}` } }),
+        ),
+      );
+      for (const answer of answers) {
+        expect([200, 502, 503, 504]).toContain(answer.status);
+        expect(Number(answer.headers['x-attempts'])).toBeGreaterThanOrEqual(1);
+      }
+      // A cold burst of 50 may open the breaker (that is the testbed's point), so only ask for some successes.
+      const ok = answers.filter((answer) => answer.status === 200).length;
+      expect(ok).toBeGreaterThan(0);
 
-    // Sent = ok + failed, and every attempt the gateway made reached the downstream.
-    expect(await scrape(gateway.url, 'gateway_requests_total')).toBe(sent);
-    expect(await scrape(gateway.url, 'gateway_requests_total', { outcome: 'ok' })).toBe(ok);
-    const attempts = await scrape(gateway.url, 'gateway_downstream_attempts_total');
-    expect(attempts).toBe(
-      answers.reduce((sum, answer) => sum + Number(answer.headers['x-attempts']), 0),
-    );
-    expect(await scrape(downstream.url, 'downstream_requests_total')).toBe(attempts);
-  });
+      // Sent = ok + failed, and every attempt the gateway made reached the downstream.
+      expect(await scrape(gateway.url, 'gateway_requests_total')).toBe(sent);
+      expect(await scrape(gateway.url, 'gateway_requests_total', { outcome: 'ok' })).toBe(ok);
+      const attempts = await scrape(gateway.url, 'gateway_downstream_attempts_total');
+      expect(attempts).toBe(
+        answers.reduce((sum, answer) => sum + Number(answer.headers['x-attempts']), 0),
+      );
+      expect(await scrape(downstream.url, 'downstream_requests_total')).toBe(attempts);
+    },
+  );
 });

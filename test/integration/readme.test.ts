@@ -58,7 +58,10 @@ describe('the README', () => {
 
   it('documents every error code the gateway answers with', () => {
     for (const [kind, info] of Object.entries(gatewayErrorKinds)) {
-      const row = new RegExp(`^\\|\\s*\`${kind}\`\\s*\\|\\s*\`${info.code}\`\\s*\\|\\s*${info.statusCode}\\s*\\|`, 'm');
+      const row = new RegExp(
+        `^\\|\\s*\`${kind}\`\\s*\\|\\s*\`${info.code}\`\\s*\\|\\s*${info.statusCode}\\s*\\|`,
+        'm',
+      );
       expect(readme).toMatch(row);
     }
   });

@@ -101,3 +101,31 @@ describe('fault schemas', () => {
     ).toEqual(['body.capacityRps: must be > 0']);
   });
 });
+
+describe('formatIssues', () => {
+  it('writes one line per unknown or missing field, whichever validator reported it', () => {
+    const typebox = [
+      {
+        keyword: 'boolean',
+        schemaPath: '#/additionalProperties',
+        instancePath: '/a',
+        message: 'schema is false',
+      },
+      {
+        keyword: 'additionalProperties',
+        instancePath: '',
+        params: { additionalProperties: ['a', 'b'] },
+      },
+      { keyword: 'required', instancePath: '', params: { requiredProperties: ['id'] } },
+    ];
+    expect(formatIssues(typebox, 'body')).toEqual([
+      'body: unknown field "a"',
+      'body: unknown field "b"',
+      'body: missing required field "id"',
+    ]);
+    const ajv = [
+      { keyword: 'additionalProperties', instancePath: '/x', params: { additionalProperty: 'c' } },
+    ];
+    expect(formatIssues(ajv, 'body')).toEqual(['body.x: unknown field "c"']);
+  });
+});
