@@ -56,24 +56,42 @@ describe('gateway → downstream over real HTTP', () => {
     ).toBe(3);
   });
 
-  it('never retries a 4xx from downstream', async () => {
-    let calls = 0;
-    const rejecting = Fastify();
-    rejecting.post('/work', async (_request, reply) => {
-      calls += 1;
+  async function rejectingDownstream() {
+    const server = Fastify();
+    const state = { calls: 0 };
+    server.post('/work', async (_request, reply) => {
+      state.calls += 1;
       return reply.code(422).send({ error: 'unprocessable' });
     });
-    const url = await rejecting.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      const gateway = await startGateway(url, { maxRetries: 3 });
-      open.push(gateway);
-      const response = await call(`${gateway.url}/rpc`, { body: { id: 'x' } });
-      expect(response.status).toBe(502);
-      expect(response.body).toMatchObject({ error: 'downstream_rejected', attempts: 1 });
-      expect(calls).toBe(1);
-    } finally {
-      await rejecting.close();
+    const url = await server.listen({ host: '127.0.0.1', port: 0 });
+    open.push({ app: server, url });
+    return { url, state };
+  }
+
+  it('never retries a 4xx from downstream', async () => {
+    const rejecting = await rejectingDownstream();
+    const gateway = await startGateway(rejecting.url, { maxRetries: 3 });
+    open.push(gateway);
+    const response = await call(`${gateway.url}/rpc`, { body: { id: 'x' } });
+    expect(response.status).toBe(502);
+    expect(response.body).toMatchObject({ error: 'downstream_rejected', attempts: 1 });
+    expect(rejecting.state.calls).toBe(1);
+  });
+
+  it('does not count 4xx answers against the breaker', async () => {
+    const rejecting = await rejectingDownstream();
+    const gateway = await startGateway(rejecting.url, {
+      maxRetries: 0,
+      breaker: { windowSize: 5, failureThreshold: 2, rollingWindowMs: 10_000 },
+    });
+    open.push(gateway);
+    for (let i = 0; i < 20; i += 1) {
+      expect((await call(`${gateway.url}/rpc`, { body: { id: `q${i}` } })).body.error).toBe(
+        'downstream_rejected',
+      );
     }
+    expect(rejecting.state.calls).toBe(20);
+    expect(await scrape(gateway.url, 'gateway_breaker_state')).toBe(0);
   });
 
   it('times out an attempt against a hang fault and aborts the call', async () => {
