@@ -2,11 +2,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { dlqHelp, runDlq } from './dlq.ts';
 
 // Literal specifiers, so the build rewrites them to .js.
 const services = {
   downstream: () => import('../services/downstream/main.ts'),
   gateway: () => import('../services/gateway/main.ts'),
+  producer: () => import('../services/producer/main.ts'),
+  worker: () => import('../services/worker/main.ts'),
 } as const;
 
 const help = `cascade-lab — see how retries, timeouts, circuit breakers, bulkheads and queues
@@ -15,11 +18,14 @@ behave under bursty load and injected faults, over real HTTP.
 Usage:
   cascade-lab serve <service>   start one service, configured by env (see README):
                                 ${Object.keys(services).join(', ')}
+  cascade-lab dlq <list|redrive|purge> [options]
+                                inspect and redrive the dead-letter queue
   cascade-lab help              show this text
   cascade-lab --version         print the version
 
-Planned (not in this version yet): up, experiment, load, dlq.
-`;
+Planned (not in this version yet): up, experiment, load.
+
+${dlqHelp}`;
 
 /** The package's version, found by walking up from this file (it runs from load/ and from dist/load/). */
 function version(): string {
@@ -37,7 +43,17 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+      redis: { type: 'string' },
+      queue: { type: 'string' },
+      prefix: { type: 'string' },
+      limit: { type: 'string' },
+      ids: { type: 'string' },
+      all: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
   });
   const [command, ...rest] = positionals;
   if (values.version) {
@@ -58,6 +74,29 @@ async function main(argv: string[]): Promise<number> {
     }
     await services[name as keyof typeof services]();
     return -1;
+  }
+  if (command === 'dlq') {
+    const limit = Number(values.limit ?? 50);
+    if (!Number.isInteger(limit) || limit < 1) {
+      process.stderr.write(
+        `cascade-lab dlq: --limit must be a positive integer, got "${String(values.limit)}"\n`,
+      );
+      return 2;
+    }
+    const env = process.env;
+    return runDlq(
+      rest[0],
+      {
+        redisUrl: String(values.redis ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+        queueName: String(values.queue ?? env.QUEUE_NAME ?? 'events'),
+        prefix: String(values.prefix ?? env.QUEUE_PREFIX ?? 'cascade'),
+        limit,
+        ids: typeof values.ids === 'string' ? values.ids.split(',').filter(Boolean) : undefined,
+        all: values.all === true,
+        dryRun: values['dry-run'] === true,
+      },
+      (text) => process.stdout.write(text),
+    );
   }
   process.stderr.write(`cascade-lab: unknown command "${command}"\n\n${help}`);
   return 2;

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { strictPartial } from '../shared/schemas.ts';
 import { ThrottlingPolicy } from './adaptive-throttle.ts';
-import { BackoffPolicy } from './backoff.ts';
+import { BackoffPolicy } from '../shared/backoff.ts';
 import { BreakerPolicy } from './layers/breaker.ts';
 import { BulkheadPolicy } from './layers/bulkhead.ts';
 import { RetryBudgetPolicy } from './retry-budget.ts';

@@ -3,7 +3,7 @@ import {
   type BackoffPolicy,
   backoffCeilingMs,
   backoffDelayMs,
-} from '../../services/gateway/backoff.ts';
+} from '../../services/shared/backoff.ts';
 import { createRng } from '../../services/shared/rng.ts';
 
 const exponential: BackoffPolicy = { kind: 'exponential', baseMs: 20, capMs: 400, jitter: 'none' };

@@ -1,6 +1,6 @@
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Rng } from '../../shared/rng.ts';
-import { type BackoffPolicy, backoffDelayMs } from '../backoff.ts';
+import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.ts';
 import type { Layer, PolicyEvents } from '../call.ts';
 import { asGatewayError } from '../errors.ts';
 import type { RetryBudget } from '../retry-budget.ts';

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import type { Rng } from '../shared/rng.ts';
+import type { Rng } from './rng.ts';
 
 export const BackoffPolicy = Type.Object(
   {

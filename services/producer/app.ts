@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { FastifyServerOptions } from 'fastify';
+import { Type } from 'typebox';
+import { type Clock, monotonicClock } from '../shared/clock.ts';
+import {
+  backoffType,
+  deadLetterQueueName,
+  type EventJobData,
+  eventJobName,
+  ProducerPolicy,
+} from '../shared/event-job.ts';
+import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
+import { createMetricsRegistry } from '../shared/metrics.ts';
+import { connectionReady, producerConnection } from '../shared/redis-connection.ts';
+import { strictPartial } from '../shared/schemas.ts';
+import type { ProducerConfig } from './config.ts';
+import { DepthEstimate } from './depth-estimate.ts';
+import { createProducerMetrics, type PublishOutcome } from './metrics.ts';
+
+export interface ProducerDeps {
+  logger?: FastifyServerOptions['logger'];
+  clock?: Clock;
+}
+
+const EventRequest = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 128 }), payload: Type.Optional(Type.Unknown()) },
+  { additionalProperties: false },
+);
+const Accepted = Type.Object({ jobId: Type.String(), duplicate: Type.Optional(Type.Boolean()) });
+const QueueCounts = Type.Object({
+  waiting: Type.Integer(),
+  active: Type.Integer(),
+  delayed: Type.Integer(),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+  deadLettered: Type.Integer(),
+});
+const PolicyUpdate = Type.Object(
+  {
+    maxRetries: Type.Optional(ProducerPolicy.properties.maxRetries),
+    backoff: Type.Optional(strictPartial(ProducerPolicy.properties.backoff)),
+    maxDepth: Type.Optional(ProducerPolicy.properties.maxDepth),
+    keepCompleted: Type.Optional(ProducerPolicy.properties.keepCompleted),
+  },
+  { additionalProperties: false },
+);
+
+class Unavailable extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Unavailable(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The producer: `POST /events` puts one BullMQ job per event into Redis, or says why not. */
+export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): App {
+  const registry = createMetricsRegistry('producer');
+  const connection = producerConnection(config.redisUrl);
+  const queue = new Queue<EventJobData>(config.queueName, {
+    connection,
+    prefix: config.queuePrefix,
+  });
+  const deadLetters = new Queue(deadLetterQueueName(config.queueName), {
+    connection,
+    prefix: config.queuePrefix,
+  });
+  let policy = config.policy;
+  const depth = new DepthEstimate(
+    async () => {
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      return Object.values(counts).reduce((sum, count) => sum + count, 0);
+    },
+    config.depthCacheMs,
+    deps.clock ?? monotonicClock,
+  );
+  let lastDepth = 0;
+  const metrics = createProducerMetrics(registry, () => lastDepth);
+  const app = createServiceApp({ service: 'producer', registry, logger: deps.logger });
+  let lastRedisError = '';
+  const onRedisError = (error: Error) => {
+    // ioredis repeats the same error on every reconnect attempt; log each new one once.
+    if (error.message !== lastRedisError) app.log.warn({ err: error }, 'redis error');
+    lastRedisError = error.message;
+  };
+  connection.on('error', onRedisError);
+  connection.on('ready', () => (lastRedisError = ''));
+  queue.on('error', onRedisError);
+  deadLetters.on('error', onRedisError);
+
+  app.post(
+    '/events',
+    {
+      schema: {
+        body: EventRequest,
+        response: { 200: Accepted, 202: Accepted, '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const startedAt = performance.now();
+      let outcome: PublishOutcome = 'unavailable';
+      try {
+        const current = await withTimeout(depth.current(), config.publishTimeoutMs);
+        lastDepth = current;
+        if (current >= policy.maxDepth) {
+          outcome = 'dropped';
+          return reply.code(429).send({
+            error: 'queue_full',
+            message: `queue holds ${current} jobs (waiting + delayed + active), the bound is ${policy.maxDepth}`,
+          });
+        }
+        const { id, payload } = request.body;
+        const data: EventJobData = {
+          id,
+          ...(payload !== undefined ? { payload } : {}),
+          publishedAt: Date.now(),
+          publishToken: randomUUID(),
+          backoff: policy.backoff,
+        };
+        await withTimeout(
+          queue.add(eventJobName, data, {
+            jobId: id,
+            attempts: 1 + policy.maxRetries,
+            backoff: { type: backoffType },
+            removeOnComplete: { count: policy.keepCompleted },
+            // Finally-failed jobs stay until the worker has copied them to the dead-letter queue.
+            removeOnFail: false,
+          }),
+          config.publishTimeoutMs,
+        );
+        // BullMQ answers an existing id as if it had added it: read back whose job it is.
+        const stored = await withTimeout(
+          connection.hget(queue.toKey(id), 'data'),
+          config.publishTimeoutMs,
+        );
+        if (stored !== null && !stored.includes(data.publishToken)) {
+          outcome = 'duplicate';
+          return reply.code(200).send({ jobId: id, duplicate: true });
+        }
+        depth.recordAdded();
+        outcome = 'accepted';
+        return reply.code(202).send({ jobId: id });
+      } catch (error) {
+        request.log.debug({ err: error }, 'publish failed');
+        outcome = 'unavailable';
+        return reply.code(503).send({
+          error: 'queue_unavailable',
+          message: `the queue is unavailable, nothing was queued: ${(error as Error).message}`,
+        });
+      } finally {
+        metrics.publish(outcome, (performance.now() - startedAt) / 1000);
+      }
+    },
+  );
+
+  registerAdmin(app, config.adminToken, (admin) => {
+    admin.get(
+      '/queue',
+      { schema: { response: { 200: QueueCounts, 503: ErrorBody } } },
+      async (_request, reply) => {
+        try {
+          const [main, dlq] = await withTimeout(
+            Promise.all([
+              queue.getJobCounts(
+                'waiting',
+                'active',
+                'delayed',
+                'completed',
+                'failed',
+                'prioritized',
+              ),
+              deadLetters.getJobCounts('waiting'),
+            ]),
+            config.publishTimeoutMs,
+          );
+          return {
+            waiting: (main.waiting ?? 0) + (main.prioritized ?? 0),
+            active: main.active ?? 0,
+            delayed: main.delayed ?? 0,
+            completed: main.completed ?? 0,
+            failed: main.failed ?? 0,
+            deadLettered: dlq.waiting ?? 0,
+          };
+        } catch (error) {
+          return reply
+            .code(503)
+            .send({ error: 'queue_unavailable', message: (error as Error).message });
+        }
+      },
+    );
+    admin.get('/policy', { schema: { response: { 200: ProducerPolicy } } }, async () => policy);
+    admin.put(
+      '/policy',
+      { schema: { body: PolicyUpdate, response: { 200: ProducerPolicy } } },
+      async (request) => {
+        const { backoff, ...rest } = request.body;
+        policy = { ...policy, ...rest, backoff: { ...policy.backoff, ...backoff } };
+        request.log.info({ policy }, 'producer policy changed');
+        return policy;
+      },
+    );
+  });
+
+  app.addHook('onReady', async () => {
+    // Give Redis a moment so the first requests don't 503 just because we started first.
+    await connectionReady(connection, config.publishTimeoutMs, config.redisUrl).catch(
+      (error: Error) =>
+        app.log.warn(
+          { err: error },
+          'starting without Redis; POST /events answers 503 until it is back',
+        ),
+    );
+  });
+
+  app.addHook('onClose', async () => {
+    await deadLetters.close();
+    await queue.close();
+    connection.disconnect();
+  });
+  return app;
+}

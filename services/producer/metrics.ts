@@ -1,0 +1,37 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { latencyBucketsSeconds } from '../shared/metrics.ts';
+
+export const publishOutcomes = ['accepted', 'duplicate', 'dropped', 'unavailable'] as const;
+export type PublishOutcome = (typeof publishOutcomes)[number];
+
+export function createProducerMetrics(registry: Registry, depth: () => number) {
+  const registers = [registry];
+  const events = new Counter({
+    name: 'producer_events_total',
+    help: 'POST /events by outcome: accepted (202, in Redis), duplicate (id already queued), dropped (429 queue_full), unavailable (503).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of publishOutcomes) events.inc({ outcome }, 0);
+  const duration = new Histogram({
+    name: 'producer_publish_duration_seconds',
+    help: 'Time to answer POST /events, by outcome.',
+    labelNames: ['outcome'],
+    buckets: latencyBucketsSeconds,
+    registers,
+  });
+  new Gauge({
+    name: 'producer_queue_depth_estimate',
+    help: 'The depth the backpressure check uses: waiting + delayed + active, at most DEPTH_CACHE_MS old, plus adds since.',
+    registers,
+    collect() {
+      this.set(depth());
+    },
+  });
+  return {
+    publish(outcome: PublishOutcome, seconds: number) {
+      events.inc({ outcome });
+      duration.observe({ outcome }, seconds);
+    },
+  };
+}
