@@ -53,7 +53,7 @@ export class DeadLetterQueue {
 
   /** Moves the job if it is in the failed set; answers the state it found. */
   async moveIfFinallyFailed(jobId: string): Promise<JobState | 'missing'> {
-    const job = (await this.main.getJob(jobId)) as Job<EventJobData> | undefined;
+    const job = await this.main.getJob(jobId);
     if (job === undefined) return 'missing';
     const state = await job.getState();
     if (state !== 'failed') return state;
@@ -121,7 +121,9 @@ export class DeadLetterQueue {
     if (options.dryRun) return jobs.map((job) => String(job.id));
     const redriven: string[] = [];
     for (const job of jobs) {
-      const { deadLetter, lastBackoffMs: _last, ...original } = job.data;
+      // A redrive starts afresh: no dead-letter record, no decorrelated-jitter memory.
+      const { deadLetter, lastBackoffMs, ...original } = job.data;
+      void lastBackoffMs;
       await this.main.add(
         eventJobName,
         { ...original, publishedAt: Date.now(), publishToken: randomUUID() },

@@ -46,6 +46,7 @@ export function createProcessor(
           signal.aborted
             ? `timeout: no answer within ${limitMs} ms`
             : `connection_error: ${(error as Error).message}`,
+          { cause: error },
         );
       }
       if (statusCode >= 500) {
