@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { strictPartial } from '../shared/schemas.ts';
+import { strictPartial, withoutDefaults } from '../shared/schemas.ts';
 import { ThrottlingPolicy } from './adaptive-throttle.ts';
 import { BackoffPolicy } from '../shared/backoff.ts';
 import { BreakerPolicy } from './layers/breaker.ts';
@@ -56,18 +56,20 @@ export const presets: Readonly<Record<PresetName, Policy>> = {
 };
 
 /** A change to the policy: optionally a preset to start from, then any fields to override. */
-export const PolicyUpdate = Type.Object(
-  {
-    preset: Type.Optional(Type.Enum([...presetNames])),
-    perAttemptTimeoutMs: Type.Optional(Policy.properties.perAttemptTimeoutMs),
-    maxRetries: Type.Optional(Policy.properties.maxRetries),
-    backoff: Type.Optional(strictPartial(BackoffPolicy)),
-    breaker: Type.Optional(strictPartial(BreakerPolicy)),
-    bulkhead: Type.Optional(strictPartial(BulkheadPolicy)),
-    retryBudget: Type.Optional(strictPartial(RetryBudgetPolicy)),
-    throttling: Type.Optional(strictPartial(ThrottlingPolicy)),
-  },
-  { additionalProperties: false },
+export const PolicyUpdate = withoutDefaults(
+  Type.Object(
+    {
+      preset: Type.Optional(Type.Enum([...presetNames])),
+      perAttemptTimeoutMs: Type.Optional(Policy.properties.perAttemptTimeoutMs),
+      maxRetries: Type.Optional(Policy.properties.maxRetries),
+      backoff: Type.Optional(strictPartial(BackoffPolicy)),
+      breaker: Type.Optional(strictPartial(BreakerPolicy)),
+      bulkhead: Type.Optional(strictPartial(BulkheadPolicy)),
+      retryBudget: Type.Optional(strictPartial(RetryBudgetPolicy)),
+      throttling: Type.Optional(strictPartial(ThrottlingPolicy)),
+    },
+    { additionalProperties: false },
+  ),
 );
 export type PolicyUpdate = Static<typeof PolicyUpdate>;
 

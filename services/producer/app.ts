@@ -13,7 +13,7 @@ import {
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { connectionReady, producerConnection } from '../shared/redis-connection.ts';
-import { strictPartial } from '../shared/schemas.ts';
+import { strictPartial, withoutDefaults } from '../shared/schemas.ts';
 import type { ProducerConfig } from './config.ts';
 import { DepthEstimate } from './depth-estimate.ts';
 import { createProducerMetrics, type PublishOutcome } from './metrics.ts';
@@ -36,14 +36,16 @@ const QueueCounts = Type.Object({
   failed: Type.Integer(),
   deadLettered: Type.Integer(),
 });
-const PolicyUpdate = Type.Object(
-  {
-    maxRetries: Type.Optional(ProducerPolicy.properties.maxRetries),
-    backoff: Type.Optional(strictPartial(ProducerPolicy.properties.backoff)),
-    maxDepth: Type.Optional(ProducerPolicy.properties.maxDepth),
-    keepCompleted: Type.Optional(ProducerPolicy.properties.keepCompleted),
-  },
-  { additionalProperties: false },
+const PolicyUpdate = withoutDefaults(
+  Type.Object(
+    {
+      maxRetries: Type.Optional(ProducerPolicy.properties.maxRetries),
+      backoff: Type.Optional(strictPartial(ProducerPolicy.properties.backoff)),
+      maxDepth: Type.Optional(ProducerPolicy.properties.maxDepth),
+      keepCompleted: Type.Optional(ProducerPolicy.properties.keepCompleted),
+    },
+    { additionalProperties: false },
+  ),
 );
 
 class Unavailable extends Error {}

@@ -282,4 +282,26 @@ describe('gateway → downstream over real HTTP', () => {
     expect(reset.body.model).toMatchObject({ failProbability: 0 });
     expect((await rpc('n')).status).toBe(200);
   });
+
+  it('keeps every field a partial update leaves out, on both admin endpoints', async () => {
+    const { gateway, downstream } = await rpcPath({}, {});
+    const policy = (body: unknown) => call(`${gateway.url}/admin/policy`, { method: 'PUT', body });
+    await policy({ perAttemptTimeoutMs: 300, backoff: { capMs: 900 } });
+    const after = await policy({ maxRetries: 1, backoff: { jitter: 'equal' } });
+    expect(after.body.policy).toMatchObject({
+      perAttemptTimeoutMs: 300,
+      maxRetries: 1,
+      backoff: { kind: 'exponential', baseMs: 20, capMs: 900, jitter: 'equal' },
+    });
+
+    const faults = (body: unknown) =>
+      call(`${downstream.url}/admin/faults`, { method: 'PUT', body });
+    await faults({ model: { capacityRps: 100, baseLatencyMs: 3 } });
+    const model = await faults({ model: { failProbability: 0.5 } });
+    expect(model.body.model).toMatchObject({
+      capacityRps: 100,
+      baseLatencyMs: 3,
+      failProbability: 0.5,
+    });
+  });
 });

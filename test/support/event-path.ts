@@ -1,0 +1,125 @@
+import { Queue } from 'bullmq';
+import { buildProducer } from '../../services/producer/app.ts';
+import {
+  defaultProducerPolicy,
+  deadLetterQueueName,
+  type ProducerPolicy,
+} from '../../services/shared/event-job.ts';
+import { producerConnection } from '../../services/shared/redis-connection.ts';
+import type { WorkerConfig } from '../../services/worker/config.ts';
+import { buildWorker } from '../../services/worker/worker.ts';
+import { call, eventually } from './http.ts';
+import type { Running } from './rpc-path.ts';
+
+export const testPrefix = 'cascade-test';
+
+export async function startProducer(
+  redisUrl: string,
+  queueName: string,
+  policy: Partial<ProducerPolicy> = {},
+  options: { depthCacheMs?: number; publishTimeoutMs?: number; adminToken?: string } = {},
+): Promise<Running> {
+  const app = buildProducer({
+    redisUrl,
+    queueName,
+    queuePrefix: testPrefix,
+    policy: {
+      ...defaultProducerPolicy,
+      backoff: { ...defaultProducerPolicy.backoff, baseMs: 5, capMs: 40 },
+      ...policy,
+    },
+    depthCacheMs: options.depthCacheMs ?? 50,
+    publishTimeoutMs: options.publishTimeoutMs ?? 1000,
+    adminToken: options.adminToken,
+  });
+  return { app, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
+}
+
+export async function startWorker(
+  redisUrl: string,
+  queueName: string,
+  downstreamUrl: string,
+  overrides: Partial<WorkerConfig> = {},
+): Promise<Running> {
+  const app = buildWorker({
+    redisUrl,
+    queueName,
+    queuePrefix: testPrefix,
+    downstreamUrl,
+    downstreamConnections: 32,
+    policy: { concurrency: 16, perAttemptTimeoutMs: 500 },
+    lockDurationMs: 5000,
+    stalledIntervalMs: 2000,
+    maxStalledCount: 1,
+    sweepIntervalMs: 1000,
+    seed: 1,
+    ...overrides,
+  });
+  return { app, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
+}
+
+/** Reads the queues straight from Redis, as a test's independent witness. */
+export function inspectQueues(redisUrl: string, queueName: string) {
+  const connection = producerConnection(redisUrl);
+  connection.on('error', () => {});
+  const main = new Queue(queueName, { connection, prefix: testPrefix });
+  const dlq = new Queue(deadLetterQueueName(queueName), { connection, prefix: testPrefix });
+  main.on('error', () => {});
+  dlq.on('error', () => {});
+  const ids = async (queue: Queue, state: 'completed' | 'waiting' | 'failed') =>
+    (await queue.getJobs([state], 0, -1)).map((job) => String(job.id));
+  return {
+    main,
+    dlq,
+    completedIds: () => ids(main, 'completed'),
+    deadLetteredIds: () => ids(dlq, 'waiting'),
+    failedIds: () => ids(main, 'failed'),
+    async close() {
+      await dlq.close();
+      await main.close();
+      connection.disconnect();
+    },
+  };
+}
+
+/** Posts events one by one (bounded concurrency), answering the ids that got a 202. */
+export async function publish(
+  producerUrl: string,
+  ids: string[],
+  concurrency = 16,
+): Promise<{ accepted: string[]; statuses: number[] }> {
+  const accepted: string[] = [];
+  const statuses: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++] as string;
+        const response = await call(`${producerUrl}/events`, { body: { id } });
+        statuses.push(response.status);
+        if (response.status === 202) accepted.push(id);
+      }
+    }),
+  );
+  return { accepted, statuses };
+}
+
+/** Waits until nothing is waiting, active or delayed and `expected` jobs have finished one way or the other. */
+export async function waitUntilSettled(
+  producerUrl: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await eventually(async () => {
+    const counts = (await call(`${producerUrl}/admin/queue`)).body as Record<string, number>;
+    if (
+      counts.waiting !== 0 ||
+      counts.active !== 0 ||
+      counts.delayed !== 0 ||
+      counts.failed !== 0 ||
+      (counts.completed ?? 0) + (counts.deadLettered ?? 0) < expected
+    ) {
+      throw new Error(`not settled yet: ${JSON.stringify(counts)}`);
+    }
+  }, timeoutMs);
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DepthEstimate } from '../../services/producer/depth-estimate.ts';
+
+describe('DepthEstimate', () => {
+  it('reads at most once per ttl and adds what this producer added since', async () => {
+    let now = 0;
+    let reads = 0;
+    let depth = 10;
+    const estimate = new DepthEstimate(
+      async () => {
+        reads += 1;
+        return depth;
+      },
+      100,
+      () => now,
+    );
+    expect(await estimate.current()).toBe(10);
+    estimate.recordAdded();
+    estimate.recordAdded();
+    now = 50;
+    expect(await estimate.current()).toBe(12);
+    expect(reads).toBe(1);
+    depth = 40;
+    now = 151;
+    expect(await estimate.current()).toBe(40);
+    expect(reads).toBe(2);
+  });
+
+  it('shares one read between concurrent callers', async () => {
+    let reads = 0;
+    const estimate = new DepthEstimate(
+      async () => {
+        reads += 1;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return 5;
+      },
+      0,
+      () => reads * 1000,
+    );
+    const values = await Promise.all([estimate.current(), estimate.current(), estimate.current()]);
+    expect(values).toEqual([5, 5, 5]);
+    expect(reads).toBe(1);
+  });
+
+  it('rejects when the depth cannot be read, and recovers on the next read', async () => {
+    let now = 0;
+    let up = false;
+    const estimate = new DepthEstimate(
+      async () => {
+        if (!up) throw new Error('redis down');
+        return 3;
+      },
+      10,
+      () => now,
+    );
+    await expect(estimate.current()).rejects.toThrow('redis down');
+    up = true;
+    now = 20;
+    expect(await estimate.current()).toBe(3);
+  });
+});
