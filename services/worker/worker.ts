@@ -66,11 +66,12 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
   const metrics = createWorkerMetrics(registry, snapshot);
   const app = createServiceApp({ service: 'worker', registry, logger: deps.logger });
 
+  const workerClient = connection.duplicate();
   const worker = new Worker<EventJobData>(
     config.queueName,
     createProcessor(pool, () => policy.perAttemptTimeoutMs, metrics.events),
     {
-      connection: connection.duplicate(),
+      connection: workerClient,
       prefix,
       autorun: false,
       concurrency: policy.concurrency,
@@ -107,6 +108,7 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
   main.on('error', onError);
   dlq.on('error', onError);
   connection.on('error', onError);
+  workerClient.on('error', onError);
 
   const sweep = async () => {
     try {
@@ -135,6 +137,7 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
     await dlq.close();
     await main.close();
     await pool.close();
+    workerClient.disconnect();
     connection.disconnect();
   });
 
