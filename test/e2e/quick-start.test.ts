@@ -46,13 +46,17 @@ describe('the README quick start, as real processes from the build', () => {
       const ok = answers.filter((answer) => answer.status === 200).length;
       expect(ok).toBeGreaterThan(0);
 
-      // Sent = ok + failed, and every attempt the gateway made reached the downstream.
+      // Sent = ok + failed. Every try is either a call that reached the downstream or a local
+      // rejection (open breaker, full bulkhead, throttling), and the downstream saw every call.
       expect(await scrape(gateway.url, 'gateway_requests_total')).toBe(sent);
       expect(await scrape(gateway.url, 'gateway_requests_total', { outcome: 'ok' })).toBe(ok);
       const attempts = await scrape(gateway.url, 'gateway_downstream_attempts_total');
-      expect(attempts).toBe(
-        answers.reduce((sum, answer) => sum + Number(answer.headers['x-attempts']), 0),
-      );
+      const rejectedLocally =
+        (await scrape(gateway.url, 'gateway_breaker_fast_fails_total')) +
+        (await scrape(gateway.url, 'gateway_bulkhead_rejected_total')) +
+        (await scrape(gateway.url, 'gateway_throttled_total'));
+      const tries = answers.reduce((sum, answer) => sum + Number(answer.headers['x-attempts']), 0);
+      expect(attempts + rejectedLocally).toBe(tries);
       expect(await scrape(downstream.url, 'downstream_requests_total')).toBe(attempts);
     },
   );

@@ -1,7 +1,11 @@
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
-import { call } from '../support/http.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
+import { inspectQueues, publish, startProducer, testPrefix } from '../support/event-path.ts';
+import { call, eventually } from '../support/http.ts';
 import { runEntry, startServiceProcess } from '../support/processes.ts';
+import { testRedis, uniqueQueueName } from '../support/redis.ts';
 
 async function exitOf(entry: string, env: Record<string, string>) {
   const child = runEntry(entry, env);
@@ -61,5 +65,71 @@ describe('service processes', () => {
     });
     expect(await gateway.stop('SIGINT')).toBe(0);
     expect(gateway.output()).toContain('closing');
+  });
+
+  it('the producer and the worker exit non-zero naming every bad variable', async () => {
+    const producer = await exitOf('services/producer/main.ts', {
+      REDIS_URL: 'http://nope',
+      MAX_DEPTH: '0',
+    });
+    expect(producer.code).toBe(1);
+    expect(producer.stderr).toContain('REDIS_URL: must match pattern');
+    expect(producer.stderr).toContain('MAX_DEPTH: must be >= 1 (got 0)');
+    const worker = await exitOf('services/worker/main.ts', {
+      CONCURRENCY: 'many',
+      QUEUE_NAME: 'no spaces',
+    });
+    expect(worker.code).toBe(1);
+    expect(worker.stderr).toContain('CONCURRENCY: must be integer (got "many")');
+    expect(worker.stderr).toContain('QUEUE_NAME: must match pattern');
+  });
+
+  describe('with Redis', () => {
+    let redis: ProvidedRedis;
+    beforeAll(async () => {
+      redis = await testRedis();
+    });
+    afterAll(async () => {
+      await redis.stop();
+    });
+
+    it(
+      'on SIGTERM the worker takes no new jobs, lets active ones finish, and exits 0',
+      { timeout: 30_000 },
+      async () => {
+        const queueName = uniqueQueueName('drain');
+        let started = 0;
+        const slow = Fastify();
+        slow.post('/work', async () => {
+          started += 1;
+          await new Promise((resolve) => setTimeout(resolve, 800));
+          return {};
+        });
+        const downstreamUrl = await slow.listen({ host: '127.0.0.1', port: 0 });
+        const producer = await startProducer(redis.url, queueName);
+        const queues = inspectQueues(redis.url, queueName);
+        try {
+          const worker = await startServiceProcess('services/worker/main.ts', {
+            REDIS_URL: redis.url,
+            QUEUE_NAME: queueName,
+            QUEUE_PREFIX: testPrefix,
+            DOWNSTREAM_URL: downstreamUrl,
+            CONCURRENCY: '2',
+            PER_ATTEMPT_TIMEOUT_MS: '5000',
+          });
+          await publish(producer.url, ['d-1', 'd-2', 'd-3', 'd-4']);
+          await eventually(() => expect(started).toBe(2));
+          expect(await worker.stop('SIGTERM')).toBe(0);
+          expect((await queues.completedIds()).sort()).toEqual(['d-1', 'd-2']);
+          expect(await queues.main.getWaitingCount()).toBe(2);
+          expect(await queues.main.getActiveCount()).toBe(0);
+          expect(started).toBe(2);
+        } finally {
+          await queues.close();
+          await producer.app.close();
+          await slow.close();
+        }
+      },
+    );
   });
 });

@@ -4,6 +4,11 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DownstreamEnv } from '../../services/downstream/config.ts';
 import { GatewayEnv } from '../../services/gateway/config.ts';
+import { ProducerEnv } from '../../services/producer/config.ts';
+import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
+import { WorkerEnv } from '../../services/worker/config.ts';
+import { startProducer, startWorker } from '../support/event-path.ts';
+import { testRedis, uniqueQueueName } from '../support/redis.ts';
 import { gatewayErrorKinds } from '../../services/gateway/errors.ts';
 import { repoRoot } from '../support/processes.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
@@ -28,31 +33,38 @@ async function exportedMetricNames(url: string): Promise<string[]> {
     .filter((name) => !name.startsWith('process_') && !name.startsWith('nodejs_'));
 }
 
-let downstream: Running;
-let gateway: Running;
+let redis: ProvidedRedis;
+let services: Running[] = [];
 beforeAll(async () => {
-  downstream = await startDownstream();
-  gateway = await startGateway(downstream.url);
+  redis = await testRedis();
+  const downstream = await startDownstream();
+  const queueName = uniqueQueueName('readme');
+  services = [
+    downstream,
+    await startGateway(downstream.url),
+    await startProducer(redis.url, queueName),
+    await startWorker(redis.url, queueName, downstream.url),
+  ];
 });
 afterAll(async () => {
-  await gateway.app.close();
-  await downstream.app.close();
+  for (const service of services.reverse()) await service.app.close();
+  await redis.stop();
 });
 
 describe('the README', () => {
   it('lists exactly the metrics the services export', async () => {
-    const exported = [
-      ...(await exportedMetricNames(downstream.url)),
-      ...(await exportedMetricNames(gateway.url)),
-    ];
+    const exported = (
+      await Promise.all(services.map((service) => exportedMetricNames(service.url)))
+    ).flat();
     expect([...firstColumn('Metrics')].sort()).toEqual(exported.sort());
   });
 
   it('documents exactly the environment variables the services read', () => {
-    const read = new Set([
-      ...Object.keys(DownstreamEnv.properties),
-      ...Object.keys(GatewayEnv.properties),
-    ]);
+    const read = new Set(
+      [DownstreamEnv, GatewayEnv, ProducerEnv, WorkerEnv].flatMap((schema) =>
+        Object.keys(schema.properties),
+      ),
+    );
     expect([...firstColumn('Configuration')].sort()).toEqual([...read].sort());
   });
 

@@ -1,6 +1,8 @@
 import { Queue } from 'bullmq';
 import { buildProducer } from '../../services/producer/app.ts';
+import type { DeadLetterData } from '../../services/worker/dead-letter.ts';
 import {
+  type EventJobData,
   defaultProducerPolicy,
   deadLetterQueueName,
   type ProducerPolicy,
@@ -62,12 +64,17 @@ export async function startWorker(
 export function inspectQueues(redisUrl: string, queueName: string) {
   const connection = producerConnection(redisUrl);
   connection.on('error', () => {});
-  const main = new Queue(queueName, { connection, prefix: testPrefix });
-  const dlq = new Queue(deadLetterQueueName(queueName), { connection, prefix: testPrefix });
+  const main = new Queue<EventJobData>(queueName, { connection, prefix: testPrefix });
+  const dlq = new Queue<DeadLetterData>(deadLetterQueueName(queueName), {
+    connection,
+    prefix: testPrefix,
+  });
   main.on('error', () => {});
   dlq.on('error', () => {});
-  const ids = async (queue: Queue, state: 'completed' | 'waiting' | 'failed') =>
-    (await queue.getJobs([state], 0, -1)).map((job) => String(job.id));
+  const ids = async (
+    queue: Queue<EventJobData> | Queue<DeadLetterData>,
+    state: 'completed' | 'waiting' | 'failed',
+  ) => (await queue.getJobs([state], 0, -1)).map((job) => String(job.id));
   return {
     main,
     dlq,
