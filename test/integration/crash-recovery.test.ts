@@ -100,6 +100,50 @@ describe('crash recovery', () => {
   );
 
   it(
+    'dead-letters jobs that stalled more often than allowed, with the stall as the reason',
+    { timeout: 60_000 },
+    async () => {
+      const queueName = uniqueQueueName('stall');
+      const downstream = await countingDownstream(300);
+      const producer = await startProducer(redis.url, queueName);
+      open.push(producer.app);
+      const queues = inspectQueues(redis.url, queueName);
+      open.push(queues);
+      const doomed = await startServiceProcess('services/worker/main.ts', {
+        REDIS_URL: redis.url,
+        QUEUE_NAME: queueName,
+        QUEUE_PREFIX: testPrefix,
+        DOWNSTREAM_URL: downstream.url,
+        CONCURRENCY: '4',
+        PER_ATTEMPT_TIMEOUT_MS: '5000',
+        LOCK_DURATION_MS: '1000',
+        STALLED_INTERVAL_MS: '500',
+        MAX_STALLED_COUNT: '0',
+      });
+      const ids = Array.from({ length: 12 }, (_, i) => `s-${i}`);
+      await publish(producer.url, ids);
+      await eventually(() => expect(downstream.total()).toBeGreaterThanOrEqual(4), 15_000);
+      await doomed.stop('SIGKILL');
+
+      const rescuer = await startWorker(redis.url, queueName, downstream.url, {
+        lockDurationMs: 1000,
+        stalledIntervalMs: 500,
+        maxStalledCount: 0,
+      });
+      open.push(rescuer.app);
+      await waitUntilSettled(producer.url, 12, 40_000);
+      const deadLettered = await queues.deadLetteredIds();
+      expect(deadLettered.length).toBeGreaterThan(0);
+      expect([...(await queues.completedIds()), ...deadLettered].sort()).toEqual([...ids].sort());
+      for (const id of deadLettered) {
+        expect((await queues.dlq.getJob(id))?.data.deadLetter.reason).toMatch(
+          /stalled more than allowable limit/,
+        );
+      }
+    },
+  );
+
+  it(
     'loses nothing that got a 202 across a Redis crash and restart (AOF, appendfsync always)',
     { timeout: 60_000 },
     async () => {
