@@ -1,6 +1,5 @@
 import Fastify from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
+import { describe, expect, it } from 'vitest';
 import { startRedisServer } from '../../services/shared/redis-server.ts';
 import {
   inspectQueues,
@@ -12,20 +11,10 @@ import {
 } from '../support/event-path.ts';
 import { call, eventually, scrape } from '../support/http.ts';
 import { startServiceProcess } from '../support/processes.ts';
-import { testRedis, uniqueQueueName } from '../support/redis.ts';
+import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 import { startDownstream } from '../support/rpc-path.ts';
 
-let redis: ProvidedRedis;
-const open: Array<{ close(): Promise<unknown> }> = [];
-beforeAll(async () => {
-  redis = await testRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
-});
+const { redis: currentRedis, open } = useRedisPerFile();
 
 /** A real HTTP downstream that counts every call per id, so duplicates are seen, not hidden. */
 async function countingDownstream(latencyMs: number) {
@@ -49,9 +38,9 @@ describe('crash recovery', () => {
     async () => {
       const queueName = uniqueQueueName('sigkill');
       const downstream = await countingDownstream(150);
-      const producer = await startProducer(redis.url, queueName);
+      const producer = await startProducer(currentRedis().url, queueName);
       open.push(producer.app);
-      const queues = inspectQueues(redis.url, queueName);
+      const queues = inspectQueues(currentRedis().url, queueName);
       open.push(queues);
       const stalling = {
         LOCK_DURATION_MS: '1000',
@@ -60,7 +49,7 @@ describe('crash recovery', () => {
       };
 
       const doomed = await startServiceProcess('services/worker/main.ts', {
-        REDIS_URL: redis.url,
+        REDIS_URL: currentRedis().url,
         QUEUE_NAME: queueName,
         QUEUE_PREFIX: testPrefix,
         DOWNSTREAM_URL: downstream.url,
@@ -76,7 +65,7 @@ describe('crash recovery', () => {
       expect(await doomed.stop('SIGKILL')).toBeNull();
       expect(activeAtKill).toBeGreaterThan(0);
 
-      const rescuer = await startWorker(redis.url, queueName, downstream.url, {
+      const rescuer = await startWorker(currentRedis().url, queueName, downstream.url, {
         lockDurationMs: 1000,
         stalledIntervalMs: 500,
         maxStalledCount: 5,
@@ -105,12 +94,12 @@ describe('crash recovery', () => {
     async () => {
       const queueName = uniqueQueueName('stall');
       const downstream = await countingDownstream(300);
-      const producer = await startProducer(redis.url, queueName);
+      const producer = await startProducer(currentRedis().url, queueName);
       open.push(producer.app);
-      const queues = inspectQueues(redis.url, queueName);
+      const queues = inspectQueues(currentRedis().url, queueName);
       open.push(queues);
       const doomed = await startServiceProcess('services/worker/main.ts', {
-        REDIS_URL: redis.url,
+        REDIS_URL: currentRedis().url,
         QUEUE_NAME: queueName,
         QUEUE_PREFIX: testPrefix,
         DOWNSTREAM_URL: downstream.url,
@@ -125,7 +114,7 @@ describe('crash recovery', () => {
       await eventually(() => expect(downstream.total()).toBeGreaterThanOrEqual(4), 15_000);
       await doomed.stop('SIGKILL');
 
-      const rescuer = await startWorker(redis.url, queueName, downstream.url, {
+      const rescuer = await startWorker(currentRedis().url, queueName, downstream.url, {
         lockDurationMs: 1000,
         stalledIntervalMs: 500,
         maxStalledCount: 0,

@@ -2,9 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import Fastify from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { producerConnection, workerConnection } from '../../services/shared/redis-connection.ts';
-import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
 import {
   inspectQueues,
   publish,
@@ -15,21 +14,11 @@ import {
 } from '../support/event-path.ts';
 import { call, scrape } from '../support/http.ts';
 import { repoRoot } from '../support/processes.ts';
-import { testRedis, uniqueQueueName } from '../support/redis.ts';
+import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 import { startDownstream } from '../support/rpc-path.ts';
 
 const run = promisify(execFile);
-let redis: ProvidedRedis;
-const open: Array<{ close(): Promise<unknown> }> = [];
-beforeAll(async () => {
-  redis = await testRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
-});
+const { redis: currentRedis, open } = useRedisPerFile();
 
 async function eventPath(
   label: string,
@@ -39,11 +28,11 @@ async function eventPath(
   const queueName = uniqueQueueName(label);
   const downstream = await startDownstream(model);
   open.push(downstream.app);
-  const producer = await startProducer(redis.url, queueName, { maxRetries });
+  const producer = await startProducer(currentRedis().url, queueName, { maxRetries });
   open.push(producer.app);
-  const worker = await startWorker(redis.url, queueName, downstream.url);
+  const worker = await startWorker(currentRedis().url, queueName, downstream.url);
   open.push(worker.app);
-  const queues = inspectQueues(redis.url, queueName);
+  const queues = inspectQueues(currentRedis().url, queueName);
   open.push(queues);
   return { queueName, downstream, producer, worker, queues };
 }
@@ -109,7 +98,7 @@ describe('event path over real Redis and real HTTP', () => {
     });
 
     const cli = ['--import', 'tsx', 'load/cli.ts', 'dlq'];
-    const where = ['--redis', redis.url, '--queue', queueName, '--prefix', testPrefix];
+    const where = ['--redis', currentRedis().url, '--queue', queueName, '--prefix', testPrefix];
     const listed = await run(process.execPath, [...cli, 'list', '--limit', '5', ...where], {
       cwd: repoRoot,
     });
@@ -138,10 +127,10 @@ describe('event path over real Redis and real HTTP', () => {
     const url = await rejecting.listen({ host: '127.0.0.1', port: 0 });
     open.push(rejecting);
     const queueName = uniqueQueueName('4xx');
-    const producer = await startProducer(redis.url, queueName, { maxRetries: 3 });
+    const producer = await startProducer(currentRedis().url, queueName, { maxRetries: 3 });
     open.push(producer.app);
-    open.push((await startWorker(redis.url, queueName, url)).app);
-    const queues = inspectQueues(redis.url, queueName);
+    open.push((await startWorker(currentRedis().url, queueName, url)).app);
+    const queues = inspectQueues(currentRedis().url, queueName);
     open.push(queues);
     await publish(producer.url, ['rejected']);
     await waitUntilSettled(producer.url, 1);
@@ -154,7 +143,7 @@ describe('event path over real Redis and real HTTP', () => {
   it('sweeps jobs that failed finally but never reached the DLQ (a crash between the two)', async () => {
     const queueName = uniqueQueueName('sweep');
     // A bare BullMQ worker fails jobs for good and, like a worker that crashed, never dead-letters them.
-    const connection = producerConnection(redis.url);
+    const connection = producerConnection(currentRedis().url);
     const queue = new Queue(queueName, { connection, prefix: testPrefix });
     for (const id of ['lost-1', 'lost-2', 'lost-3']) {
       await queue.add(
@@ -172,11 +161,11 @@ describe('event path over real Redis and real HTTP', () => {
       queueName,
       async () => Promise.reject(new Error('crashed before dead-lettering')),
       {
-        connection: workerConnection(redis.url),
+        connection: workerConnection(currentRedis().url),
         prefix: testPrefix,
       },
     );
-    const queues = inspectQueues(redis.url, queueName);
+    const queues = inspectQueues(currentRedis().url, queueName);
     open.push(queues);
     await expect
       .poll(() => queues.failedIds().then((ids) => ids.length), { timeout: 10_000 })
@@ -187,7 +176,7 @@ describe('event path over real Redis and real HTTP', () => {
 
     const downstream = await startDownstream();
     open.push(downstream.app);
-    const worker = await startWorker(redis.url, queueName, downstream.url);
+    const worker = await startWorker(currentRedis().url, queueName, downstream.url);
     open.push(worker.app);
     await expect
       .poll(() => queues.deadLetteredIds().then((ids) => ids.sort()), { timeout: 10_000 })

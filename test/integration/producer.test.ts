@@ -1,31 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer } from '../../services/shared/redis-server.ts';
 import { inspectQueues, startProducer } from '../support/event-path.ts';
 import { call, scrape } from '../support/http.ts';
-import { testRedis, uniqueQueueName } from '../support/redis.ts';
+import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 import type { Running } from '../support/rpc-path.ts';
 
-let redis: ProvidedRedis;
-const open: Array<{ close(): Promise<unknown> }> = [];
-beforeAll(async () => {
-  redis = await testRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
-});
+const { redis: currentRedis, open } = useRedisPerFile();
 
 async function producer(
   label: string,
   ...rest: Parameters<typeof startProducer> extends [string, string, ...infer R] ? R : never
 ) {
   const queueName = uniqueQueueName(label);
-  const running: Running = await startProducer(redis.url, queueName, ...rest);
+  const running: Running = await startProducer(currentRedis().url, queueName, ...rest);
   open.push(running.app);
-  const queues = inspectQueues(redis.url, queueName);
+  const queues = inspectQueues(currentRedis().url, queueName);
   open.push(queues);
   const post = (body: unknown) => call(`${running.url}/events`, { body });
   return { ...running, queueName, queues, post };
@@ -128,7 +117,7 @@ describe('producer bad input', () => {
   beforeAll(async () => {
     const queueName = uniqueQueueName('bad');
     running = {
-      ...(await startProducer(redis.url, queueName, {}, { adminToken: token })),
+      ...(await startProducer(currentRedis().url, queueName, {}, { adminToken: token })),
       queueName,
     };
   });

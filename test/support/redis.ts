@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   defaultStrategies,
   type ProvidedRedis,
@@ -15,3 +16,32 @@ export function testRedis(): Promise<ProvidedRedis> {
 }
 
 export const uniqueQueueName = (label: string) => `t-${label}-${randomUUID().slice(0, 8)}`;
+
+export interface Closable {
+  close(): Promise<unknown>;
+}
+
+/**
+ * Registers hooks for a test file: one Redis for the file (stopped after it) and a
+ * list of things each test opened, closed in reverse order after each test.
+ */
+export function useRedisPerFile(): { redis: () => ProvidedRedis; open: Closable[] } {
+  let redis: ProvidedRedis | undefined;
+  const open: Closable[] = [];
+  beforeAll(async () => {
+    redis = await testRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    for (const item of open.splice(0).reverse()) await item.close();
+  });
+  return {
+    redis: () => {
+      if (redis === undefined) throw new Error('Redis is only available inside tests');
+      return redis;
+    },
+    open,
+  };
+}
