@@ -1,0 +1,256 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { type LatencySummary, LatencyRecorder } from './stats.ts';
+
+export type LoadTarget = 'rpc' | 'events';
+
+export interface LoadOptions {
+  target: LoadTarget;
+  /** The gateway's origin for `rpc`, the producer's for `events`. */
+  baseUrl: string;
+  /** When each request is due, ms from the start, ascending (see schedule.ts). */
+  offsetsMs: number[];
+  /** Requests in flight at most; arrivals beyond it are counted as dropped, not delayed. @defaultValue 10000 */
+  maxOutstanding?: number;
+  /** @defaultValue 250 */
+  bucketMs?: number;
+  /** @defaultValue 'req' */
+  idPrefix?: string;
+  /** @defaultValue 512 */
+  connections?: number;
+  onProgress?: (progress: LoadProgress) => void;
+  /** @defaultValue 1000 */
+  progressEveryMs?: number;
+}
+
+export interface LoadProgress {
+  elapsedMs: number;
+  scheduled: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  outstanding: number;
+}
+
+export interface Bucket {
+  startMs: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface LoadResult {
+  target: LoadTarget;
+  durationMs: number;
+  /** Every scheduled arrival: sent = ok + failed + dropped. */
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  /** By answer: `ok`, `<status> <error code>`, `connection_error`, `dropped: generator cap`. */
+  outcomes: Record<string, number>;
+  /** From the scheduled time: what a user waiting since then saw (no coordinated omission). */
+  latency: LatencySummary;
+  /** From the actual send. */
+  serviceLatency: LatencySummary;
+  /** How late the generator sent requests against the schedule. */
+  lateness: LatencySummary;
+  series: Bucket[];
+  warnings: string[];
+}
+
+interface Answer {
+  kind: 'ok' | 'failed' | 'dropped';
+  label: string;
+}
+
+async function classify(
+  target: LoadTarget,
+  statusCode: number,
+  body: () => Promise<unknown>,
+): Promise<Answer> {
+  if ((target === 'rpc' && statusCode === 200) || (target === 'events' && statusCode === 202)) {
+    return { kind: 'ok', label: 'ok' };
+  }
+  const parsed = (await body().catch(() => undefined)) as
+    { error?: unknown; duplicate?: unknown } | undefined;
+  if (target === 'events' && statusCode === 200 && parsed?.duplicate === true) {
+    return { kind: 'ok', label: 'duplicate' };
+  }
+  const code = typeof parsed?.error === 'string' ? parsed.error : 'error';
+  if (target === 'events' && statusCode === 429) return { kind: 'dropped', label: `429 ${code}` };
+  return { kind: 'failed', label: `${statusCode} ${code}` };
+}
+
+class BucketSeries {
+  readonly #bucketMs: number;
+  readonly #buckets: Array<{
+    sent: number;
+    ok: number;
+    failed: number;
+    dropped: number;
+    latency: LatencyRecorder;
+  }> = [];
+
+  constructor(bucketMs: number) {
+    this.#bucketMs = bucketMs;
+  }
+
+  at(ms: number) {
+    const index = Math.max(0, Math.floor(ms / this.#bucketMs));
+    for (let i = this.#buckets.length; i <= index; i += 1) {
+      this.#buckets.push({ sent: 0, ok: 0, failed: 0, dropped: 0, latency: new LatencyRecorder() });
+    }
+    return this.#buckets[index]!;
+  }
+
+  toJSON(): Bucket[] {
+    return this.#buckets.map((bucket, index) => ({
+      startMs: index * this.#bucketMs,
+      sent: bucket.sent,
+      ok: bucket.ok,
+      failed: bucket.failed,
+      dropped: bucket.dropped,
+      p50Ms: bucket.latency.percentileMs(50),
+      p99Ms: bucket.latency.percentileMs(99),
+    }));
+  }
+}
+
+/**
+ * Fires an open-loop schedule: each request leaves at its scheduled time whatever
+ * earlier ones are doing, so a slow system cannot slow the arrivals down (no
+ * coordinated omission). Latency is recorded from the scheduled time and from the
+ * actual send; the generator's own lateness is reported, with a warning when it,
+ * not the system under test, is the bottleneck.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const { target, offsetsMs } = options;
+  const maxOutstanding = options.maxOutstanding ?? 10_000;
+  const idPrefix = options.idPrefix ?? 'req';
+  const path = target === 'rpc' ? '/rpc' : '/events';
+  const pool = new Pool(options.baseUrl, {
+    connections: options.connections ?? 512,
+    pipelining: 1,
+  });
+  const latency = new LatencyRecorder();
+  const serviceLatency = new LatencyRecorder();
+  const lateness = new LatencyRecorder();
+  const series = new BucketSeries(options.bucketMs ?? 250);
+  const outcomes: Record<string, number> = {};
+  const totals = { ok: 0, failed: 0, dropped: 0 };
+  let outstanding = 0;
+  let sent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const count = (answer: Answer, completedAtMs: number) => {
+    outcomes[answer.label] = (outcomes[answer.label] ?? 0) + 1;
+    totals[answer.kind] += 1;
+    series.at(completedAtMs)[answer.kind] += 1;
+  };
+
+  const start = performance.now();
+  const now = () => performance.now() - start;
+
+  const fire = (index: number, scheduledMs: number) => {
+    sent += 1;
+    series.at(scheduledMs).sent += 1;
+    if (outstanding >= maxOutstanding) {
+      count({ kind: 'dropped', label: 'dropped: generator cap' }, scheduledMs);
+      return;
+    }
+    outstanding += 1;
+    const sentAtMs = now();
+    lateness.record(sentAtMs - scheduledMs);
+    const request = (async () => {
+      let answer: Answer;
+      try {
+        const response = await pool.request({
+          method: 'POST',
+          path,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id: `${idPrefix}-${index}` }),
+        });
+        answer = await classify(target, response.statusCode, () => response.body.json());
+        await response.body.dump().catch(() => undefined);
+      } catch {
+        answer = { kind: 'failed', label: 'connection_error' };
+      }
+      const doneMs = now();
+      latency.record(doneMs - scheduledMs);
+      serviceLatency.record(doneMs - sentAtMs);
+      series.at(doneMs).latency.record(doneMs - scheduledMs);
+      count(answer, doneMs);
+      outstanding -= 1;
+    })();
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
+  };
+
+  const progressEveryMs = options.progressEveryMs ?? 1000;
+  let nextProgressMs = progressEveryMs;
+  const report = () =>
+    options.onProgress?.({
+      elapsedMs: now(),
+      scheduled: offsetsMs.length,
+      sent,
+      ...totals,
+      outstanding,
+    });
+
+  let next = 0;
+  while (next < offsetsMs.length) {
+    const elapsed = now();
+    while (next < offsetsMs.length && offsetsMs[next]! <= elapsed) {
+      fire(next, offsetsMs[next]!);
+      next += 1;
+    }
+    if (elapsed >= nextProgressMs) {
+      report();
+      nextProgressMs += progressEveryMs;
+    }
+    if (next >= offsetsMs.length) break;
+    const waitMs = offsetsMs[next]! - now();
+    // Timers are only good to ~1 ms: sleep most of the wait, then yield to the loop until due.
+    if (waitMs > 2) await new Promise((resolve) => setTimeout(resolve, waitMs - 1.5));
+    else await yieldToLoop();
+  }
+  while (inFlight.size > 0) {
+    await Promise.all([...inFlight]);
+    if (now() >= nextProgressMs) {
+      report();
+      nextProgressMs = now() + progressEveryMs;
+    }
+  }
+  const durationMs = now();
+  report();
+  await pool.close();
+
+  const warnings: string[] = [];
+  const late = lateness.summary();
+  if ((late.p99Ms ?? 0) > 5) {
+    warnings.push(
+      `the generator sent requests late (p99 ${late.p99Ms} ms behind schedule): it, not the system under test, may be the bottleneck`,
+    );
+  }
+  if ((outcomes['dropped: generator cap'] ?? 0) > 0) {
+    warnings.push(
+      `${outcomes['dropped: generator cap']} arrivals were dropped by the generator's cap of ${maxOutstanding} outstanding requests`,
+    );
+  }
+  return {
+    target,
+    durationMs: Math.round(durationMs),
+    sent,
+    ...totals,
+    outcomes,
+    latency: latency.summary(),
+    serviceLatency: serviceLatency.summary(),
+    lateness: late,
+    series: series.toJSON(),
+    warnings,
+  };
+}

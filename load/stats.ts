@@ -1,0 +1,45 @@
+import * as hdr from 'hdr-histogram-js';
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  meanMs: number | null;
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Latencies in an HDR histogram at microsecond resolution (1 µs … 1 h, 3 significant digits). */
+export class LatencyRecorder {
+  readonly #histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+
+  record(ms: number): void {
+    this.#histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  get count(): number {
+    return this.#histogram.totalCount;
+  }
+
+  percentileMs(percentile: number): number | null {
+    return this.count === 0 ? null : round(this.#histogram.getValueAtPercentile(percentile) / 1000);
+  }
+
+  summary(): LatencySummary {
+    const empty = this.count === 0;
+    return {
+      count: this.count,
+      p50Ms: this.percentileMs(50),
+      p95Ms: this.percentileMs(95),
+      p99Ms: this.percentileMs(99),
+      maxMs: empty ? null : round(this.#histogram.maxValue / 1000),
+      meanMs: empty ? null : round(this.#histogram.mean / 1000),
+    };
+  }
+}

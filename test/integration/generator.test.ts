@@ -1,0 +1,121 @@
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoad } from '../../load/generator.ts';
+import { bursts, constant } from '../../load/schedule.ts';
+import { call } from '../support/http.ts';
+import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
+
+const open: Array<{ close(): Promise<unknown> }> = [];
+afterEach(async () => {
+  for (const item of open.splice(0).reverse()) await item.close();
+});
+
+/** A real HTTP target that records what it received and how many requests it held at once. */
+async function recordingTarget(latencyMs: number, path = '/rpc', status = 200) {
+  const ids: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = Fastify();
+  server.post<{ Body: { id: string } }>(path, async (request, reply) => {
+    ids.push(request.body.id);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    inFlight -= 1;
+    return reply.code(status).send({ id: request.body.id });
+  });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  open.push(server);
+  return { url, ids, maxInFlight: () => maxInFlight };
+}
+
+describe('open-loop load generator', () => {
+  it('sends every scheduled request once and accounts for each: sent = ok + failed + dropped', async () => {
+    const target = await recordingTarget(1);
+    const progress: number[] = [];
+    const result = await runLoad({
+      target: 'rpc',
+      baseUrl: target.url,
+      offsetsMs: constant(200, 1000),
+      bucketMs: 100,
+      progressEveryMs: 250,
+      onProgress: (p) => progress.push(p.sent),
+    });
+    expect(result).toMatchObject({
+      sent: 200,
+      ok: 200,
+      failed: 0,
+      dropped: 0,
+      outcomes: { ok: 200 },
+    });
+    expect(target.ids.sort()).toEqual(Array.from({ length: 200 }, (_, i) => `req-${i}`).sort());
+    expect(result.latency.count).toBe(200);
+    expect(result.lateness.count).toBe(200);
+    expect(result.series.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(200);
+    expect(result.series.reduce((sum, bucket) => sum + bucket.ok, 0)).toBe(200);
+    expect(result.series.length).toBeGreaterThanOrEqual(10);
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.at(-1)).toBe(200);
+  });
+
+  it('does not wait for slow answers: arrivals keep their schedule (open loop)', async () => {
+    const target = await recordingTarget(400);
+    const result = await runLoad({
+      target: 'rpc',
+      baseUrl: target.url,
+      offsetsMs: constant(100, 200),
+    });
+    expect(result.ok).toBe(20);
+    // A closed loop would hold one request at a time; the open loop held them all at once.
+    expect(target.maxInFlight()).toBe(20);
+    // Latency counts from the scheduled time, so it includes the 400 ms the server took.
+    expect(result.latency.p50Ms).toBeGreaterThanOrEqual(400);
+  });
+
+  it('counts arrivals beyond maxOutstanding as dropped instead of stalling the schedule', async () => {
+    const target = await recordingTarget(300);
+    const result = await runLoad({
+      target: 'rpc',
+      baseUrl: target.url,
+      offsetsMs: bursts(20, 20, 0),
+      maxOutstanding: 5,
+    });
+    expect(result).toMatchObject({ sent: 20, ok: 5, dropped: 15, failed: 0 });
+    expect(result.outcomes['dropped: generator cap']).toBe(15);
+    expect(target.ids).toHaveLength(5);
+    expect(result.warnings.join('\n')).toContain('cap of 5 outstanding');
+  });
+
+  it('reports outcomes by status and error code against the real gateway', async () => {
+    const downstream = await startDownstream();
+    open.push(downstream.app);
+    const gateway: Running = await startGateway(downstream.url, {
+      maxRetries: 0,
+      breaker: { enabled: false },
+    });
+    open.push(gateway.app);
+    await call(`${downstream.url}/admin/faults`, {
+      method: 'PUT',
+      body: { faults: [{ kind: 'error', durationMs: 60_000, fraction: 0.5 }] },
+    });
+    const result = await runLoad({
+      target: 'rpc',
+      baseUrl: gateway.url,
+      offsetsMs: constant(200, 500),
+    });
+    expect(result.sent).toBe(100);
+    expect(result.ok + result.failed + result.dropped).toBe(100);
+    expect(result.outcomes['502 downstream_error']).toBe(result.failed);
+    expect(result.failed).toBeGreaterThan(20);
+    expect(result.ok).toBeGreaterThan(20);
+  });
+
+  it('counts connection failures as failed', async () => {
+    const result = await runLoad({
+      target: 'rpc',
+      baseUrl: 'http://127.0.0.1:9',
+      offsetsMs: [0, 0, 0],
+    });
+    expect(result).toMatchObject({ sent: 3, failed: 3, outcomes: { connection_error: 3 } });
+  });
+});
