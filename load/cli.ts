@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dlqHelp, runDlq } from './dlq.ts';
+import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
 
 // Literal specifiers, so the build rewrites them to .js.
 const services = {
@@ -18,13 +19,16 @@ behave under bursty load and injected faults, over real HTTP.
 Usage:
   cascade-lab serve <service>   start one service, configured by env (see README):
                                 ${Object.keys(services).join(', ')}
+  cascade-lab load --target rpc|events --url URL [--schedule SPEC]
+                                one open-loop load run against running services
   cascade-lab dlq <list|redrive|purge> [options]
                                 inspect and redrive the dead-letter queue
   cascade-lab help              show this text
   cascade-lab --version         print the version
 
-Planned (not in this version yet): up, experiment, load.
+Planned (not in this version yet): up, experiment.
 
+${loadHelp}
 ${dlqHelp}`;
 
 /** The package's version, found by walking up from this file (it runs from load/ and from dist/load/). */
@@ -53,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
       ids: { type: 'string' },
       all: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      target: { type: 'string' },
+      url: { type: 'string' },
+      schedule: { type: 'string' },
+      'max-outstanding': { type: 'string' },
+      json: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -74,6 +83,20 @@ async function main(argv: string[]): Promise<number> {
     }
     await services[name as keyof typeof services]();
     return -1;
+  }
+  if (command === 'load') {
+    return runLoadCommand(
+      {
+        target: typeof values.target === 'string' ? values.target : undefined,
+        url: typeof values.url === 'string' ? values.url : undefined,
+        schedule: typeof values.schedule === 'string' ? values.schedule : seedSchedule,
+        maxOutstanding: Number(values['max-outstanding'] ?? 10_000),
+        json: typeof values.json === 'string' ? values.json : undefined,
+      },
+      (text) => process.stdout.write(text),
+      (text) => process.stderr.write(text),
+      process.stderr.isTTY === true,
+    );
   }
   if (command === 'dlq') {
     const limit = Number(values.limit ?? 50);

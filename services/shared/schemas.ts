@@ -24,3 +24,34 @@ export function withoutDefaults<T>(schema: T): T {
 export function strictPartial<T extends TObject>(schema: T): TPartial<T> {
   return withoutDefaults(Type.Partial(schema, { additionalProperties: false }));
 }
+
+interface TaggedVariant {
+  properties?: Record<string, { const?: unknown }>;
+}
+
+/**
+ * Problems of a value against a union discriminated by `tag` (e.g. `kind`), checked
+ * against the one variant its tag names, so a user reads what that variant needs,
+ * not what every other variant would have wanted.
+ */
+export function taggedUnionProblems(
+  union: { anyOf: readonly unknown[] },
+  value: unknown,
+  tag: string,
+  path: string,
+  problemsOf: (variant: TaggedVariant, value: unknown, path: string) => string[],
+): string[] {
+  const variants = union.anyOf as readonly TaggedVariant[];
+  const tags = variants.map((variant) => variant.properties?.[tag]?.const);
+  const given =
+    typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)[tag]
+      : undefined;
+  const variant = variants[tags.indexOf(given)];
+  if (variant === undefined) {
+    return [
+      `${path}.${tag}: must be one of ${tags.map(String).join(', ')}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`,
+    ];
+  }
+  return problemsOf(variant, value, path);
+}

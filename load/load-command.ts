@@ -1,0 +1,114 @@
+import { writeFileSync } from 'node:fs';
+import type { TSchema } from 'typebox';
+import Value from 'typebox/value';
+import { formatIssues } from '../services/shared/schema-errors.ts';
+import { taggedUnionProblems } from '../services/shared/schemas.ts';
+import { type LoadProgress, type LoadResult, type LoadTarget, runLoad } from './generator.ts';
+import { buildSchedule, ScheduleSpec } from './schedule.ts';
+
+export const loadHelp = `Usage:
+  cascade-lab load --target rpc|events --url URL [--schedule SPEC] [--max-outstanding N] [--json FILE]
+
+  --target           rpc: POST /rpc on the gateway; events: POST /events on the producer
+  --url              the gateway's or the producer's origin, e.g. http://127.0.0.1:8080
+  --schedule         kind:key=value,… (default: the seed's bursts:total=2000,burst=350,gapMs=80)
+                       bursts:total=N,burst=N,gapMs=MS
+                       constant:ratePerSecond=R,durationMs=MS
+                       ramp:fromRps=R,toRps=R,durationMs=MS
+  --max-outstanding  requests in flight at most; arrivals beyond it count as dropped (default 10000)
+  --json FILE        also write the full result (series, latencies, outcomes) as JSON
+`;
+
+export const seedSchedule = 'bursts:total=2000,burst=350,gapMs=80';
+
+/** Parses `kind:key=value,…` into a validated schedule spec, or every problem with it. */
+export function parseScheduleArg(text: string): { spec?: ScheduleSpec; problems: string[] } {
+  const [kind, rest = ''] = text.split(':', 2);
+  const candidate: Record<string, unknown> = { kind };
+  for (const pair of rest.split(',').filter(Boolean)) {
+    const [key, value] = pair.split('=', 2);
+    if (key === undefined || value === undefined || key === '') {
+      return { problems: [`schedule: "${pair}" is not key=value`] };
+    }
+    candidate[key] = Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  if (kind === 'stages') {
+    return {
+      problems: ['schedule: stages need a scenario file; use bursts, constant or ramp here'],
+    };
+  }
+  const problems = taggedUnionProblems(
+    ScheduleSpec,
+    candidate,
+    'kind',
+    'schedule',
+    (variant, value, path) => formatIssues(Value.Errors(variant as TSchema, value), path),
+  );
+  if (problems.length > 0) return { problems };
+  return { spec: candidate as ScheduleSpec, problems: [] };
+}
+
+export function formatProgress(p: LoadProgress): string {
+  const seconds = (p.elapsedMs / 1000).toFixed(1);
+  return `${seconds}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}  in flight ${p.outstanding}`;
+}
+
+export function formatResult(result: LoadResult): string {
+  const lines = [
+    `target ${result.target}: ${result.sent} sent = ${result.ok} ok + ${result.failed} failed + ${result.dropped} dropped in ${(result.durationMs / 1000).toFixed(2)} s`,
+    `latency from schedule  p50 ${result.latency.p50Ms} ms  p95 ${result.latency.p95Ms} ms  p99 ${result.latency.p99Ms} ms  max ${result.latency.maxMs} ms  mean ${result.latency.meanMs} ms`,
+    `latency from send      p50 ${result.serviceLatency.p50Ms} ms  p99 ${result.serviceLatency.p99Ms} ms`,
+    `generator lateness     p50 ${result.lateness.p50Ms} ms  p99 ${result.lateness.p99Ms} ms  max ${result.lateness.maxMs} ms`,
+    'outcomes:',
+    ...Object.entries(result.outcomes)
+      .sort(([, a], [, b]) => b - a)
+      .map(([label, count]) => `  ${String(count).padStart(7)}  ${label}`),
+    ...result.warnings.map((warning) => `warning: ${warning}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export interface LoadCommandOptions {
+  target: string | undefined;
+  url: string | undefined;
+  schedule: string;
+  maxOutstanding: number;
+  json?: string | undefined;
+}
+
+/** `cascade-lab load`: one open-loop run against running services. Answers the exit code. */
+export async function runLoadCommand(
+  options: LoadCommandOptions,
+  out: (text: string) => void,
+  err: (text: string) => void,
+  interactive: boolean,
+): Promise<number> {
+  const problems: string[] = [];
+  if (options.target !== 'rpc' && options.target !== 'events')
+    problems.push('--target: must be rpc or events');
+  if (options.url === undefined || !/^https?:\/\/[^/]+\/?$/.test(options.url)) {
+    problems.push('--url: must be an origin such as http://127.0.0.1:8080');
+  }
+  const parsed = parseScheduleArg(options.schedule);
+  problems.push(...parsed.problems.map((problem) => `--${problem}`));
+  if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
+    problems.push('--max-outstanding: must be a positive integer');
+  }
+  if (problems.length > 0 || parsed.spec === undefined) {
+    err(`cascade-lab load: ${problems.join('\n  ')}\n\n${loadHelp}`);
+    return 2;
+  }
+  const result = await runLoad({
+    target: options.target as LoadTarget,
+    baseUrl: options.url as string,
+    offsetsMs: buildSchedule(parsed.spec),
+    maxOutstanding: options.maxOutstanding,
+    idPrefix: `load-${Date.now().toString(36)}`,
+    onProgress: (progress) =>
+      err(interactive ? `\r${formatProgress(progress)}\u001b[K` : `${formatProgress(progress)}\n`),
+  });
+  if (interactive) err('\n');
+  out(formatResult(result));
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
+  return 0;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { formatResult, parseScheduleArg } from '../../load/load-command.ts';
+
+describe('parseScheduleArg', () => {
+  it('parses kind:key=value lists into schedule specs', () => {
+    expect(parseScheduleArg('bursts:total=2000,burst=350,gapMs=80')).toEqual({
+      spec: { kind: 'bursts', total: 2000, burst: 350, gapMs: 80 },
+      problems: [],
+    });
+    expect(parseScheduleArg('constant:ratePerSecond=50,durationMs=1000').spec).toEqual({
+      kind: 'constant',
+      ratePerSecond: 50,
+      durationMs: 1000,
+    });
+  });
+
+  it('names every problem against the variant the kind names', () => {
+    expect(parseScheduleArg('bursts:total=0').problems).toEqual([
+      'schedule: missing required field "burst"',
+      'schedule: missing required field "gapMs"',
+      'schedule.total: must be >= 1',
+    ]);
+    expect(parseScheduleArg('ramp:fromRps=1,toRps=2,durationMs=5,speed=3').problems).toEqual([
+      'schedule: unknown field "speed"',
+    ]);
+    expect(parseScheduleArg('wave:x=1').problems).toEqual([
+      'schedule.kind: must be one of bursts, constant, ramp, stages (got "wave")',
+    ]);
+    expect(parseScheduleArg('constant:rate').problems).toEqual([
+      'schedule: "rate" is not key=value',
+    ]);
+  });
+});
+
+describe('formatResult', () => {
+  it('prints the accounting line, latencies and outcomes by count', () => {
+    const text = formatResult({
+      target: 'rpc',
+      durationMs: 1500,
+      sent: 10,
+      ok: 7,
+      failed: 2,
+      dropped: 1,
+      outcomes: { ok: 7, '503 circuit_open': 2, 'dropped: generator cap': 1 },
+      latency: { count: 9, p50Ms: 10, p95Ms: 20, p99Ms: 30, maxMs: 31, meanMs: 12 },
+      serviceLatency: { count: 9, p50Ms: 9, p95Ms: 19, p99Ms: 29, maxMs: 30, meanMs: 11 },
+      lateness: { count: 10, p50Ms: 0.1, p95Ms: 0.2, p99Ms: 0.3, maxMs: 0.4, meanMs: 0.1 },
+      series: [],
+      warnings: ['something to know'],
+    });
+    expect(text).toContain('target rpc: 10 sent = 7 ok + 2 failed + 1 dropped in 1.50 s');
+    expect(text).toMatch(
+      /\n\s+7 {2}ok\n\s+2 {2}503 circuit_open\n\s+1 {2}dropped: generator cap\n/,
+    );
+    expect(text).toContain('warning: something to know');
+  });
+});
