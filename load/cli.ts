@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dlqHelp, runDlq } from './dlq.ts';
 import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
+import { runUp } from './up-command.ts';
 
 // Literal specifiers, so the build rewrites them to .js.
 const services = {
@@ -19,6 +20,7 @@ behave under bursty load and injected faults, over real HTTP.
 Usage:
   cascade-lab serve <service>   start one service, configured by env (see README):
                                 ${Object.keys(services).join(', ')}
+  cascade-lab up                the local stack: Redis + the four services on free ports; Ctrl-C stops all
   cascade-lab load --target rpc|events --url URL [--schedule SPEC]
                                 one open-loop load run against running services
   cascade-lab dlq <list|redrive|purge> [options]
@@ -26,7 +28,7 @@ Usage:
   cascade-lab help              show this text
   cascade-lab --version         print the version
 
-Planned (not in this version yet): up, experiment.
+Planned (not in this version yet): experiment.
 
 ${loadHelp}
 ${dlqHelp}`;
@@ -83,6 +85,17 @@ async function main(argv: string[]): Promise<number> {
     }
     await services[name as keyof typeof services]();
     return -1;
+  }
+  if (command === 'up') {
+    const seed =
+      process.env.SEED === undefined || process.env.SEED === ''
+        ? undefined
+        : Number(process.env.SEED);
+    return runUp(
+      (text) => process.stdout.write(text),
+      (text) => process.stderr.write(text),
+      seed,
+    );
   }
   if (command === 'load') {
     return runLoadCommand(

@@ -1,0 +1,53 @@
+import { type Stack, serviceNames, startStack } from './stack.ts';
+
+export function formatStack(stack: Stack): string {
+  const rows = serviceNames.map((name) => {
+    const service = stack.services[name];
+    return `  ${name.padEnd(10)} ${service.url.padEnd(24)} pid ${String(service.pid).padEnd(7)} log ${service.logFile}`;
+  });
+  return [
+    `  ${'redis'.padEnd(10)} ${stack.redis.url.padEnd(24)} (${stack.redis.source})`,
+    ...rows,
+  ].join('\n');
+}
+
+/** `cascade-lab up`: start the local stack, print where it is, stop everything on Ctrl-C. */
+export async function runUp(
+  out: (text: string) => void,
+  err: (text: string) => void,
+  seed?: number,
+): Promise<number> {
+  // Handlers first: a Ctrl-C while starting must stop what has started, not orphan it.
+  const signal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  err('cascade-lab up: starting Redis, downstream, gateway, producer, worker…\n');
+  const starting = startStack(seed === undefined ? {} : { seed });
+  let stack: Stack;
+  try {
+    const first = await Promise.race([starting, signal]);
+    if (typeof first === 'string') {
+      err(`cascade-lab up: ${first} while starting: stopping what has started…\n`);
+      await (await starting).stop();
+      return 0;
+    }
+    stack = first;
+  } catch (error) {
+    err(`cascade-lab up: ${(error as Error).message}\n`);
+    return 1;
+  }
+  out(`cascade-lab up: ready\n${formatStack(stack)}\nCtrl-C stops everything.\n`);
+  const reason = await Promise.race([signal, stack.unexpectedExit]);
+  if (typeof reason === 'string') {
+    err(`cascade-lab up: ${reason}: stopping every service…\n`);
+    await stack.stop();
+    err('cascade-lab up: stopped\n');
+    return 0;
+  }
+  err(
+    `cascade-lab up: ${reason.name} exited (${reason.signal ?? reason.code}); stopping the rest. Its log: ${stack.services[reason.name].logFile}\n`,
+  );
+  await stack.stop();
+  return 1;
+}
