@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { type Static, type TSchema, Type } from 'typebox';
+import Value from 'typebox/value';
+import { parseDocument } from 'yaml';
+import { FailureModelParams } from '../services/downstream/failure-model.ts';
+import { FaultSpec } from '../services/downstream/faults.ts';
+import { PolicyUpdate } from '../services/gateway/policy.ts';
+import { ProducerPolicy } from '../services/shared/event-job.ts';
+import { formatIssues } from '../services/shared/schema-errors.ts';
+import { strictPartial, taggedUnionProblems } from '../services/shared/schemas.ts';
+import { WorkerPolicy } from '../services/worker/config.ts';
+import { ScheduleSpec } from './schedule.ts';
+
+const name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+
+export const RpcRun = Type.Object(
+  { name, target: Type.Literal('rpc'), policy: Type.Optional(PolicyUpdate) },
+  { additionalProperties: false },
+);
+export const EventsRun = Type.Object(
+  {
+    name,
+    target: Type.Literal('events'),
+    producer: Type.Optional(strictPartial(ProducerPolicy)),
+    worker: Type.Optional(strictPartial(WorkerPolicy)),
+  },
+  { additionalProperties: false },
+);
+export const Run = Type.Union([RpcRun, EventsRun]);
+export type Run = Static<typeof Run>;
+
+/** A fault from the timeline: one of the downstream's timed faults, `at` ms after the load starts. */
+export const TimedFault = Type.Object(
+  { at: Type.Number({ minimum: 0, maximum: 3_600_000 }), ...FaultSpec.properties },
+  { additionalProperties: false },
+);
+
+export const thresholdMetrics = [
+  'ok',
+  'failed',
+  'dropped',
+  'retries',
+  'timeouts',
+  'cb_open',
+  'dlq',
+  'lost',
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'mean_ms',
+  'amplification',
+  'goodput_rps',
+] as const;
+const thresholdPattern = `^[a-z0-9][a-z0-9_-]*\\.(${thresholdMetrics.join('|')}) *(<=|>=|==|<|>) *-?[0-9.]+$`;
+
+const ScenarioShape = Type.Object(
+  {
+    name,
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+    downstream: Type.Optional(strictPartial(FailureModelParams)),
+    faults: Type.Optional(Type.Array(TimedFault, { maxItems: 100 })),
+    load: Type.Unknown(),
+    maxOutstanding: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
+    runs: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 20 }),
+    thresholds: Type.Optional(
+      Type.Array(Type.String({ pattern: thresholdPattern }), { maxItems: 100 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Scenario = Omit<Static<typeof ScenarioShape>, 'runs' | 'load'> & {
+  runs: Run[];
+  load: ScheduleSpec;
+};
+
+export class ScenarioError extends Error {
+  readonly problems: string[];
+  constructor(file: string, problems: string[]) {
+    super(`${file}: invalid scenario:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const problemsOf = (schema: TSchema, value: unknown, path: string) =>
+  formatIssues(Value.Errors(schema, value), path);
+
+/** Every problem of a scenario, one line each, naming its path (`runs[1].policy.backoff.capMs: must be >= 0`). */
+export function scenarioProblems(value: unknown): string[] {
+  const problems = problemsOf(ScenarioShape, value, '');
+  const scenario = value as Partial<Scenario> | undefined;
+  if (scenario?.load === undefined)
+    problems.push('load: missing (a schedule: bursts, constant, ramp or stages)');
+  else
+    problems.push(
+      ...taggedUnionProblems(ScheduleSpec, scenario.load, 'kind', 'load', (variant, v, path) =>
+        problemsOf(variant, v, path),
+      ),
+    );
+  if (Array.isArray(scenario?.runs)) {
+    scenario.runs.forEach((run, index) => {
+      problems.push(
+        ...taggedUnionProblems(Run, run, 'target', `runs[${index}]`, (variant, v, path) =>
+          problemsOf(variant, v, path),
+        ),
+      );
+    });
+    const names = scenario.runs.map((run) => (run as { name?: unknown }).name);
+    const duplicate = names.find((runName, index) => names.indexOf(runName) !== index);
+    if (duplicate !== undefined)
+      problems.push(`runs: the name ${JSON.stringify(duplicate)} is used twice`);
+    for (const [index, threshold] of (scenario.thresholds ?? []).entries()) {
+      const runName = typeof threshold === 'string' ? threshold.split('.')[0] : undefined;
+      if (
+        runName !== undefined &&
+        new RegExp(thresholdPattern).test(threshold) &&
+        !names.includes(runName)
+      ) {
+        problems.push(`thresholds[${index}]: no run is named "${runName}"`);
+      }
+    }
+  }
+  return problems.map((line) => line.replace(/^\(root\)/, 'scenario'));
+}
+
+/** Parses and validates a scenario; throws a ScenarioError listing every problem. */
+export function parseScenario(text: string, file = 'scenario'): Scenario {
+  const document = parseDocument(text);
+  if (document.errors.length > 0) {
+    throw new ScenarioError(
+      file,
+      document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`),
+    );
+  }
+  const value: unknown = document.toJS();
+  const problems = scenarioProblems(value);
+  if (problems.length > 0) throw new ScenarioError(file, problems);
+  return value as Scenario;
+}
+
+export function loadScenario(file: string): Scenario {
+  return parseScenario(readFileSync(file, 'utf8'), file);
+}

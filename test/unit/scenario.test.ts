@@ -1,0 +1,92 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  loadScenario,
+  parseScenario,
+  ScenarioError,
+  scenarioProblems,
+} from '../../load/scenario.ts';
+import { repoRoot } from '../support/processes.ts';
+
+const minimal = {
+  name: 'demo',
+  load: { kind: 'constant', ratePerSecond: 10, durationMs: 1000 },
+  runs: [{ name: 'a', target: 'rpc' }],
+};
+
+describe('scenario files', () => {
+  it('every shipped scenario is valid', () => {
+    const dir = path.join(repoRoot, 'scenarios');
+    const files = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
+    expect(files).toContain('seed.yaml');
+    for (const file of files) expect(() => loadScenario(path.join(dir, file))).not.toThrow();
+  });
+
+  it('reads the seed scenario as the article set it up', () => {
+    const seed = loadScenario(path.join(repoRoot, 'scenarios/seed.yaml'));
+    expect(seed.load).toEqual({ kind: 'bursts', total: 2000, burst: 350, gapMs: 80 });
+    expect(seed.runs.map((run) => `${run.name}:${run.target}`)).toEqual([
+      'rpc-safe:rpc',
+      'events:events',
+    ]);
+  });
+
+  it('accepts a minimal scenario', () => {
+    expect(scenarioProblems(minimal)).toEqual([]);
+  });
+
+  it('names the path of every problem, one line each', () => {
+    const problems = scenarioProblems({
+      ...minimal,
+      load: { kind: 'bursts', total: 0 },
+      faults: [{ at: -1, kind: 'error', durationMs: 10 }],
+      runs: [
+        { name: 'ok', target: 'rpc' },
+        { name: 'bad', target: 'rpc', policy: { backoff: { capMs: -5 }, retries: 3 } },
+        { name: 'ev', target: 'events', worker: { concurrency: 0 } },
+        { name: 'x', target: 'carrier-pigeon' },
+      ],
+      thresholds: ['bad.p99_ms < 500', 'ghost.lost == 0', 'nonsense'],
+      colour: 'blue',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'scenario: unknown field "colour"',
+        'load: missing required field "burst"',
+        'load.total: must be >= 1',
+        'faults[0].at: must be >= 0',
+        'runs[1].policy.backoff.capMs: must be >= 0',
+        'runs[1].policy: unknown field "retries"',
+        'runs[2].worker.concurrency: must be >= 1',
+        'runs[3].target: must be one of rpc, events (got "carrier-pigeon")',
+        'thresholds[1]: no run is named "ghost"',
+      ]),
+    );
+    expect(problems.some((line) => line.startsWith('thresholds[2]: must match pattern'))).toBe(
+      true,
+    );
+  });
+
+  it('reports duplicate run names and YAML syntax errors', () => {
+    expect(
+      scenarioProblems({
+        ...minimal,
+        runs: [
+          { name: 'a', target: 'rpc' },
+          { name: 'a', target: 'rpc' },
+        ],
+      }),
+    ).toContain('runs: the name "a" is used twice');
+    const error = (() => {
+      try {
+        parseScenario('name: x\nload: [unclosed', 'broken.yaml');
+      } catch (thrown) {
+        return thrown as ScenarioError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect(error?.message).toMatch(/^broken\.yaml: invalid scenario:\n {2}YAML: /);
+  });
+});
