@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { dlqHelp, runDlq } from './dlq.ts';
 import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
 import { runUp } from './up-command.ts';
+import { experimentHelp, runExperimentCommand } from './experiment-command.ts';
 
 // Literal specifiers, so the build rewrites them to .js.
 const services = {
@@ -21,6 +22,8 @@ Usage:
   cascade-lab serve <service>   start one service, configured by env (see README):
                                 ${Object.keys(services).join(', ')}
   cascade-lab up                the local stack: Redis + the four services on free ports; Ctrl-C stops all
+  cascade-lab experiment <scenario.yaml> [--out DIR]
+                                run a scenario on fresh local stacks; table + report
   cascade-lab load --target rpc|events --url URL [--schedule SPEC]
                                 one open-loop load run against running services
   cascade-lab dlq <list|redrive|purge> [options]
@@ -28,8 +31,8 @@ Usage:
   cascade-lab help              show this text
   cascade-lab --version         print the version
 
-Planned (not in this version yet): experiment.
 
+${experimentHelp}
 ${loadHelp}
 ${dlqHelp}`;
 
@@ -64,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       schedule: { type: 'string' },
       'max-outstanding': { type: 'string' },
       json: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -95,6 +99,15 @@ async function main(argv: string[]): Promise<number> {
       (text) => process.stdout.write(text),
       (text) => process.stderr.write(text),
       seed,
+    );
+  }
+  if (command === 'experiment') {
+    return runExperimentCommand(
+      rest[0],
+      typeof values.out === 'string' ? values.out : undefined,
+      (text) => process.stdout.write(text),
+      (text) => process.stderr.write(text),
+      process.stderr.isTTY === true,
     );
   }
   if (command === 'load') {

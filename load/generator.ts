@@ -226,7 +226,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
   }
   const durationMs = now();
-  report();
+  if (nextProgressMs - progressEveryMs < durationMs - 1) report();
   await pool.close();
 
   const warnings: string[] = [];

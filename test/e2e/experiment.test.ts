@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ExperimentResult } from '../../load/experiment.ts';
+import { repoRoot } from '../support/processes.ts';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(path.join(tmpdir(), 'cascade-experiment-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const scenario = `# A small scenario for the test: both paths, a short error burst mid-run.
+name: tiny
+seed: 3
+downstream:
+  failProbability: 0.1
+faults:
+  - at: 300
+    kind: error
+    durationMs: 300
+    fraction: 0.5
+load:
+  kind: constant
+  ratePerSecond: 200
+  durationMs: 1000
+runs:
+  - name: rpc-safe
+    target: rpc
+    policy:
+      preset: safe
+  - name: events
+    target: events
+    worker:
+      concurrency: 8
+thresholds:
+  - events.lost == 0
+  - rpc-safe.amplification < 0.5
+`;
+
+describe('cascade-lab experiment', () => {
+  it(
+    'runs a scenario on fresh stacks, accounts for every request, and writes a report that agrees with the metrics',
+    { timeout: 120_000 },
+    async () => {
+      const file = path.join(dir, 'tiny.yaml');
+      writeFileSync(file, scenario);
+      const out = path.join(dir, 'report');
+      const env = { ...process.env };
+      delete env.REDIS_URL;
+      // The amplification threshold is meant to fail: the exit code says so.
+      const failed = await run(
+        process.execPath,
+        ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--out', out],
+        { cwd: repoRoot, env },
+      ).then(
+        () => ({ code: 0, stdout: '' }),
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(/^run\s+target\s+sent\s+ok\s+fail\s+dropped/);
+      expect(failed.stdout).toContain('✓ events.lost == 0 (got 0)');
+      expect(failed.stdout).toMatch(/✗ rpc-safe\.amplification < 0\.5 \(got [\d.]+\)/);
+
+      const result = JSON.parse(
+        readFileSync(path.join(out, 'summary.json'), 'utf8'),
+      ) as ExperimentResult;
+      expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain(
+        '| run | target | sent | ok |',
+      );
+      const [rpc, events] = result.runs;
+      expect(rpc!.sent).toBe(200);
+      expect(rpc!.ok + rpc!.failed + rpc!.dropped).toBe(rpc!.sent);
+      expect(events!.sent).toBe(200);
+      expect(events!.accepted! + (events!.failed - events!.dlq) + events!.dropped).toBe(
+        events!.sent,
+      );
+      expect(events!.ok + events!.dlq).toBe(events!.accepted);
+      expect(events!.lost).toBe(0);
+      for (const summary of [rpc!, events!]) {
+        // Two services' own counters agree: what the caller sent is what the downstream served.
+        expect(summary.attempts).toBe(summary.downstreamCalls);
+        expect(summary.attempts).toBeGreaterThanOrEqual(summary.ok);
+        expect(summary.series.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(200);
+        expect(summary.samples.length).toBeGreaterThan(3);
+        expect(summary.faultWindows).toEqual([{ startMs: 300, endMs: 600, kind: 'error' }]);
+        expect(
+          summary.recoveryMs === 'did not recover' || typeof summary.recoveryMs === 'number',
+        ).toBe(true);
+      }
+      expect(result.thresholds.map((t) => t.passed)).toEqual([true, false]);
+    },
+  );
+});
