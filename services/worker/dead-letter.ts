@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { backoffType, type EventJobData, eventJobName } from '../shared/event-job.ts';
 
 /** Why and when a job was dead-lettered; kept next to the original data. */
@@ -51,8 +52,12 @@ export class DeadLetterQueue {
     this.dlq = dlq;
   }
 
-  /** Moves the job if it is in the failed set; answers the state it found. */
-  async moveIfFinallyFailed(jobId: string): Promise<JobState | 'missing'> {
+  /**
+   * Moves the job if it is in the failed set. Answers `failed` only to the one
+   * caller that moved it — the failed-event handler and a sweeper (of this or
+   * another worker) may race — `moved-elsewhere` to the others, else the state found.
+   */
+  async moveIfFinallyFailed(jobId: string): Promise<JobState | 'missing' | 'moved-elsewhere'> {
     const job = await this.main.getJob(jobId);
     if (job === undefined) return 'missing';
     const state = await job.getState();
@@ -72,8 +77,14 @@ export class DeadLetterQueue {
       { ...job.data, deadLetter },
       { jobId, removeOnComplete: true },
     );
-    await job.remove();
-    return 'failed';
+    // The add is idempotent; an atomic claim on the DLQ job says which racer moved it.
+    // BullMQ types its client narrowly; it is the ioredis client we gave it.
+    const client = (await this.dlq.client) as unknown as Redis;
+    const claimed = await client.hsetnx(this.dlq.toKey(jobId), 'cascadeMovedBy', randomUUID());
+    await job.remove().catch((error: unknown) => {
+      if (claimed === 1) throw error;
+    });
+    return claimed === 1 ? 'failed' : 'moved-elsewhere';
   }
 
   /** Moves every job in the failed set (those whose move a crash interrupted); answers how many. */

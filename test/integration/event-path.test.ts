@@ -4,6 +4,7 @@ import { Queue, Worker } from 'bullmq';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { producerConnection, workerConnection } from '../../services/shared/redis-connection.ts';
+import { DeadLetterQueue } from '../../services/worker/dead-letter.ts';
 import {
   inspectQueues,
   publish,
@@ -186,6 +187,37 @@ describe('event path over real Redis and real HTTP', () => {
       'crashed before dead-lettering',
     );
     expect(await scrape(worker.url, 'worker_jobs_total', { outcome: 'dead_lettered' })).toBe(3);
+  });
+
+  it('counts a job moved to the DLQ once when several movers race for it', async () => {
+    const queueName = uniqueQueueName('race');
+    const connection = producerConnection(currentRedis().url);
+    const queue = new Queue(queueName, { connection, prefix: testPrefix });
+    await queue.add(
+      'event',
+      {
+        id: 'r',
+        publishedAt: 0,
+        publishToken: 'r',
+        backoff: { kind: 'none', baseMs: 0, capMs: 0, jitter: 'none' },
+      },
+      { jobId: 'r', attempts: 1, removeOnFail: false },
+    );
+    const bare = new Worker(queueName, async () => Promise.reject(new Error('boom')), {
+      connection: workerConnection(currentRedis().url),
+      prefix: testPrefix,
+    });
+    const queues = inspectQueues(currentRedis().url, queueName);
+    open.push(queues);
+    await expect.poll(() => queues.failedIds(), { timeout: 10_000 }).toEqual(['r']);
+    await bare.close();
+    await queue.close();
+    connection.disconnect();
+    const movers = Array.from({ length: 5 }, () => new DeadLetterQueue(queues.main, queues.dlq));
+    const results = await Promise.all(movers.map((mover) => mover.moveIfFinallyFailed('r')));
+    expect(results.filter((result) => result === 'failed')).toHaveLength(1);
+    expect(await queues.deadLetteredIds()).toEqual(['r']);
+    expect(await queues.failedIds()).toEqual([]);
   });
 
   it('changes worker concurrency and timeout through PUT /admin/policy', async () => {
