@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment.ts';
+import { renderHtml } from './html.ts';
 
 const columns: Array<[string, (run: RunSummary) => string]> = [
   ['run', (run) => run.name],
@@ -104,11 +105,16 @@ ${result.thresholds.length ? `## Thresholds\n\n${formatThresholds(result)}\n` : 
 `;
 }
 
-/** Writes summary.json (everything, series included) and summary.md into `dir`. */
+/** Writes summary.json (everything, series included), summary.md and report.html into `dir`. */
 export function writeSummary(result: ExperimentResult, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
-  const files = [path.join(dir, 'summary.json'), path.join(dir, 'summary.md')];
+  const files = [
+    path.join(dir, 'summary.json'),
+    path.join(dir, 'summary.md'),
+    path.join(dir, 'report.html'),
+  ];
   writeFileSync(files[0]!, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(files[1]!, markdown(result));
+  writeFileSync(files[2]!, renderHtml(result));
   return files;
 }

@@ -1,14 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../load/experiment.ts';
+import { renderInChromium } from '../support/chromium.ts';
 import { repoRoot } from '../support/processes.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-experiment-'));
+/** Kept after the run (git-ignored) so a person can look at the rendered report. */
+const artifacts = path.join(repoRoot, 'test-artifacts');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const scenario = `# A small scenario for the test: both paths, a short error burst mid-run.
@@ -90,6 +93,19 @@ describe('cascade-lab experiment', () => {
         ).toBe(true);
       }
       expect(result.thresholds.map((t) => t.passed)).toEqual([true, false]);
+
+      // The HTML report works offline and renders every chart with no console error.
+      const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+      expect(html).not.toMatch(/<(script|link)[^>]+(src|href)="https?:/);
+      mkdirSync(artifacts, { recursive: true });
+      const rendered = await renderInChromium(
+        path.join(out, 'report.html'),
+        path.join(artifacts, 'report.png'),
+      );
+      expect(rendered.errors).toEqual([]);
+      expect(rendered.requests).toEqual([]);
+      expect(rendered.chartTitles).toHaveLength(7);
+      expect(rendered.canvases).toBe(7);
     },
   );
 });

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ExperimentResult } from '../experiment.ts';
+import { tableRows } from './summary.ts';
+
+const require = createRequire(import.meta.url);
+const asset = (file: string) => readFileSync(require.resolve(`uplot/dist/${file}`), 'utf8');
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"]/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!,
+  );
+
+/** Runs in the page: one uPlot chart per metric, one line per run, fault windows shaded. */
+const clientScript = `
+const data = JSON.parse(document.getElementById('report-data').textContent);
+const colors = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
+const faults = data.runs[0] ? data.runs[0].faultWindows : [];
+const shadeFaults = {
+  hooks: {
+    drawClear: [(u) => {
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.fillStyle = 'rgba(239, 68, 68, 0.14)';
+      for (const w of faults) {
+        const x0 = u.valToPos(w.startMs / 1000, 'x', true);
+        const x1 = u.valToPos(w.endMs / 1000, 'x', true);
+        ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+      }
+      ctx.restore();
+    }],
+  },
+};
+function chart(id, title, unit, lines, yRange) {
+  const present = lines.filter((line) => line.xs.length > 0);
+  const box = document.getElementById(id);
+  if (present.length === 0) { box.remove(); return; }
+  const joined = uPlot.join(present.map((line) => [line.xs, line.ys]));
+  new uPlot({
+    title, width: 560, height: 260, plugins: [shadeFaults],
+    scales: { x: { time: false }, ...(yRange ? { y: { range: yRange } } : {}) },
+    axes: [{ label: 'seconds since the load started' }, { label: unit, size: 60 }],
+    series: [{}, ...present.map((line) => ({ label: line.label, stroke: colors[line.index % colors.length], width: 2, spanGaps: false }))],
+  }, joined, box);
+}
+const perBucket = (run, pick) => ({ label: run.name, index: data.runs.indexOf(run), xs: run.series.map((b) => b.startMs / 1000), ys: run.series.map(pick) });
+const perSample = (run, pick) => ({ label: run.name, index: data.runs.indexOf(run), xs: run.samples.map((s) => s.atMs / 1000), ys: run.samples.map(pick) });
+const bucketSeconds = (run) => run.series.length > 1 ? (run.series[1].startMs - run.series[0].startMs) / 1000 : 0.1;
+chart('chart-p99', 'Latency p99 over time (rpc: from scheduled send; events: accepted)', 'ms', data.runs.map((r) => perBucket(r, (b) => b.p99Ms)));
+chart('chart-p50', 'Latency p50 over time', 'ms', data.runs.map((r) => perBucket(r, (b) => b.p50Ms)));
+chart('chart-ok', 'Throughput: answers ok per second (events: accepted)', 'per second', data.runs.map((r) => perBucket(r, (b) => b.ok / bucketSeconds(r))));
+chart('chart-failed', 'Failed + dropped per second', 'per second', data.runs.map((r) => perBucket(r, (b) => (b.failed + b.dropped) / bucketSeconds(r))));
+chart('chart-load', 'Downstream load factor (above 1 it degrades)', 'load factor', data.runs.map((r) => perSample(r, (s) => s.loadFactor)));
+chart('chart-breaker', 'Gateway breaker state (0 closed, 1 half-open, 2 open)', 'state', data.runs.filter((r) => r.target === 'rpc').map((r) => perSample(r, (s) => s.breakerState)), [0, 2.2]);
+chart('chart-queue', 'Event queue depth (waiting + active + delayed)', 'jobs', data.runs.filter((r) => r.target === 'events').map((r) => perSample(r, (s) => s.queueDepth)));
+`;
+
+/** A self-contained report: works offline, the chart library and its CSS inlined. */
+export function renderHtml(result: ExperimentResult): string {
+  const rows = tableRows(result);
+  const table = `<table><thead><tr>${rows[0]!.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr></thead><tbody>${rows
+    .slice(1)
+    .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+  const thresholds = result.thresholds
+    .map(
+      (t) =>
+        `<li class="${t.passed ? 'pass' : 'fail'}">${t.passed ? '✓' : '✗'} ${escapeHtml(t.expression)} (got ${t.value ?? 'no value'})</li>`,
+    )
+    .join('');
+  const warnings = result.runs
+    .flatMap((run) =>
+      run.warnings.map((warning) => `<li>${escapeHtml(run.name)}: ${escapeHtml(warning)}</li>`),
+    )
+    .join('');
+  // `</` cannot appear inside the data script, or the browser would end it early.
+  const json = JSON.stringify(result).replace(/<\//g, '<\\/');
+  const charts = ['p99', 'p50', 'ok', 'failed', 'load', 'breaker', 'queue']
+    .map((id) => `<div class="chart" id="chart-${id}"></div>`)
+    .join('');
+  const { scenario, environment } = result;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cascade-lab: ${escapeHtml(scenario.name)}</title>
+<style>${asset('uPlot.min.css')}
+body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111; }
+table { border-collapse: collapse; font-size: 12px; margin: 12px 0; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; }
+th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 12px; }
+.pass { color: #15803d; } .fail { color: #b91c1c; } .note { color: #555; font-size: 12px; }
+</style></head><body>
+<h1>${escapeHtml(scenario.name)}</h1>
+<p>${escapeHtml(scenario.description ?? '')}</p>
+<p class="note">Run ${escapeHtml(result.startedAt)} on ${escapeHtml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeHtml(environment.node)}.
+Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded: fault windows.</p>
+${table}
+${thresholds ? `<ul>${thresholds}</ul>` : ''}
+${warnings ? `<ul class="note">${warnings}</ul>` : ''}
+<div class="charts">${charts}</div>
+<script id="report-data" type="application/json">${json}</script>
+<script>${asset('uPlot.iife.min.js')}</script>
+<script>${clientScript}</script>
+</body></html>
+`;
+}
