@@ -126,7 +126,8 @@ export function scenarioProblems(value: unknown): string[] {
 
 /** Parses and validates a scenario; throws a ScenarioError listing every problem. */
 export function parseScenario(text: string, file = 'scenario'): Scenario {
-  const document = parseDocument(text);
+  // `<<` merge keys are YAML 1.1; scenario files use them to share a policy between runs.
+  const document = parseDocument(text, { merge: true });
   if (document.errors.length > 0) {
     throw new ScenarioError(
       file,

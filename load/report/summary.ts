@@ -18,6 +18,7 @@ const columns: Array<[string, (run: RunSummary) => string]> = [
   ['attempts', (run) => String(run.attempts)],
   ['amplif.', (run) => run.amplification.toFixed(2)],
   ['goodput/s', (run) => run.goodputRps.toFixed(1)],
+  ['duration s', (run) => (run.durationMs / 1000).toFixed(2)],
   ['p50 ms', (run) => fmt(run.p50Ms)],
   ['p95 ms', (run) => fmt(run.p95Ms)],
   ['p99 ms', (run) => fmt(run.p99Ms)],
