@@ -1,3 +1,5 @@
+import type { AttemptResult } from '../shared/downstream-work.ts';
+
 /** Mutable per request: the retry layer counts attempts here so the answer can report them. */
 export interface RequestState {
   attempts: number;
@@ -22,8 +24,6 @@ export function compose(...layers: Layer[]): Layer {
   return (call) => layers.reduceRight((next, layer) => layer(next), call);
 }
 
-export type AttemptResult =
-  'ok' | 'downstream_error' | 'downstream_rejected' | 'connection_error' | 'timeout';
 export type BreakerState = 'closed' | 'half_open' | 'open';
 
 /** What the policy reports as it works; the gateway's metrics implement it. */

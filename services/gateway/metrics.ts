@@ -1,19 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { latencyBucketsSeconds } from '../shared/metrics.ts';
-import type { AttemptResult, BreakerState, PolicyEvents } from './call.ts';
+import { attemptResults } from '../shared/downstream-work.ts';
+import type { BreakerState, PolicyEvents } from './call.ts';
 import { type GatewayErrorKind, gatewayErrorKinds } from './errors.ts';
 
 export type RequestOutcome = 'ok' | GatewayErrorKind;
 const outcomes: RequestOutcome[] = [
   'ok',
   ...(Object.keys(gatewayErrorKinds) as GatewayErrorKind[]),
-];
-const attemptResults: AttemptResult[] = [
-  'ok',
-  'downstream_error',
-  'downstream_rejected',
-  'connection_error',
-  'timeout',
 ];
 const breakerStates: BreakerState[] = ['closed', 'half_open', 'open'];
 const breakerStateValue: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };

@@ -1,41 +1,28 @@
 import type { Dispatcher } from 'undici';
+import { postWork } from '../shared/downstream-work.ts';
 import type { Call, PolicyEvents } from './call.ts';
 import { asGatewayError, GatewayError } from './errors.ts';
 
-const headers = { 'content-type': 'application/json' };
-
-/** One attempt: `POST /work {id}` on the pool, classified into a reply or a GatewayError. */
+/** One attempt: `POST /work {id}` on the pool, turned into a reply or a GatewayError. */
 export function createTransport(dispatcher: Dispatcher, events: PolicyEvents): Call {
   return async (ctx) => {
-    const startedAt = performance.now();
-    const seconds = () => (performance.now() - startedAt) / 1000;
-    let statusCode: number;
-    try {
-      const response = await dispatcher.request({
-        method: 'POST',
-        path: '/work',
-        headers,
-        body: JSON.stringify({ id: ctx.id }),
-        signal: ctx.signal,
-      });
-      statusCode = response.statusCode;
-      await response.body.dump({ limit: 65_536 });
-    } catch (error) {
-      events.attempt(ctx.signal?.aborted ? 'timeout' : 'connection_error', seconds());
-      throw ctx.signal?.aborted ? error : asGatewayError(error);
+    const attempt = await postWork(dispatcher, ctx.id, ctx.signal);
+    events.attempt(attempt.result, attempt.seconds);
+    switch (attempt.result) {
+      case 'ok':
+        return { statusCode: attempt.statusCode ?? 200 };
+      case 'downstream_error':
+        throw new GatewayError('downstream_error', `downstream answered ${attempt.statusCode}`);
+      case 'downstream_rejected':
+        throw new GatewayError(
+          'downstream_rejected',
+          `downstream rejected the request with ${attempt.statusCode}`,
+        );
+      case 'timeout':
+        // The timeout layer turns the abort into GW_ERR_UPSTREAM_TIMEOUT.
+        throw attempt.error;
+      case 'connection_error':
+        throw asGatewayError(attempt.error);
     }
-    if (statusCode >= 500) {
-      events.attempt('downstream_error', seconds());
-      throw new GatewayError('downstream_error', `downstream answered ${statusCode}`);
-    }
-    if (statusCode >= 400) {
-      events.attempt('downstream_rejected', seconds());
-      throw new GatewayError(
-        'downstream_rejected',
-        `downstream rejected the request with ${statusCode}`,
-      );
-    }
-    events.attempt('ok', seconds());
-    return { statusCode };
   };
 }

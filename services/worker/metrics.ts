@@ -1,14 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { latencyBucketsSeconds } from '../shared/metrics.ts';
-import type { AttemptResult, ProcessorEvents } from './processor.ts';
+import { attemptResults } from '../shared/downstream-work.ts';
+import type { ProcessorEvents } from './processor.ts';
 
-const attemptResults: AttemptResult[] = [
-  'ok',
-  'downstream_error',
-  'downstream_rejected',
-  'connection_error',
-  'timeout',
-];
 const jobOutcomes = ['completed', 'failed_attempt', 'dead_lettered'] as const;
 export const queueStates = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
 export type QueueState = (typeof queueStates)[number];

@@ -1,9 +1,7 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
+import { type AttemptResult, postWork } from '../shared/downstream-work.ts';
 import type { EventJobData } from '../shared/event-job.ts';
-
-export type AttemptResult =
-  'ok' | 'downstream_error' | 'downstream_rejected' | 'connection_error' | 'timeout';
 
 export interface ProcessorEvents {
   attempt(result: AttemptResult, seconds: number): void;
@@ -22,44 +20,27 @@ export function createProcessor(
   events: ProcessorEvents,
 ): (job: Job<EventJobData>) => Promise<{ statusCode: number }> {
   return async (job) => {
-    const startedAt = performance.now();
-    const seconds = () => (performance.now() - startedAt) / 1000;
     const limitMs = timeoutMs();
-    const signal = AbortSignal.timeout(limitMs);
     events.active(1);
     try {
-      let statusCode: number;
-      try {
-        const response = await dispatcher.request({
-          method: 'POST',
-          path: '/work',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id: job.data.id }),
-          signal,
-        });
-        statusCode = response.statusCode;
-        await response.body.dump({ limit: 65_536 });
-      } catch (error) {
-        const result = signal.aborted ? 'timeout' : 'connection_error';
-        events.attempt(result, seconds());
-        throw new Error(
-          signal.aborted
-            ? `timeout: no answer within ${limitMs} ms`
-            : `connection_error: ${(error as Error).message}`,
-          { cause: error },
-        );
+      const attempt = await postWork(dispatcher, job.data.id, AbortSignal.timeout(limitMs));
+      events.attempt(attempt.result, attempt.seconds);
+      switch (attempt.result) {
+        case 'timeout':
+          throw new Error(`timeout: no answer within ${limitMs} ms`, { cause: attempt.error });
+        case 'connection_error':
+          throw new Error(`connection_error: ${(attempt.error as Error).message}`, {
+            cause: attempt.error,
+          });
+        case 'downstream_error':
+          throw new Error(`downstream_error: downstream answered ${attempt.statusCode}`);
+        case 'downstream_rejected':
+          throw new UnrecoverableError(
+            `downstream_rejected: downstream answered ${attempt.statusCode}`,
+          );
       }
-      if (statusCode >= 500) {
-        events.attempt('downstream_error', seconds());
-        throw new Error(`downstream_error: downstream answered ${statusCode}`);
-      }
-      if (statusCode >= 400) {
-        events.attempt('downstream_rejected', seconds());
-        throw new UnrecoverableError(`downstream_rejected: downstream answered ${statusCode}`);
-      }
-      events.attempt('ok', seconds());
       events.completed(Math.max(0, Date.now() - job.data.publishedAt) / 1000);
-      return { statusCode };
+      return { statusCode: attempt.statusCode ?? 200 };
     } finally {
       events.active(-1);
     }

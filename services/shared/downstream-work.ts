@@ -1,0 +1,50 @@
+import type { Dispatcher } from 'undici';
+
+export const attemptResults = [
+  'ok',
+  'downstream_error',
+  'downstream_rejected',
+  'connection_error',
+  'timeout',
+] as const;
+/** How one downstream call ended: 2xx, 5xx, 4xx, no connection, or aborted by the caller's timeout. */
+export type AttemptResult = (typeof attemptResults)[number];
+
+export interface WorkAttempt {
+  result: AttemptResult;
+  statusCode?: number;
+  seconds: number;
+  /** What was thrown, for `connection_error` and `timeout`. */
+  error?: unknown;
+}
+
+const headers = { 'content-type': 'application/json' };
+
+/**
+ * One `POST /work {id}` on the dispatcher, classified. Never throws: the gateway and
+ * the worker each turn the result into their own errors.
+ */
+export async function postWork(
+  dispatcher: Dispatcher,
+  id: string,
+  signal?: AbortSignal,
+): Promise<WorkAttempt> {
+  const startedAt = performance.now();
+  const seconds = () => (performance.now() - startedAt) / 1000;
+  try {
+    const response = await dispatcher.request({
+      method: 'POST',
+      path: '/work',
+      headers,
+      body: JSON.stringify({ id }),
+      signal,
+    });
+    await response.body.dump({ limit: 65_536 });
+    const { statusCode } = response;
+    const result =
+      statusCode >= 500 ? 'downstream_error' : statusCode >= 400 ? 'downstream_rejected' : 'ok';
+    return { result, statusCode, seconds: seconds() };
+  } catch (error) {
+    return { result: signal?.aborted ? 'timeout' : 'connection_error', error, seconds: seconds() };
+  }
+}
