@@ -53,6 +53,49 @@ function entryOf(name: ServiceName): { file: string; execArgv: string[] } {
   return { file, execArgv: fromSource ? ['--import', 'tsx'] : [] };
 }
 
+/**
+ * Resolves with the URL a service logs once it listens ("Server listening at …");
+ * rejects if it exits first or takes longer than `timeoutMs`, with what it printed.
+ * Detaches its listeners once settled, so a long-lived child's output is not kept.
+ */
+export function listeningUrl(
+  child: ChildProcess,
+  label: string,
+  timeoutMs: number,
+  hint = '',
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let output = '';
+    const settle = (error: Error | undefined, url?: string) => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(url as string);
+    };
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1]) settle(undefined, match[1]);
+    };
+    const onExit = (code: number | null) =>
+      settle(new Error(`${label} exited with ${code} while starting:\n${output.trim()}`));
+    const timer = setTimeout(
+      () =>
+        settle(
+          new Error(
+            `${label} did not start within ${timeoutMs / 1000} s${hint}:\n${output.trim()}`,
+          ),
+        ),
+      timeoutMs,
+    );
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
 async function startService(
   name: ServiceName,
   env: Record<string, string>,
@@ -67,28 +110,7 @@ async function startService(
   });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => reject(new Error(`${name} did not start within 20 s; see ${logFile}`)),
-      20_000,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout.off('data', onData);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} while starting:\n${output.trim()}`));
-    });
-  });
+  const url = await listeningUrl(child, name, 20_000, `; see ${logFile}`);
   const health = await request(`${url}/healthz`);
   await health.body.dump();
   if (health.statusCode !== 200)
