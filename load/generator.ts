@@ -103,7 +103,13 @@ class BucketSeries {
   at(ms: number) {
     const index = Math.max(0, Math.floor(ms / this.#bucketMs));
     for (let i = this.#buckets.length; i <= index; i += 1) {
-      this.#buckets.push({ sent: 0, ok: 0, failed: 0, dropped: 0, latency: new LatencyRecorder() });
+      this.#buckets.push({
+        sent: 0,
+        ok: 0,
+        failed: 0,
+        dropped: 0,
+        latency: new LatencyRecorder({ packed: true }),
+      });
     }
     return this.#buckets[index]!;
   }

@@ -23,6 +23,17 @@ describe('LatencyRecorder', () => {
     expect(recorder.percentileMs(0)).toBeCloseTo(0.25, 2);
   });
 
+  it('gives the same answers packed as dense', () => {
+    const dense = new LatencyRecorder();
+    const packed = new LatencyRecorder({ packed: true });
+    for (let i = 0; i < 5000; i += 1) {
+      const ms = ((i * 7919) % 3000) / 7 + 0.3;
+      dense.record(ms);
+      packed.record(ms);
+    }
+    expect(packed.summary()).toEqual(dense.summary());
+  });
+
   it('answers null for an empty recorder', () => {
     expect(new LatencyRecorder().summary()).toEqual({
       count: 0,
