@@ -34,7 +34,7 @@ export async function runExperimentCommand(
   const result = await runExperiment(scenario, {
     onRunStart: (run, index) =>
       err(
-        `${interactive ? '' : ''}[${index + 1}/${scenario.runs.length}] ${run.name} (${run.target}): starting a fresh stack…\n`,
+        `[${index + 1}/${scenario.runs.length}] ${run.name} (${run.target}): starting a fresh stack…\n`,
       ),
     onProgress: (run, p, queueDepth) => {
       const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}${queueDepth === null ? '' : `  queue ${queueDepth}`}`;

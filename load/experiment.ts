@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call as callJson } from './http-json.ts';
 import { type Bucket, type LoadProgress, type LoadResult, runLoad } from './generator.ts';
@@ -73,8 +74,8 @@ export interface ExperimentOptions {
   onRunStart?: (run: Run, index: number) => void;
 }
 
-const round = (value: number | null, digits = 2) =>
-  value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits;
+const round = <T extends number | null>(value: T, digits = 2): T =>
+  (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits) as T;
 
 async function put(url: string, body: unknown): Promise<void> {
   const response = await callJson(url, 'PUT', body);
@@ -272,8 +273,8 @@ async function executeRun(
         cbOpen: delta('gateway', 'gateway_requests_total', { outcome: 'circuit_open' }),
         dlq: 0,
         attempts,
-        amplification: round(attempts / Math.max(1, load.sent)) ?? 0,
-        goodputRps: round(load.ok / (load.durationMs / 1000)) ?? 0,
+        amplification: round(attempts / Math.max(1, load.sent)),
+        goodputRps: round(load.ok / (load.durationMs / 1000)),
         p50Ms: load.latency.p50Ms,
         p95Ms: load.latency.p95Ms,
         p99Ms: load.latency.p99Ms,
@@ -314,8 +315,8 @@ async function executeRun(
       cbOpen: 0,
       dlq,
       attempts,
-      amplification: round(attempts / Math.max(1, load.sent)) ?? 0,
-      goodputRps: round(completed / (durationMs / 1000)) ?? 0,
+      amplification: round(attempts / Math.max(1, load.sent)),
+      goodputRps: round(completed / (durationMs / 1000)),
       p50Ms: e2e(0.5),
       p95Ms: e2e(0.95),
       p99Ms: e2e(0.99),
@@ -385,7 +386,6 @@ export async function runExperiment(
     options.onRunStart?.(run, index);
     runs.push(await executeRun(scenario, run, options));
   }
-  const { availableParallelism } = await import('node:os');
   return {
     scenario,
     startedAt,

@@ -11,7 +11,6 @@ export function producerConnection(url: string): Redis {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(50 * times, 1000),
-    lazyConnect: false,
   });
 }
 
