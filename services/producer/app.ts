@@ -13,6 +13,7 @@ import {
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { connectionReady, producerConnection } from '../shared/redis-connection.ts';
+import { withJobOwner } from './job-owner.ts';
 import { strictPartial, withoutDefaults } from '../shared/schemas.ts';
 import type { ProducerConfig } from './config.ts';
 import { DepthEstimate } from './depth-estimate.ts';
@@ -61,7 +62,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** The producer: `POST /events` puts one BullMQ job per event into Redis, or says why not. */
 export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): App {
   const registry = createMetricsRegistry('producer');
-  const connection = producerConnection(config.redisUrl);
+  const connection = withJobOwner(producerConnection(config.redisUrl));
   const queue = new Queue<EventJobData>(config.queueName, {
     connection,
     prefix: config.queuePrefix,
@@ -133,12 +134,12 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
           }),
           config.publishTimeoutMs,
         );
-        // BullMQ answers an existing id as if it had added it: read back whose job it is.
-        const stored = await withTimeout(
-          connection.hget(queue.toKey(id), 'data'),
+        // BullMQ answers an existing id as if it had added it: ask Redis whose job it is.
+        const owner = await withTimeout(
+          connection.jobOwner(queue.toKey(id), data.publishToken),
           config.publishTimeoutMs,
         );
-        if (stored !== null && !stored.includes(data.publishToken)) {
+        if (owner === 'other') {
           outcome = 'duplicate';
           return reply.code(200).send({ jobId: id, duplicate: true });
         }
