@@ -198,7 +198,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const progressEveryMs = options.progressEveryMs ?? 1000;
   let nextProgressMs = progressEveryMs;
-  const report = () =>
+  let reportedFinished = -1;
+  const report = () => {
+    reportedFinished = totals.ok + totals.failed + totals.dropped;
     options.onProgress?.({
       elapsedMs: now(),
       scheduled: offsetsMs.length,
@@ -206,6 +208,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       ...totals,
       outstanding,
     });
+  };
 
   let next = 0;
   while (next < offsetsMs.length) {
@@ -224,15 +227,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     if (waitMs > 2) await new Promise((resolve) => setTimeout(resolve, waitMs - 1.5));
     else await yieldToLoop();
   }
+  // Keep reporting while the last answers come in: a slow tail is when a user wants to see it.
   while (inFlight.size > 0) {
-    await Promise.all([...inFlight]);
+    const tick = new Promise((resolve) => setTimeout(resolve, Math.max(0, nextProgressMs - now())));
+    await Promise.race([Promise.all([...inFlight]), tick]);
     if (now() >= nextProgressMs) {
       report();
-      nextProgressMs = now() + progressEveryMs;
+      nextProgressMs += progressEveryMs;
     }
   }
   const durationMs = now();
-  if (nextProgressMs - progressEveryMs < durationMs - 1) report();
+  if (reportedFinished !== totals.ok + totals.failed + totals.dropped) report();
   await pool.close();
 
   const warnings: string[] = [];

@@ -72,6 +72,22 @@ describe('open-loop load generator', () => {
     expect(result.latency.p50Ms).toBeGreaterThanOrEqual(400);
   });
 
+  it('keeps reporting progress while the last answers are still in flight', async () => {
+    const target = await recordingTarget(700);
+    const progress: Array<{ outstanding: number; ok: number }> = [];
+    await runLoad({
+      target: 'rpc',
+      baseUrl: target.url,
+      offsetsMs: [0, 0, 0],
+      progressEveryMs: 200,
+      onProgress: (p) => progress.push({ outstanding: p.outstanding, ok: p.ok }),
+    });
+    // Sent at once, answered after 700 ms: the ticks in between show them in flight.
+    expect(progress.filter((p) => p.outstanding === 3).length).toBeGreaterThanOrEqual(2);
+    expect(progress.at(-1)).toEqual({ outstanding: 0, ok: 3 });
+    expect(progress.filter((p) => p.ok === 3)).toHaveLength(1);
+  });
+
   it('counts arrivals beyond maxOutstanding as dropped instead of stalling the schedule', async () => {
     const target = await recordingTarget(300);
     const result = await runLoad({
