@@ -77,14 +77,19 @@ export interface ExperimentOptions {
 const round = <T extends number | null>(value: T, digits = 2): T =>
   (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits) as T;
 
-async function put(url: string, body: unknown): Promise<void> {
-  const response = await callJson(url, 'PUT', body);
+async function put(url: string, body: unknown, adminToken: string | undefined): Promise<void> {
+  const response = await callJson(url, 'PUT', body, adminToken);
   if (response.status !== 200)
     throw new Error(`PUT ${url} answered ${response.status}: ${JSON.stringify(response.body)}`);
 }
 
-async function queueCounts(producerUrl: string): Promise<Record<string, number> | null> {
-  const response = await callJson(`${producerUrl}/admin/queue`, 'GET').catch(() => null);
+async function queueCounts(
+  producerUrl: string,
+  adminToken: string | undefined,
+): Promise<Record<string, number> | null> {
+  const response = await callJson(`${producerUrl}/admin/queue`, 'GET', undefined, adminToken).catch(
+    () => null,
+  );
   return response?.status === 200 ? (response.body as Record<string, number>) : null;
 }
 
@@ -98,7 +103,9 @@ async function sampleSystem(
     target === 'rpc'
       ? Scrape.of(stack.services.gateway.url).catch(() => null)
       : Promise.resolve(null),
-    target === 'events' ? queueCounts(stack.services.producer.url) : Promise.resolve(null),
+    target === 'events'
+      ? queueCounts(stack.services.producer.url, stack.adminToken)
+      : Promise.resolve(null),
   ]);
   return {
     atMs: Math.round(performance.now() - startedAt),
@@ -137,10 +144,14 @@ export function recoveryTime(
   return 'did not recover';
 }
 
-async function waitForDrain(producerUrl: string, timeoutMs: number): Promise<boolean> {
+async function waitForDrain(
+  producerUrl: string,
+  timeoutMs: number,
+  adminToken: string | undefined,
+): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const counts = await queueCounts(producerUrl);
+    const counts = await queueCounts(producerUrl, adminToken);
     if (
       counts &&
       counts.waiting === 0 &&
@@ -175,12 +186,13 @@ async function executeRun(
   try {
     const { downstream, gateway, producer, worker } = stack.services;
     if (scenario.downstream)
-      await put(`${downstream.url}/admin/faults`, { model: scenario.downstream });
+      await put(`${downstream.url}/admin/faults`, { model: scenario.downstream }, stack.adminToken);
     const applyPolicy = async () => {
-      if (run.target === 'rpc') await put(`${gateway.url}/admin/policy`, run.policy ?? {});
+      if (run.target === 'rpc')
+        await put(`${gateway.url}/admin/policy`, run.policy ?? {}, stack.adminToken);
       else {
-        if (run.producer) await put(`${producer.url}/admin/policy`, run.producer);
-        if (run.worker) await put(`${worker.url}/admin/policy`, run.worker);
+        if (run.producer) await put(`${producer.url}/admin/policy`, run.producer, stack.adminToken);
+        if (run.worker) await put(`${worker.url}/admin/policy`, run.worker, stack.adminToken);
       }
     };
     await applyPolicy();
@@ -193,11 +205,12 @@ async function executeRun(
       offsetsMs: Array.from({ length: 40 }, (_, i) => i * 25),
       idPrefix: 'warmup',
     });
-    if (run.target === 'events') await waitForDrain(producer.url, 30_000);
+    if (run.target === 'events') await waitForDrain(producer.url, 30_000, stack.adminToken);
     await applyPolicy();
 
     const before = await scrapeAll(stack);
-    const queueBefore = run.target === 'events' ? await queueCounts(producer.url) : null;
+    const queueBefore =
+      run.target === 'events' ? await queueCounts(producer.url, stack.adminToken) : null;
     const startedAt = performance.now();
     const samples: SystemSample[] = [];
     let sampling = true;
@@ -215,7 +228,9 @@ async function executeRun(
     const faultTimers = (scenario.faults ?? []).map(({ at, ...fault }) =>
       setTimeout(
         () =>
-          void put(`${downstream.url}/admin/faults`, { faults: [fault] }).catch(() => undefined),
+          void put(`${downstream.url}/admin/faults`, { faults: [fault] }, stack.adminToken).catch(
+            () => undefined,
+          ),
         at,
       ),
     );
@@ -232,7 +247,7 @@ async function executeRun(
           options.onProgress?.(run.name, progress, samples.at(-1)?.queueDepth ?? null),
       });
       if (run.target === 'events')
-        await waitForDrain(producer.url, scenario.drainTimeoutMs ?? 120_000);
+        await waitForDrain(producer.url, scenario.drainTimeoutMs ?? 120_000, stack.adminToken);
     } finally {
       faultTimers.forEach(clearTimeout);
       sampling = false;
@@ -240,7 +255,8 @@ async function executeRun(
     }
     const durationMs = Math.round(performance.now() - startedAt);
     const after = await scrapeAll(stack);
-    const queueAfter = run.target === 'events' ? await queueCounts(producer.url) : null;
+    const queueAfter =
+      run.target === 'events' ? await queueCounts(producer.url, stack.adminToken) : null;
     const delta = (service: string, name: string, labels: Record<string, string> = {}) =>
       after[service]!.sum(name, labels) - before[service]!.sum(name, labels);
     const ms = (seconds: number | null) => (seconds === null ? null : round(seconds * 1000));

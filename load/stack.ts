@@ -25,6 +25,8 @@ export interface Stack {
   redis: ProvidedRedis;
   services: Record<ServiceName, StackService>;
   logDir: string;
+  /** The ADMIN_TOKEN the services were given, if any; admin calls must send it. */
+  adminToken?: string | undefined;
   /** Resolves with the first service that exits before `stop` is called. */
   unexpectedExit: Promise<{
     name: ServiceName;
@@ -184,6 +186,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redis,
       services: { downstream, gateway, producer, worker },
       logDir,
+      adminToken: common.ADMIN_TOKEN,
       unexpectedExit,
       stop,
     };

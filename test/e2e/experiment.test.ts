@@ -52,6 +52,8 @@ describe('cascade-lab experiment', () => {
       const out = path.join(dir, 'report');
       const env = { ...process.env };
       delete env.REDIS_URL;
+      // With an admin token the runner must authenticate its own admin calls.
+      env.ADMIN_TOKEN = 'experiment-admin-token';
       // The amplification threshold is meant to fail: the exit code says so.
       const failed = await run(
         process.execPath,
