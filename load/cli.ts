@@ -22,7 +22,7 @@ Usage:
   cascade-lab serve <service>   start one service, configured by env (see README):
                                 ${Object.keys(services).join(', ')}
   cascade-lab up                the local stack: Redis + the four services on free ports; Ctrl-C stops all
-  cascade-lab experiment <scenario.yaml> [--out DIR]
+  cascade-lab experiment <scenario.yaml> [--out DIR] [--urls LIST]
                                 run a scenario on fresh local stacks; table + report
   cascade-lab load --target rpc|events --url URL [--schedule SPEC]
                                 one open-loop load run against running services
@@ -68,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       'max-outstanding': { type: 'string' },
       json: { type: 'string' },
       out: { type: 'string' },
+      urls: { type: 'string' },
+      'admin-token': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -104,7 +106,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'experiment') {
     return runExperimentCommand(
       rest[0],
-      typeof values.out === 'string' ? values.out : undefined,
+      {
+        outDir: typeof values.out === 'string' ? values.out : undefined,
+        urls: typeof values.urls === 'string' ? values.urls : undefined,
+        adminToken:
+          typeof values['admin-token'] === 'string'
+            ? values['admin-token']
+            : process.env.ADMIN_TOKEN || undefined,
+      },
       (text) => process.stdout.write(text),
       (text) => process.stderr.write(text),
       process.stderr.isTTY === true,

@@ -1,19 +1,33 @@
 import path from 'node:path';
-import { runExperiment } from './experiment.ts';
+import { parseUrls, runExperiment, type StackUrls } from './experiment.ts';
 import { formatThresholds, formatTable, writeSummary } from './report/summary.ts';
 import { loadScenario, ScenarioError } from './scenario.ts';
 
 export const experimentHelp = `Usage:
-  cascade-lab experiment <scenario.yaml> [--out DIR]
+  cascade-lab experiment <scenario.yaml> [--out DIR] [--urls LIST] [--admin-token TOKEN]
 
   Runs each run of the scenario on a fresh local stack (Redis + the four services),
-  prints the comparison table and writes summary.json and summary.md to DIR
+  prints the comparison table and writes summary.json, summary.md and report.html to DIR
   (default reports/<scenario>-<time>). Exits 1 when a threshold fails.
+
+  --urls         run against a running stack instead (docker compose, cascade-lab up):
+                   downstream=URL,gateway=URL,producer=URL,worker=URL
+                 Nothing is restarted: before and after each run, faults are cleared, the
+                 policies the stack had at the start are put back and the queue is drained.
+                 A worker hostname that resolves to several addresses counts as replicas.
+  --admin-token  the running stack's ADMIN_TOKEN (default: the ADMIN_TOKEN variable)
 `;
+
+export interface ExperimentCommandOptions {
+  outDir?: string | undefined;
+  /** `downstream=URL,…` as typed. */
+  urls?: string | undefined;
+  adminToken?: string | undefined;
+}
 
 export async function runExperimentCommand(
   file: string | undefined,
-  outDir: string | undefined,
+  options: ExperimentCommandOptions,
   out: (text: string) => void,
   err: (text: string) => void,
   interactive: boolean,
@@ -21,6 +35,15 @@ export async function runExperimentCommand(
   if (file === undefined) {
     err(experimentHelp);
     return 2;
+  }
+  let urls: StackUrls | undefined;
+  if (options.urls !== undefined) {
+    const parsed = parseUrls(options.urls);
+    if (!parsed.urls) {
+      err(`${parsed.problems.join('\n')}\n`);
+      return 2;
+    }
+    urls = parsed.urls;
   }
   let scenario;
   try {
@@ -32,9 +55,11 @@ export async function runExperimentCommand(
     return 2;
   }
   const result = await runExperiment(scenario, {
+    ...(urls ? { urls } : {}),
+    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     onRunStart: (run, index) =>
       err(
-        `[${index + 1}/${scenario.runs.length}] ${run.name} (${run.target}): starting a fresh stack…\n`,
+        `[${index + 1}/${scenario.runs.length}] ${run.name} (${run.target}): ${urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
       ),
     onProgress: (run, p, queueDepth) => {
       const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}${queueDepth === null ? '' : `  queue ${queueDepth}`}`;
@@ -43,7 +68,8 @@ export async function runExperimentCommand(
   });
   if (interactive) err('\n');
   const dir =
-    outDir ?? path.join('reports', `${scenario.name}-${result.startedAt.replace(/[:.]/g, '-')}`);
+    options.outDir ??
+    path.join('reports', `${scenario.name}-${result.startedAt.replace(/[:.]/g, '-')}`);
   const files = writeSummary(result, dir);
   out(formatTable(result));
   if (result.thresholds.length > 0) out(`${formatThresholds(result)}\n`);

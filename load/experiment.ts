@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call as callJson } from './http-json.ts';
@@ -5,7 +6,7 @@ import { type Bucket, type LoadProgress, type LoadResult, runLoad } from './gene
 import { quantileBetween, Scrape } from './prom-text.ts';
 import type { Run, Scenario } from './scenario.ts';
 import { buildSchedule } from './schedule.ts';
-import { type Stack, startStack } from './stack.ts';
+import { type ServiceName, serviceNames, startStack } from './stack.ts';
 
 /** What the system looked like every ~250 ms during a run (sampling costs CPU the system under test shares). */
 export interface SystemSample {
@@ -14,6 +15,9 @@ export interface SystemSample {
   downstreamInflight: number | null;
   breakerState: number | null;
   queueDepth: number | null;
+  /** Since the run started: retries (gateway or worker) and calls sent to the downstream. */
+  retries: number | null;
+  attempts: number | null;
 }
 
 export interface RunSummary {
@@ -51,7 +55,7 @@ export interface RunSummary {
   processingP99Ms: number | null;
   maxQueueDepth: number | null;
   maxLoadFactor: number | null;
-  /** After the last fault ends, until the success ratio is back to 90 % of the pre-fault one. */
+  /** After the last fault (or the load trigger) ends, until the success ratio is back to 90 % of the one before it, and stays back for 1 s. */
   recoveryMs: number | null | 'did not recover';
   durationMs: number;
   outcomes: Record<string, number>;
@@ -72,16 +76,98 @@ export interface ExperimentResult {
 export interface ExperimentOptions {
   onProgress?: (run: string, progress: LoadProgress, queueDepth: number | null) => void;
   onRunStart?: (run: Run, index: number) => void;
+  /** Run against these running services (e.g. docker compose) instead of a fresh local stack per run. */
+  urls?: StackUrls;
+  /** The running stack's ADMIN_TOKEN, if it has one. */
+  adminToken?: string;
+}
+
+/** The origins of a running stack's four services. */
+export type StackUrls = Record<ServiceName, string>;
+
+/** Where one run's traffic and admin calls go. */
+interface Target {
+  urls: StackUrls;
+  /** Every worker replica's origin: a hostname that resolves to several addresses (compose replicas) gives several. */
+  workers: string[];
+  adminToken: string | undefined;
+  /** Request ids must not repeat on a long-lived queue (the producer answers a repeat as a duplicate). */
+  idPrefix: string;
+}
+
+/** Parses `downstream=URL,gateway=URL,producer=URL,worker=URL`; every service must be named once. */
+export function parseUrls(text: string): { urls?: StackUrls; problems: string[] } {
+  const problems: string[] = [];
+  const urls: Partial<StackUrls> = {};
+  const named = new Set<string>();
+  for (const pair of text.split(',').filter(Boolean)) {
+    const [name = '', url] = pair.split(/=(.*)/s, 2);
+    if (!serviceNames.includes(name as ServiceName)) {
+      problems.push(`--urls: "${name}" is not a service (${serviceNames.join(', ')})`);
+      continue;
+    }
+    named.add(name);
+    if (!url || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      problems.push(`--urls: ${name} needs an http(s) URL, got "${url ?? ''}"`);
+      continue;
+    }
+    urls[name as ServiceName] = url.replace(/\/+$/, '');
+  }
+  for (const name of serviceNames)
+    if (!named.has(name)) problems.push(`--urls: ${name}=URL is missing`);
+  return problems.length > 0 ? { problems } : { urls: urls as StackUrls, problems };
+}
+
+/**
+ * One origin per address the URL's host resolves to and that answers `/healthz`: compose
+ * replicas share a name, while `localhost` may resolve to ::1 where nothing listens.
+ */
+async function replicasOf(origin: string): Promise<string[]> {
+  const url = new URL(origin);
+  const addresses = await lookup(url.hostname.replace(/^\[|\]$/g, ''), { all: true }).catch(
+    () => [],
+  );
+  if (addresses.length <= 1) return [origin];
+  const candidates = addresses.map(({ address, family }) => {
+    const replica = new URL(origin);
+    replica.hostname = family === 6 ? `[${address}]` : address;
+    return replica.origin;
+  });
+  const healthy = await Promise.all(
+    candidates.map((candidate) =>
+      callJson(`${candidate}/healthz`, 'GET').then(
+        (response) => response.status === 200,
+        () => false,
+      ),
+    ),
+  );
+  const live = candidates.filter((_, i) => healthy[i]);
+  return live.length > 0 ? live : [origin];
 }
 
 const round = <T extends number | null>(value: T, digits = 2): T =>
   (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits) as T;
 
-async function put(url: string, body: unknown, adminToken: string | undefined): Promise<void> {
-  const response = await callJson(url, 'PUT', body, adminToken);
+async function admin(
+  method: 'GET' | 'PUT' | 'DELETE',
+  url: string,
+  adminToken: string | undefined,
+  body?: unknown,
+): Promise<unknown> {
+  const response = await callJson(url, method, body, adminToken);
+  if (response.status === 401)
+    throw new Error(
+      `${method} ${url} answered 401: the stack has an ADMIN_TOKEN; pass it with --admin-token or ADMIN_TOKEN`,
+    );
   if (response.status !== 200)
-    throw new Error(`PUT ${url} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    throw new Error(
+      `${method} ${url} answered ${response.status}: ${JSON.stringify(response.body)}`,
+    );
+  return response.body;
 }
+
+const put = (url: string, body: unknown, adminToken: string | undefined) =>
+  admin('PUT', url, adminToken, body);
 
 async function queueCounts(
   producerUrl: string,
@@ -93,39 +179,59 @@ async function queueCounts(
   return response?.status === 200 ? (response.body as Record<string, number>) : null;
 }
 
+/** One scrape summed over replicas. */
+async function scrapeMany(origins: string[]): Promise<Scrape> {
+  const scrapes = await Promise.all(origins.map((origin) => Scrape.of(origin)));
+  return new Scrape(scrapes.flatMap((scrape) => scrape.samples));
+}
+
 async function sampleSystem(
-  stack: Stack,
-  target: Run['target'],
+  target: Target,
+  run: Run,
   startedAt: number,
+  before: Record<string, Scrape>,
 ): Promise<SystemSample> {
-  const [downstream, gateway, counts] = await Promise.all([
-    Scrape.of(stack.services.downstream.url).catch(() => null),
-    target === 'rpc'
-      ? Scrape.of(stack.services.gateway.url).catch(() => null)
-      : Promise.resolve(null),
-    target === 'events'
-      ? queueCounts(stack.services.producer.url, stack.adminToken)
+  const caller = run.target === 'rpc' ? 'gateway' : 'worker';
+  const [downstream, callerScrape, counts] = await Promise.all([
+    Scrape.of(target.urls.downstream).catch(() => null),
+    (run.target === 'rpc' ? Scrape.of(target.urls.gateway) : scrapeMany(target.workers)).catch(
+      () => null,
+    ),
+    run.target === 'events'
+      ? queueCounts(target.urls.producer, target.adminToken)
       : Promise.resolve(null),
   ]);
+  const since = (name: string) =>
+    callerScrape ? callerScrape.sum(name) - before[caller]!.sum(name) : null;
   return {
     atMs: Math.round(performance.now() - startedAt),
     loadFactor: downstream?.sum('downstream_load_factor') ?? null,
     downstreamInflight: downstream?.sum('downstream_inflight_requests') ?? null,
-    breakerState: gateway?.sum('gateway_breaker_state') ?? null,
+    breakerState:
+      run.target === 'rpc' ? (callerScrape?.sum('gateway_breaker_state') ?? null) : null,
     queueDepth: counts
       ? (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0)
       : null,
+    retries: since(`${caller}_retries_total`),
+    attempts: since(
+      caller === 'gateway' ? 'gateway_downstream_attempts_total' : 'worker_attempts_total',
+    ),
   };
 }
 
-/** Time from the end of the last fault until a series bucket's success ratio is back to 90 % of the pre-fault one. */
+/**
+ * Time from the end of the last window (fault or load trigger) until the success ratio of
+ * 100 ms buckets is back to 90 % of the one before the first window, and stays back for
+ * `holdMs` (or until the run ends). A single lucky bucket in a cascade is not a recovery.
+ */
 export function recoveryTime(
   series: Bucket[],
-  faults: Array<{ startMs: number; endMs: number }>,
+  windows: Array<{ startMs: number; endMs: number }>,
+  holdMs = 1000,
 ): number | null | 'did not recover' {
-  if (faults.length === 0) return null;
-  const firstStart = Math.min(...faults.map((fault) => fault.startMs));
-  const lastEnd = Math.max(...faults.map((fault) => fault.endMs));
+  if (windows.length === 0) return null;
+  const firstStart = Math.min(...windows.map((window) => window.startMs));
+  const lastEnd = Math.max(...windows.map((window) => window.endMs));
   const ratio = (buckets: Bucket[]) => {
     const ok = buckets.reduce((sum, bucket) => sum + bucket.ok, 0);
     const done = buckets.reduce(
@@ -136,10 +242,18 @@ export function recoveryTime(
   };
   const bucketMs = series.length > 1 ? series[1]!.startMs - series[0]!.startMs : 250;
   const baseline = ratio(series.filter((bucket) => bucket.startMs + bucketMs <= firstStart)) ?? 1;
-  for (const bucket of series) {
-    if (bucket.startMs < lastEnd) continue;
+  const after = series.filter((bucket) => bucket.startMs >= lastEnd);
+  const healthy = after.map((bucket) => {
     const now = ratio([bucket]);
-    if (now !== null && now >= 0.9 * baseline) return Math.max(0, bucket.startMs - lastEnd);
+    return now === null || now >= 0.9 * baseline;
+  });
+  for (const [index, bucket] of after.entries()) {
+    if (ratio([bucket]) === null || !healthy[index]) continue;
+    const held = after.findIndex(
+      (later, laterIndex) =>
+        laterIndex > index && later.startMs < bucket.startMs + holdMs && !healthy[laterIndex],
+    );
+    if (held === -1) return Math.max(0, bucket.startMs - lastEnd);
   }
   return 'did not recover';
 }
@@ -165,188 +279,233 @@ async function waitForDrain(
   return false;
 }
 
-async function scrapeAll(stack: Stack): Promise<Record<string, Scrape>> {
-  const entries = await Promise.all(
-    Object.values(stack.services).map(
-      async (service) => [service.name, await Scrape.of(service.url)] as const,
+async function scrapeAll(target: Target): Promise<Record<ServiceName, Scrape>> {
+  const [downstream, gateway, producer, worker] = await Promise.all([
+    Scrape.of(target.urls.downstream),
+    Scrape.of(target.urls.gateway),
+    Scrape.of(target.urls.producer),
+    scrapeMany(target.workers),
+  ]);
+  return { downstream, gateway, producer, worker };
+}
+
+/** The policies a running stack had when the experiment began; each run starts from them again. */
+interface Baseline {
+  gateway: unknown;
+  producer: unknown;
+  workers: unknown[];
+}
+
+async function readBaseline(target: Target): Promise<Baseline> {
+  const get = (url: string) => admin('GET', url, target.adminToken);
+  const [gateway, producer, workers] = await Promise.all([
+    get(`${target.urls.gateway}/admin/policy`),
+    get(`${target.urls.producer}/admin/policy`),
+    Promise.all(target.workers.map((worker) => get(`${worker}/admin/policy`))),
+  ]);
+  return { gateway: (gateway as { policy: unknown }).policy, producer, workers };
+}
+
+/**
+ * Puts a running stack back where the experiment found it: faults cleared (and the startup
+ * model back), the first policies again, the queue drained and its completed jobs removed.
+ */
+async function resetStack(target: Target, baseline: Baseline): Promise<void> {
+  const { urls, adminToken } = target;
+  await admin('DELETE', `${urls.downstream}/admin/faults`, adminToken);
+  await put(`${urls.gateway}/admin/policy`, baseline.gateway, adminToken);
+  await put(`${urls.producer}/admin/policy`, baseline.producer, adminToken);
+  await Promise.all(
+    target.workers.map((worker, i) =>
+      put(`${worker}/admin/policy`, baseline.workers[i], adminToken),
     ),
   );
-  return Object.fromEntries(entries);
+  if (!(await waitForDrain(urls.producer, 120_000, adminToken)))
+    throw new Error(
+      `the event queue at ${urls.producer} did not drain within 120 s; is a worker running?`,
+    );
+  await admin('DELETE', `${urls.producer}/admin/queue/completed`, adminToken);
 }
 
 async function executeRun(
   scenario: Scenario,
   run: Run,
+  target: Target,
   options: ExperimentOptions,
 ): Promise<RunSummary> {
-  const stack = await startStack({
-    ...(scenario.seed !== undefined ? { seed: scenario.seed } : {}),
-    queueName: `events-${run.name}`,
+  const { adminToken, urls } = target;
+  const { downstream, gateway, producer } = urls;
+  if (scenario.downstream)
+    await put(`${downstream}/admin/faults`, { model: scenario.downstream }, adminToken);
+  const applyPolicy = async () => {
+    if (run.target === 'rpc') await put(`${gateway}/admin/policy`, run.policy ?? {}, adminToken);
+    else {
+      if (run.producer) await put(`${producer}/admin/policy`, run.producer, adminToken);
+      const workerPolicy = run.worker;
+      if (workerPolicy)
+        await Promise.all(
+          target.workers.map((worker) => put(`${worker}/admin/policy`, workerPolicy, adminToken)),
+        );
+    }
+  };
+  await applyPolicy();
+  // Warm up connections and the JIT at a gentle rate, so a cold start is not what gets measured;
+  // then apply the policy again, which resets the breaker, bulkhead and windows.
+  const baseUrl = run.target === 'rpc' ? gateway : producer;
+  await runLoad({
+    target: run.target,
+    baseUrl,
+    offsetsMs: Array.from({ length: 40 }, (_, i) => i * 25),
+    idPrefix: `warmup-${target.idPrefix}`,
   });
-  try {
-    const { downstream, gateway, producer, worker } = stack.services;
-    if (scenario.downstream)
-      await put(`${downstream.url}/admin/faults`, { model: scenario.downstream }, stack.adminToken);
-    const applyPolicy = async () => {
-      if (run.target === 'rpc')
-        await put(`${gateway.url}/admin/policy`, run.policy ?? {}, stack.adminToken);
-      else {
-        if (run.producer) await put(`${producer.url}/admin/policy`, run.producer, stack.adminToken);
-        if (run.worker) await put(`${worker.url}/admin/policy`, run.worker, stack.adminToken);
-      }
-    };
-    await applyPolicy();
-    // Warm up connections and the JIT at a gentle rate, so a cold start is not what gets measured;
-    // then apply the policy again, which resets the breaker, bulkhead and windows.
-    const baseUrl = run.target === 'rpc' ? gateway.url : producer.url;
-    await runLoad({
-      target: run.target,
-      baseUrl,
-      offsetsMs: Array.from({ length: 40 }, (_, i) => i * 25),
-      idPrefix: 'warmup',
-    });
-    if (run.target === 'events') await waitForDrain(producer.url, 30_000, stack.adminToken);
-    await applyPolicy();
+  if (run.target === 'events') await waitForDrain(producer, 30_000, adminToken);
+  await applyPolicy();
 
-    const before = await scrapeAll(stack);
-    const queueBefore =
-      run.target === 'events' ? await queueCounts(producer.url, stack.adminToken) : null;
-    const startedAt = performance.now();
-    const samples: SystemSample[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        samples.push(await sampleSystem(stack, run.target, startedAt));
-        await sleep(250);
-      }
-    })();
-    const faultWindows = (scenario.faults ?? []).map(({ at, ...fault }) => ({
+  const before = await scrapeAll(target);
+  const queueBefore = run.target === 'events' ? await queueCounts(producer, adminToken) : null;
+  const startedAt = performance.now();
+  const samples: SystemSample[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push(await sampleSystem(target, run, startedAt, before));
+      await sleep(250);
+    }
+  })();
+  const faultWindows = [
+    ...(scenario.faults ?? []).map(({ at, ...fault }) => ({
       startMs: at,
       endMs: at + fault.durationMs,
       kind: fault.kind,
-    }));
-    const faultTimers = (scenario.faults ?? []).map(({ at, ...fault }) =>
-      setTimeout(
-        () =>
-          void put(`${downstream.url}/admin/faults`, { faults: [fault] }, stack.adminToken).catch(
-            () => undefined,
-          ),
-        at,
-      ),
-    );
-    let load: LoadResult;
-    try {
-      load = await runLoad({
-        target: run.target,
-        baseUrl,
-        offsetsMs: buildSchedule(scenario.load),
-        maxOutstanding: scenario.maxOutstanding ?? 10_000,
-        idPrefix: run.name,
-        bucketMs: 100,
-        onProgress: (progress) =>
-          options.onProgress?.(run.name, progress, samples.at(-1)?.queueDepth ?? null),
-      });
-      if (run.target === 'events')
-        await waitForDrain(producer.url, scenario.drainTimeoutMs ?? 120_000, stack.adminToken);
-    } finally {
-      faultTimers.forEach(clearTimeout);
-      sampling = false;
-      await sampler;
-    }
-    const durationMs = Math.round(performance.now() - startedAt);
-    const after = await scrapeAll(stack);
-    const queueAfter =
-      run.target === 'events' ? await queueCounts(producer.url, stack.adminToken) : null;
-    const delta = (service: string, name: string, labels: Record<string, string> = {}) =>
-      after[service]!.sum(name, labels) - before[service]!.sum(name, labels);
-    const ms = (seconds: number | null) => (seconds === null ? null : round(seconds * 1000));
-
-    const common = {
-      name: run.name,
+    })),
+    ...(scenario.trigger
+      ? [
+          {
+            startMs: scenario.trigger.at,
+            endMs: scenario.trigger.at + scenario.trigger.durationMs,
+            kind: 'load trigger',
+          },
+        ]
+      : []),
+  ];
+  const faultTimers = (scenario.faults ?? []).map(({ at, ...fault }) =>
+    setTimeout(
+      () =>
+        void put(`${downstream}/admin/faults`, { faults: [fault] }, adminToken).catch(
+          () => undefined,
+        ),
+      at,
+    ),
+  );
+  let load: LoadResult;
+  try {
+    load = await runLoad({
       target: run.target,
-      sent: load.sent,
-      durationMs,
-      outcomes: load.outcomes,
-      warnings: load.warnings,
-      series: load.series,
-      samples,
-      faultWindows,
-      maxLoadFactor: round(Math.max(...samples.map((sample) => sample.loadFactor ?? 0))),
-      downstreamCalls: delta('downstream', 'downstream_requests_total'),
-      recoveryMs: recoveryTime(load.series, faultWindows),
-    };
-    if (run.target === 'rpc') {
-      const attempts = delta('gateway', 'gateway_downstream_attempts_total');
-      return {
-        ...common,
-        ok: load.ok,
-        failed: load.failed,
-        dropped: load.dropped,
-        accepted: null,
-        lost: null,
-        retries: delta('gateway', 'gateway_retries_total'),
-        timeouts: delta('gateway', 'gateway_timeouts_total'),
-        cbOpen: delta('gateway', 'gateway_requests_total', { outcome: 'circuit_open' }),
-        dlq: 0,
-        attempts,
-        amplification: round(attempts / Math.max(1, load.sent)),
-        goodputRps: round(load.ok / (load.durationMs / 1000)),
-        p50Ms: load.latency.p50Ms,
-        p95Ms: load.latency.p95Ms,
-        p99Ms: load.latency.p99Ms,
-        meanMs: load.latency.meanMs,
-        processingP50Ms: null,
-        processingP99Ms: null,
-        maxQueueDepth: null,
-      };
-    }
-    // Accounting from Redis itself (what the queues hold), not from the worker's counters.
-    const fromQueue = (field: string) => (queueAfter?.[field] ?? 0) - (queueBefore?.[field] ?? 0);
-    const completed = fromQueue('completed');
-    const dlq = fromQueue('deadLettered');
-    const warnings = [...load.warnings];
-    const metricCompleted = delta('worker', 'worker_jobs_total', { outcome: 'completed' });
-    const metricDlq = delta('worker', 'worker_jobs_total', { outcome: 'dead_lettered' });
-    if (metricCompleted !== completed || metricDlq !== dlq) {
-      warnings.push(
-        `the worker's counters (completed ${metricCompleted}, dead-lettered ${metricDlq}) disagree with Redis (completed ${completed}, dead-lettered ${dlq}); the table uses Redis`,
-      );
-    }
-    const attempts = delta('worker', 'worker_attempts_total');
-    const e2eCount = delta('worker', 'worker_end_to_end_duration_seconds_count');
-    const e2e = (q: number) =>
-      ms(quantileBetween(before.worker!, after.worker!, 'worker_end_to_end_duration_seconds', q));
-    const processing = (q: number) =>
-      ms(quantileBetween(before.worker!, after.worker!, 'worker_processing_duration_seconds', q));
+      baseUrl,
+      offsetsMs: buildSchedule(scenario.load),
+      maxOutstanding: scenario.maxOutstanding ?? 10_000,
+      idPrefix: target.idPrefix,
+      bucketMs: 100,
+      onProgress: (progress) =>
+        options.onProgress?.(run.name, progress, samples.at(-1)?.queueDepth ?? null),
+    });
+    if (run.target === 'events')
+      await waitForDrain(producer, scenario.drainTimeoutMs ?? 120_000, adminToken);
+  } finally {
+    faultTimers.forEach(clearTimeout);
+    sampling = false;
+    await sampler;
+  }
+  const durationMs = Math.round(performance.now() - startedAt);
+  const after = await scrapeAll(target);
+  const queueAfter = run.target === 'events' ? await queueCounts(producer, adminToken) : null;
+  const delta = (service: ServiceName, name: string, labels: Record<string, string> = {}) =>
+    after[service].sum(name, labels) - before[service].sum(name, labels);
+  const ms = (seconds: number | null) => (seconds === null ? null : round(seconds * 1000));
+
+  const common = {
+    name: run.name,
+    target: run.target,
+    sent: load.sent,
+    durationMs,
+    outcomes: load.outcomes,
+    warnings: load.warnings,
+    series: load.series,
+    samples,
+    faultWindows,
+    maxLoadFactor: round(Math.max(...samples.map((sample) => sample.loadFactor ?? 0))),
+    downstreamCalls: delta('downstream', 'downstream_requests_total'),
+    recoveryMs: recoveryTime(load.series, faultWindows),
+  };
+  if (run.target === 'rpc') {
+    const attempts = delta('gateway', 'gateway_downstream_attempts_total');
     return {
       ...common,
-      warnings,
-      ok: completed,
-      failed: load.failed + dlq,
+      ok: load.ok,
+      failed: load.failed,
       dropped: load.dropped,
-      accepted: load.ok,
-      lost: load.ok - completed - dlq,
-      retries: delta('worker', 'worker_retries_total'),
-      timeouts: delta('worker', 'worker_attempts_total', { result: 'timeout' }),
-      cbOpen: 0,
-      dlq,
+      accepted: null,
+      lost: null,
+      retries: delta('gateway', 'gateway_retries_total'),
+      timeouts: delta('gateway', 'gateway_timeouts_total'),
+      cbOpen: delta('gateway', 'gateway_requests_total', { outcome: 'circuit_open' }),
+      dlq: 0,
       attempts,
       amplification: round(attempts / Math.max(1, load.sent)),
-      goodputRps: round(completed / (durationMs / 1000)),
-      p50Ms: e2e(0.5),
-      p95Ms: e2e(0.95),
-      p99Ms: e2e(0.99),
-      meanMs:
-        e2eCount === 0
-          ? null
-          : round((delta('worker', 'worker_end_to_end_duration_seconds_sum') / e2eCount) * 1000),
-      processingP50Ms: processing(0.5),
-      processingP99Ms: processing(0.99),
-      maxQueueDepth: Math.max(0, ...samples.map((sample) => sample.queueDepth ?? 0)),
+      goodputRps: round(load.ok / (load.durationMs / 1000)),
+      p50Ms: load.latency.p50Ms,
+      p95Ms: load.latency.p95Ms,
+      p99Ms: load.latency.p99Ms,
+      meanMs: load.latency.meanMs,
+      processingP50Ms: null,
+      processingP99Ms: null,
+      maxQueueDepth: null,
     };
-  } finally {
-    await stack.stop();
   }
+  // Accounting from Redis itself (what the queues hold), not from the worker's counters.
+  const fromQueue = (field: string) => (queueAfter?.[field] ?? 0) - (queueBefore?.[field] ?? 0);
+  const completed = fromQueue('completed');
+  const dlq = fromQueue('deadLettered');
+  const warnings = [...load.warnings];
+  const metricCompleted = delta('worker', 'worker_jobs_total', { outcome: 'completed' });
+  const metricDlq = delta('worker', 'worker_jobs_total', { outcome: 'dead_lettered' });
+  if (metricCompleted !== completed || metricDlq !== dlq) {
+    warnings.push(
+      `the worker's counters (completed ${metricCompleted}, dead-lettered ${metricDlq}) disagree with Redis (completed ${completed}, dead-lettered ${dlq}); the table uses Redis`,
+    );
+  }
+  const attempts = delta('worker', 'worker_attempts_total');
+  const e2eCount = delta('worker', 'worker_end_to_end_duration_seconds_count');
+  const e2e = (q: number) =>
+    ms(quantileBetween(before.worker, after.worker, 'worker_end_to_end_duration_seconds', q));
+  const processing = (q: number) =>
+    ms(quantileBetween(before.worker, after.worker, 'worker_processing_duration_seconds', q));
+  return {
+    ...common,
+    warnings,
+    ok: completed,
+    failed: load.failed + dlq,
+    dropped: load.dropped,
+    accepted: load.ok,
+    lost: load.ok - completed - dlq,
+    retries: delta('worker', 'worker_retries_total'),
+    timeouts: delta('worker', 'worker_attempts_total', { result: 'timeout' }),
+    cbOpen: 0,
+    dlq,
+    attempts,
+    amplification: round(attempts / Math.max(1, load.sent)),
+    goodputRps: round(completed / (durationMs / 1000)),
+    p50Ms: e2e(0.5),
+    p95Ms: e2e(0.95),
+    p99Ms: e2e(0.99),
+    meanMs:
+      e2eCount === 0
+        ? null
+        : round((delta('worker', 'worker_end_to_end_duration_seconds_sum') / e2eCount) * 1000),
+    processingP50Ms: processing(0.5),
+    processingP99Ms: processing(0.99),
+    maxQueueDepth: Math.max(0, ...samples.map((sample) => sample.queueDepth ?? 0)),
+  };
 }
 
 const thresholdValue = (run: RunSummary, metric: string): number | null => {
@@ -391,16 +550,60 @@ export function evaluateThresholds(
   });
 }
 
-/** Runs every run of a scenario, each on a fresh local stack, and summarises them. */
+/**
+ * Runs every run of a scenario and summarises them: each on a fresh local stack, or with
+ * `options.urls` one after another on a running stack that is reset between runs.
+ */
 export async function runExperiment(
   scenario: Scenario,
   options: ExperimentOptions = {},
 ): Promise<ExperimentResult> {
   const startedAt = new Date().toISOString();
   const runs: RunSummary[] = [];
+  const { urls } = options;
+  const running = urls
+    ? {
+        target: {
+          urls,
+          workers: await replicasOf(urls.worker),
+          adminToken: options.adminToken,
+        },
+        stamp: Date.now().toString(36),
+      }
+    : undefined;
+  const baseline = running ? await readBaseline({ ...running.target, idPrefix: '' }) : undefined;
   for (const [index, run] of scenario.runs.entries()) {
     options.onRunStart?.(run, index);
-    runs.push(await executeRun(scenario, run, options));
+    if (running && baseline) {
+      const target = { ...running.target, idPrefix: `${run.name}-${running.stamp}` };
+      await resetStack(target, baseline);
+      try {
+        runs.push(await executeRun(scenario, run, target, options));
+      } finally {
+        await resetStack(target, baseline).catch(() => undefined);
+      }
+      continue;
+    }
+    const stack = await startStack({
+      ...(scenario.seed !== undefined ? { seed: scenario.seed } : {}),
+      queueName: `events-${run.name}`,
+    });
+    try {
+      const target: Target = {
+        urls: {
+          downstream: stack.services.downstream.url,
+          gateway: stack.services.gateway.url,
+          producer: stack.services.producer.url,
+          worker: stack.services.worker.url,
+        },
+        workers: [stack.services.worker.url],
+        adminToken: stack.adminToken,
+        idPrefix: run.name,
+      };
+      runs.push(await executeRun(scenario, run, target, options));
+    } finally {
+      await stack.stop();
+    }
   }
   return {
     scenario,

@@ -60,6 +60,16 @@ const ScenarioShape = Type.Object(
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
     downstream: Type.Optional(strictPartial(FailureModelParams)),
     faults: Type.Optional(Type.Array(TimedFault, { maxItems: 100 })),
+    /** A window the load itself makes (a spike): nothing is injected; it is shaded and recovery is timed from its end. */
+    trigger: Type.Optional(
+      Type.Object(
+        {
+          at: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+          durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     load: Type.Unknown(),
     maxOutstanding: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),

@@ -46,11 +46,21 @@ function chart(id, title, unit, lines, yRange) {
 }
 const perBucket = (run, pick) => ({ label: run.name, index: data.runs.indexOf(run), xs: run.series.map((b) => b.startMs / 1000), ys: run.series.map(pick) });
 const perSample = (run, pick) => ({ label: run.name, index: data.runs.indexOf(run), xs: run.samples.map((s) => s.atMs / 1000), ys: run.samples.map(pick) });
+// A per-second rate from a counter sampled since the run began (the first sample has no rate).
+const ratePerSample = (run, pick) => ({ label: run.name, index: data.runs.indexOf(run),
+  xs: run.samples.slice(1).map((s) => s.atMs / 1000),
+  ys: run.samples.slice(1).map((s, i) => {
+    const prev = run.samples[i];
+    const now = pick(s), then = pick(prev);
+    return now === null || then === null || s.atMs === prev.atMs ? null : (now - then) / ((s.atMs - prev.atMs) / 1000);
+  }) });
 const bucketSeconds = (run) => run.series.length > 1 ? (run.series[1].startMs - run.series[0].startMs) / 1000 : 0.1;
 chart('chart-p99', 'Latency p99 over time (rpc: from scheduled send; events: accepted)', 'ms', data.runs.map((r) => perBucket(r, (b) => b.p99Ms)));
 chart('chart-p50', 'Latency p50 over time', 'ms', data.runs.map((r) => perBucket(r, (b) => b.p50Ms)));
 chart('chart-ok', 'Throughput: answers ok per second (events: accepted)', 'per second', data.runs.map((r) => perBucket(r, (b) => b.ok / bucketSeconds(r))));
 chart('chart-failed', 'Failed + dropped per second', 'per second', data.runs.map((r) => perBucket(r, (b) => (b.failed + b.dropped) / bucketSeconds(r))));
+chart('chart-retries', 'Retries per second (gateway or worker)', 'per second', data.runs.map((r) => ratePerSample(r, (s) => s.retries)));
+chart('chart-attempts', 'Calls sent to the downstream per second (retries included)', 'per second', data.runs.map((r) => ratePerSample(r, (s) => s.attempts)));
 chart('chart-load', 'Downstream load factor (above 1 it degrades)', 'load factor', data.runs.map((r) => perSample(r, (s) => s.loadFactor)));
 chart('chart-breaker', 'Gateway breaker state (0 closed, 1 half-open, 2 open)', 'state', data.runs.filter((r) => r.target === 'rpc').map((r) => perSample(r, (s) => s.breakerState)), [0, 2.2]);
 chart('chart-queue', 'Event queue depth (waiting + active + delayed)', 'jobs', data.runs.filter((r) => r.target === 'events').map((r) => perSample(r, (s) => s.queueDepth)));
@@ -76,7 +86,7 @@ export function renderHtml(result: ExperimentResult): string {
     .join('');
   // `</` cannot appear inside the data script, or the browser would end it early.
   const json = JSON.stringify(result).replace(/<\//g, '<\\/');
-  const charts = ['p99', 'p50', 'ok', 'failed', 'load', 'breaker', 'queue']
+  const charts = ['p99', 'p50', 'ok', 'failed', 'retries', 'attempts', 'load', 'breaker', 'queue']
     .map((id) => `<div class="chart" id="chart-${id}"></div>`)
     .join('');
   const { scenario, environment } = result;
@@ -93,7 +103,7 @@ th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 <h1>${escapeHtml(scenario.name)}</h1>
 <p>${escapeHtml(scenario.description ?? '')}</p>
 <p class="note">Run ${escapeHtml(result.startedAt)} on ${escapeHtml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeHtml(environment.node)}.
-Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded: fault windows.</p>
+Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded: fault windows and load triggers.</p>
 ${table}
 ${thresholds ? `<ul>${thresholds}</ul>` : ''}
 ${warnings ? `<ul class="note">${warnings}</ul>` : ''}

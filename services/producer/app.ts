@@ -194,6 +194,22 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
         }
       },
     );
+    // A running stack's experiment runner starts each run from here: completed jobs are
+    // capped at keepCompleted, so counting completions as a difference needs room below the cap.
+    admin.delete(
+      '/queue/completed',
+      { schema: { response: { 200: Type.Object({ removed: Type.Integer() }), 503: ErrorBody } } },
+      async (_request, reply) => {
+        try {
+          const removed = await withTimeout(queue.clean(0, 0, 'completed'), 30_000);
+          return { removed: removed.length };
+        } catch (error) {
+          return reply
+            .code(503)
+            .send({ error: 'queue_unavailable', message: (error as Error).message });
+        }
+      },
+    );
     admin.get('/policy', { schema: { response: { 200: ProducerPolicy } } }, async () => policy);
     admin.put(
       '/policy',

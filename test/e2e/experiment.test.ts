@@ -89,6 +89,10 @@ describe('cascade-lab experiment', () => {
         expect(summary.attempts).toBeGreaterThanOrEqual(summary.ok);
         expect(summary.series.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(200);
         expect(summary.samples.length).toBeGreaterThan(3);
+        // The sampled counters over time end where the before/after difference does.
+        const lastAttempts = summary.samples.at(-1)!.attempts!;
+        expect(lastAttempts).toBeGreaterThan(0);
+        expect(lastAttempts).toBeLessThanOrEqual(summary.attempts);
         expect(summary.faultWindows).toEqual([{ startMs: 300, endMs: 600, kind: 'error' }]);
         expect(
           summary.recoveryMs === 'did not recover' || typeof summary.recoveryMs === 'number',
@@ -106,8 +110,8 @@ describe('cascade-lab experiment', () => {
       );
       expect(rendered.errors).toEqual([]);
       expect(rendered.requests).toEqual([]);
-      expect(rendered.chartTitles).toHaveLength(7);
-      expect(rendered.canvases).toBe(7);
+      expect(rendered.chartTitles).toHaveLength(9);
+      expect(rendered.canvases).toBe(9);
     },
   );
 });

@@ -140,6 +140,7 @@ describe('producer bad input', () => {
     ],
     ['POST', '/events', 'text/plain', 'id=x', 415, 'unsupported_media_type'],
     ['GET', '/admin/queue', undefined, undefined, 401, 'unauthorized'],
+    ['DELETE', '/admin/queue/completed', undefined, undefined, 401, 'unauthorized'],
     ['PUT', '/admin/policy', 'application/json', '{"maxRetries": 1}', 401, 'unauthorized'],
     ['GET', '/nothing', undefined, undefined, 404, 'not_found'],
   ])('%s %s with %s %s → %i %s', async (method, path, contentType, rawBody, status, error) => {
