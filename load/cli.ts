@@ -70,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       urls: { type: 'string' },
       'admin-token': { type: 'string' },
+      'metrics-port': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -103,12 +104,15 @@ async function main(argv: string[]): Promise<number> {
       seed,
     );
   }
+  const metricsPortText = values['metrics-port'] ?? (process.env.LOAD_METRICS_PORT || undefined);
+  const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText);
   if (command === 'experiment') {
     return runExperimentCommand(
       rest[0],
       {
         outDir: typeof values.out === 'string' ? values.out : undefined,
-        urls: typeof values.urls === 'string' ? values.urls : undefined,
+        urls: typeof values.urls === 'string' ? values.urls : process.env.CASCADE_URLS || undefined,
+        metricsPort,
         adminToken:
           typeof values['admin-token'] === 'string'
             ? values['admin-token']
@@ -127,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
         schedule: typeof values.schedule === 'string' ? values.schedule : seedSchedule,
         maxOutstanding: Number(values['max-outstanding'] ?? 10_000),
         json: typeof values.json === 'string' ? values.json : undefined,
+        metricsPort,
       },
       (text) => process.stdout.write(text),
       (text) => process.stderr.write(text),

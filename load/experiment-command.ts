@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseUrls, runExperiment, type StackUrls } from './experiment.ts';
+import { metricsPortProblems, serveMetricsIfAsked } from './load-command.ts';
 import { formatThresholds, formatTable, writeSummary } from './report/summary.ts';
 import { loadScenario, ScenarioError } from './scenario.ts';
 
@@ -15,7 +16,9 @@ export const experimentHelp = `Usage:
                  Nothing is restarted: before and after each run, faults are cleared, the
                  policies the stack had at the start are put back and the queue is drained.
                  A worker hostname that resolves to several addresses counts as replicas.
+                 (default: the CASCADE_URLS variable; unset: a fresh local stack)
   --admin-token  the running stack's ADMIN_TOKEN (default: the ADMIN_TOKEN variable)
+  --metrics-port the generator's own /metrics while it runs (default: LOAD_METRICS_PORT)
 `;
 
 export interface ExperimentCommandOptions {
@@ -23,6 +26,7 @@ export interface ExperimentCommandOptions {
   /** `downstream=URL,…` as typed. */
   urls?: string | undefined;
   adminToken?: string | undefined;
+  metricsPort?: number | undefined;
 }
 
 export async function runExperimentCommand(
@@ -45,6 +49,11 @@ export async function runExperimentCommand(
     }
     urls = parsed.urls;
   }
+  const portProblems = metricsPortProblems(options.metricsPort);
+  if (portProblems.length > 0) {
+    err(`${portProblems.join('\n')}\n`);
+    return 2;
+  }
   let scenario;
   try {
     scenario = loadScenario(file);
@@ -54,8 +63,10 @@ export async function runExperimentCommand(
     );
     return 2;
   }
+  const served = await serveMetricsIfAsked(options.metricsPort, err);
   const result = await runExperiment(scenario, {
     ...(urls ? { urls } : {}),
+    ...(served ? { metrics: served.metrics } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     onRunStart: (run, index) =>
       err(
@@ -66,6 +77,7 @@ export async function runExperimentCommand(
       err(interactive ? `\r${line}\u001b[K` : `${line}\n`);
     },
   });
+  await served?.close();
   if (interactive) err('\n');
   const dir =
     options.outDir ??

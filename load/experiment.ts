@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { call as callJson } from './http-json.ts';
 import { type Bucket, type LoadProgress, type LoadResult, runLoad } from './generator.ts';
 import { quantileBetween, Scrape } from './prom-text.ts';
+import type { LoadMetrics } from './metrics.ts';
 import type { Run, Scenario } from './scenario.ts';
 import { buildSchedule } from './schedule.ts';
 import { type ServiceName, serviceNames, startStack } from './stack.ts';
@@ -80,6 +81,8 @@ export interface ExperimentOptions {
   urls?: StackUrls;
   /** The running stack's ADMIN_TOKEN, if it has one. */
   adminToken?: string;
+  /** The generator's counters for a `/metrics` endpoint (the measured load only, not the warm-up). */
+  metrics?: LoadMetrics;
 }
 
 /** The origins of a running stack's four services. */
@@ -405,6 +408,7 @@ async function executeRun(
       offsetsMs: buildSchedule(scenario.load),
       maxOutstanding: scenario.maxOutstanding ?? 10_000,
       idPrefix: target.idPrefix,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       bucketMs: 100,
       onProgress: (progress) =>
         options.onProgress?.(run.name, progress, samples.at(-1)?.queueDepth ?? null),

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Pool } from 'undici';
+import type { LoadMetrics } from './metrics.ts';
 import { type LatencySummary, LatencyRecorder } from './stats.ts';
 
 export type LoadTarget = 'rpc' | 'events';
@@ -19,6 +20,8 @@ export interface LoadOptions {
   /** @defaultValue 512 */
   connections?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /** Counts every answer and the requests in flight, for a `/metrics` endpoint. */
+  metrics?: LoadMetrics;
   /** @defaultValue 1000 */
   progressEveryMs?: number;
 }
@@ -152,10 +155,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let outstanding = 0;
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
-  const count = (answer: Answer, completedAtMs: number) => {
+  const count = (answer: Answer, completedAtMs: number, latencyMs: number | null) => {
     outcomes[answer.label] = (outcomes[answer.label] ?? 0) + 1;
     totals[answer.kind] += 1;
     series.at(completedAtMs)[answer.kind] += 1;
+    options.metrics?.answered(target, answer.kind, latencyMs === null ? null : latencyMs / 1000);
   };
 
   const start = performance.now();
@@ -165,10 +169,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     sent += 1;
     series.at(scheduledMs).sent += 1;
     if (outstanding >= maxOutstanding) {
-      count({ kind: 'dropped', label: 'dropped: generator cap' }, scheduledMs);
+      count({ kind: 'dropped', label: 'dropped: generator cap' }, scheduledMs, null);
       return;
     }
     outstanding += 1;
+    options.metrics?.outstanding(target, outstanding);
     const sentAtMs = now();
     lateness.record(sentAtMs - scheduledMs);
     const request = (async () => {
@@ -189,8 +194,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       latency.record(doneMs - scheduledMs);
       serviceLatency.record(doneMs - sentAtMs);
       series.at(doneMs).latency.record(doneMs - scheduledMs);
-      count(answer, doneMs);
+      count(answer, doneMs, doneMs - scheduledMs);
       outstanding -= 1;
+      options.metrics?.outstanding(target, outstanding);
     })();
     inFlight.add(request);
     void request.finally(() => inFlight.delete(request));

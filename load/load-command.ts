@@ -4,7 +4,21 @@ import Value from 'typebox/value';
 import { formatIssues } from '../services/shared/schema-errors.ts';
 import { taggedUnionProblems } from '../services/shared/schemas.ts';
 import { type LoadProgress, type LoadResult, type LoadTarget, runLoad } from './generator.ts';
+import { serveLoadMetrics } from './metrics.ts';
 import { buildSchedule, ScheduleSpec } from './schedule.ts';
+
+export const metricsPortProblems = (port: number | undefined): string[] =>
+  port === undefined || (Number.isInteger(port) && port >= 0 && port <= 65_535)
+    ? []
+    : ['--metrics-port: must be a port number (0–65535)'];
+
+/** Starts the generator's `/metrics` endpoint when a port was given, and says where. */
+export async function serveMetricsIfAsked(port: number | undefined, err: (text: string) => void) {
+  if (port === undefined) return undefined;
+  const served = await serveLoadMetrics(port);
+  err(`load generator metrics at ${served.url}/metrics\n`);
+  return served;
+}
 
 export const loadHelp = `Usage:
   cascade-lab load --target rpc|events --url URL [--schedule SPEC] [--max-outstanding N] [--json FILE]
@@ -17,6 +31,8 @@ export const loadHelp = `Usage:
                        ramp:fromRps=R,toRps=R,durationMs=MS
   --max-outstanding  requests in flight at most; arrivals beyond it count as dropped (default 10000)
   --json FILE        also write the full result (series, latencies, outcomes) as JSON
+  --metrics-port N   serve the generator's own counters at http://HOST:N/metrics while it runs
+                     (default: LOAD_METRICS_PORT; unset: none)
 `;
 
 export const seedSchedule = 'bursts:total=2000,burst=350,gapMs=80';
@@ -74,6 +90,7 @@ export interface LoadCommandOptions {
   schedule: string;
   maxOutstanding: number;
   json?: string | undefined;
+  metricsPort?: number | undefined;
 }
 
 /** `cascade-lab load`: one open-loop run against running services. Answers the exit code. */
@@ -94,11 +111,14 @@ export async function runLoadCommand(
   if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
     problems.push('--max-outstanding: must be a positive integer');
   }
+  problems.push(...metricsPortProblems(options.metricsPort));
   if (problems.length > 0 || parsed.spec === undefined) {
     err(`cascade-lab load: ${problems.join('\n  ')}\n\n${loadHelp}`);
     return 2;
   }
+  const served = await serveMetricsIfAsked(options.metricsPort, err);
   const result = await runLoad({
+    ...(served ? { metrics: served.metrics } : {}),
     target: options.target as LoadTarget,
     baseUrl: options.url as string,
     offsetsMs: buildSchedule(parsed.spec),
@@ -107,6 +127,7 @@ export async function runLoadCommand(
     onProgress: (progress) =>
       err(interactive ? `\r${formatProgress(progress)}\u001b[K` : `${formatProgress(progress)}\n`),
   });
+  await served?.close();
   if (interactive) err('\n');
   out(formatResult(result));
   if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);

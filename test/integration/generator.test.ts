@@ -1,6 +1,8 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../load/generator.ts';
+import { serveLoadMetrics } from '../../load/metrics.ts';
+import { Scrape } from '../../load/prom-text.ts';
 import { bursts, constant } from '../../load/schedule.ts';
 import { call } from '../support/http.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
@@ -30,6 +32,30 @@ async function recordingTarget(latencyMs: number, path = '/rpc', status = 200) {
 }
 
 describe('open-loop load generator', () => {
+  it('serves its own counters at /metrics while it runs, and they equal its result', async () => {
+    const target = await recordingTarget(30);
+    const served = await serveLoadMetrics(0);
+    open.push(served);
+    // A cap of 5 with 40 simultaneous arrivals: 35 are dropped by the generator.
+    const result = await runLoad({
+      target: 'events',
+      baseUrl: target.url.replace(/\/$/, ''),
+      offsetsMs: Array.from({ length: 40 }, () => 0),
+      maxOutstanding: 5,
+      metrics: served.metrics,
+    });
+    // A 404 from this target (no /events route) counts as failed.
+    expect(result).toMatchObject({ sent: 40, failed: 5, dropped: 35 });
+    const scrape = await Scrape.of(served.url);
+    const labels = { target: 'events', service: 'loadgen' };
+    expect(scrape.sum('loadgen_requests_total', { ...labels, result: 'failed' })).toBe(5);
+    expect(scrape.sum('loadgen_requests_total', { ...labels, result: 'dropped' })).toBe(35);
+    expect(scrape.sum('loadgen_requests_total', { ...labels, result: 'ok' })).toBe(0);
+    expect(scrape.sum('loadgen_request_duration_seconds_count', labels)).toBe(5);
+    expect(scrape.sum('loadgen_outstanding_requests', labels)).toBe(0);
+    expect((await call(`${served.url}/nothing`)).status).toBe(404);
+  });
+
   it('sends every scheduled request once and accounts for each: sent = ok + failed + dropped', async () => {
     const target = await recordingTarget(1);
     const progress: number[] = [];

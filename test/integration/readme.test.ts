@@ -10,6 +10,7 @@ import { WorkerEnv } from '../../services/worker/config.ts';
 import { startProducer, startWorker } from '../support/event-path.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
 import { gatewayErrorKinds } from '../../services/gateway/errors.ts';
+import { createLoadMetrics } from '../../load/metrics.ts';
 import { repoRoot } from '../support/processes.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
 
@@ -26,11 +27,13 @@ function firstColumn(heading: string): Set<string> {
   );
 }
 
-async function exportedMetricNames(url: string): Promise<string[]> {
-  const text = await (await request(`${url}/metrics`)).body.text();
-  return [...text.matchAll(/^# TYPE (\S+) /gm)]
+const metricNames = (text: string) =>
+  [...text.matchAll(/^# TYPE (\S+) /gm)]
     .map((match) => match[1] as string)
     .filter((name) => !name.startsWith('process_') && !name.startsWith('nodejs_'));
+
+async function exportedMetricNames(url: string): Promise<string[]> {
+  return metricNames(await (await request(`${url}/metrics`)).body.text());
 }
 
 let redis: ProvidedRedis;
@@ -52,10 +55,11 @@ afterAll(async () => {
 });
 
 describe('the README', () => {
-  it('lists exactly the metrics the services export', async () => {
-    const exported = (
-      await Promise.all(services.map((service) => exportedMetricNames(service.url)))
-    ).flat();
+  it('lists exactly the metrics the services and the load generator export', async () => {
+    const exported = [
+      ...(await Promise.all(services.map((service) => exportedMetricNames(service.url)))).flat(),
+      ...metricNames(await createLoadMetrics().registry.metrics()),
+    ];
     expect([...firstColumn('Metrics')].sort()).toEqual(exported.sort());
   });
 
