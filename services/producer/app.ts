@@ -81,7 +81,11 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     deps.clock ?? monotonicClock,
   );
   let lastDepth = 0;
-  const metrics = createProducerMetrics(registry, () => lastDepth);
+  const metrics = createProducerMetrics(
+    registry,
+    () => lastDepth,
+    () => policy.maxDepth,
+  );
   const app = createServiceApp({ service: 'producer', registry, logger: deps.logger });
   let lastRedisError = '';
   const onRedisError = (error: Error) => {

@@ -4,7 +4,11 @@ import { latencyBucketsSeconds } from '../shared/metrics.ts';
 export const publishOutcomes = ['accepted', 'duplicate', 'dropped', 'unavailable'] as const;
 export type PublishOutcome = (typeof publishOutcomes)[number];
 
-export function createProducerMetrics(registry: Registry, depth: () => number) {
+export function createProducerMetrics(
+  registry: Registry,
+  depth: () => number,
+  maxDepth: () => number,
+) {
   const registers = [registry];
   const events = new Counter({
     name: 'producer_events_total',
@@ -26,6 +30,14 @@ export function createProducerMetrics(registry: Registry, depth: () => number) {
     registers,
     collect() {
       this.set(depth());
+    },
+  });
+  new Gauge({
+    name: 'producer_queue_max_depth',
+    help: 'The bound (MAX_DEPTH or the policy) at which POST /events answers 429 queue_full.',
+    registers,
+    collect() {
+      this.set(maxDepth());
     },
   });
   return {
