@@ -7,7 +7,12 @@ import { createMetricsRegistry } from '../shared/metrics.ts';
 import { forkRng } from '../shared/rng.ts';
 import type { GatewayConfig } from './config.ts';
 import { asGatewayError } from './errors.ts';
-import { createGatewayMetrics, type RequestOutcome } from './metrics.ts';
+import {
+  createGatewayMetrics,
+  type GatewayMetrics,
+  noGatewayMetrics,
+  type RequestOutcome,
+} from './metrics.ts';
 import {
   applyPolicyUpdate,
   type NamedPolicy,
@@ -20,6 +25,8 @@ import { ResilientClient } from './resilient-client.ts';
 export interface GatewayDeps {
   logger?: FastifyServerOptions['logger'];
   clock?: Clock;
+  /** `false` turns the gateway's own instrumentation off (for the benchmark of its cost). @defaultValue true */
+  metrics?: boolean;
 }
 
 const RpcRequest = Type.Object(
@@ -38,7 +45,8 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     keepAliveTimeout: 10_000,
   });
   // Gauges are read at scrape time, after `resilient` exists.
-  const metrics = createGatewayMetrics(registry, () => resilient);
+  const metrics: GatewayMetrics =
+    deps.metrics === false ? noGatewayMetrics() : createGatewayMetrics(registry, () => resilient);
   const resilient = new ResilientClient(config.policy, {
     dispatcher: pool,
     events: metrics,

@@ -22,6 +22,26 @@ export interface GatewayMetrics extends PolicyEvents {
   inflight: Gauge;
 }
 
+/**
+ * Instrumentation switched off: the same calls, doing nothing. Only the benchmark of
+ * metrics' cost uses it (bench/targets/gateway.ts); `/metrics` then has process metrics only.
+ */
+export function noGatewayMetrics(): GatewayMetrics {
+  const nothing = () => undefined;
+  return {
+    inflight: new Gauge({ name: 'gateway_inflight_requests', help: 'unused', registers: [] }),
+    request: nothing,
+    attempt: nothing,
+    retry: nothing,
+    retryDenied: nothing,
+    timeout: nothing,
+    breakerTransition: nothing,
+    breakerFastFail: nothing,
+    bulkheadRejected: nothing,
+    throttled: nothing,
+  };
+}
+
 export function createGatewayMetrics(
   registry: Registry,
   gauges: () => GatewayGauges,

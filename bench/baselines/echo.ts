@@ -1,0 +1,17 @@
+/** The cheapest HTTP server: 200 `{}` to anything. The load generators are measured against it. */
+import { createServer } from 'node:http';
+
+const server = createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
+    response.end('{}');
+  });
+});
+server.keepAliveTimeout = 30_000;
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.stdout.write(`Server listening at http://127.0.0.1:${port}\n`);
+});
+process.once('SIGTERM', () => server.close());

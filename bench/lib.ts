@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { listeningUrl } from '../load/stack.ts';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+
+export interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a TypeScript entry point as its own process on a free port; it must log "Server listening at URL". */
+export async function spawnServer(
+  file: string,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, file), ...args], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Fastify logs "Server listening" at info; request logging is off in every server measured.
+  const url = await listeningUrl(child, file, 30_000);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return {
+    url,
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat; after "pid (comm) " they are at 11 and 12.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Resident set size of a process in MiB, from /proc. */
+export function rssMiB(pid: number): number {
+  const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return line ? Number(line[1]) / 1024 : Number.NaN;
+}
+
+export interface Throughput {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** A closed-loop autocannon run of `POST path` with a JSON body. */
+export async function hammer(
+  url: string,
+  options: { path: string; body: string; connections: number; durationS: number },
+): Promise<Throughput> {
+  const result = await autocannon({
+    url: `${url}${options.path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: options.body,
+    connections: options.connections,
+    duration: options.durationS,
+  });
+  return {
+    rps: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** Median and the spread (min–max) of repeated measurements. */
+export function summarize(values: number[]) {
+  return {
+    median: round(median(values)),
+    min: round(Math.min(...values)),
+    max: round(Math.max(...values)),
+    runs: values.map((value) => round(value)),
+  };
+}
+
+export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export const log = (text: string) => process.stderr.write(`${text}\n`);
