@@ -18,8 +18,10 @@ export async function spawnServer(
   file: string,
   env: Record<string, string> = {},
   args: string[] = [],
+  nodeArgs: string[] = [],
 ): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, file), ...args], {
+  const entry = ['--import', 'tsx', ...nodeArgs, path.join(repoRoot, file), ...args];
+  const child = spawn(process.execPath, entry, {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
+import * as prettier from 'prettier';
 import { request } from 'undici';
 import { runLoad } from '../load/generator.ts';
 import { Scrape } from '../load/prom-text.ts';
@@ -546,11 +547,16 @@ const table = [
 const day = started.toISOString().slice(0, 10);
 const dir = path.join(repoRoot, 'bench/results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(
+// Written in the repository's own format, so the results can be committed as they are.
+const write = async (file: string, text: string) => {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
+};
+await write(
   path.join(dir, `${day}.json`),
-  `${JSON.stringify({ startedAt: started.toISOString(), machine, rounds: ROUNDS, rows, details }, null, 2)}\n`,
+  JSON.stringify({ startedAt: started.toISOString(), machine, rounds: ROUNDS, rows, details }),
 );
-writeFileSync(
+await write(
   path.join(dir, `${day}.md`),
   `# cascade-lab benchmarks, ${day}\n\n${machine}; ${ROUNDS} rounds per pair, medians (ratios are medians of per-round ratios).\n\n${table}\n`,
 );

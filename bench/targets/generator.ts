@@ -8,6 +8,8 @@ const [url, rate, durationMs] = [
   Number(process.argv[4]),
 ];
 const offsetsMs = constant(rate, durationMs);
+// Warm up first (JIT, 64 keep-alive connections), as autocannon's run is warmed up too.
+await runLoad({ target: 'rpc', baseUrl: url, offsetsMs: constant(rate, 1000), connections: 64 });
 const cpuBefore = process.cpuUsage();
 const result = await runLoad({ target: 'rpc', baseUrl: url, offsetsMs, connections: 64 });
 const cpu = process.cpuUsage(cpuBefore);

@@ -109,10 +109,14 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     async (request, reply) => {
       const startedAt = performance.now();
       let outcome: PublishOutcome = 'unavailable';
+      let cancelReservation: (() => void) | undefined;
       try {
-        const current = await withTimeout(depth.current(), config.publishTimeoutMs);
+        // Checks the bound and takes a place in one step, so concurrent requests see it.
+        const admission = await withTimeout(depth.admit(policy.maxDepth), config.publishTimeoutMs);
+        const current = admission.depth;
         lastDepth = current;
-        if (current >= policy.maxDepth) {
+        cancelReservation = admission.cancel;
+        if (!cancelReservation) {
           outcome = 'dropped';
           return reply.code(429).send({
             error: 'queue_full',
@@ -144,13 +148,15 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
           config.publishTimeoutMs,
         );
         if (owner === 'other') {
+          cancelReservation();
           outcome = 'duplicate';
           return reply.code(200).send({ jobId: id, duplicate: true });
         }
-        depth.recordAdded();
         outcome = 'accepted';
         return reply.code(202).send({ jobId: id });
       } catch (error) {
+        // Nothing was queued (or we cannot tell): give the place back.
+        cancelReservation?.();
         request.log.debug({ err: error }, 'publish failed');
         outcome = 'unavailable';
         return reply.code(503).send({

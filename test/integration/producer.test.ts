@@ -54,6 +54,21 @@ describe('producer', () => {
     expect(await scrape(url, 'producer_events_total', { outcome: 'accepted' })).toBe(5);
   });
 
+  it('admits exactly maxDepth events when many arrive at once (no overshoot from concurrency)', async () => {
+    const { post, url, queues } = await producer(
+      'burst',
+      { maxDepth: 10 },
+      { depthCacheMs: 60_000 },
+    );
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => post({ id: `burst-${i}` }).then((r) => r.status)),
+    );
+    expect(statuses.filter((status) => status === 202)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(50);
+    expect(await queues.main.getWaitingCount()).toBe(10);
+    expect(await scrape(url, 'producer_events_total', { outcome: 'accepted' })).toBe(10);
+  });
+
   it('reports queue counts and takes policy changes from the next event', async () => {
     const { post, url, queues } = await producer('admin');
     await post({ id: 'a' });

@@ -15,8 +15,8 @@ describe('DepthEstimate', () => {
       () => now,
     );
     expect(await estimate.current()).toBe(10);
-    estimate.recordAdded();
-    estimate.recordAdded();
+    estimate.reserve();
+    estimate.reserve();
     now = 50;
     expect(await estimate.current()).toBe(12);
     expect(reads).toBe(1);
@@ -40,6 +40,51 @@ describe('DepthEstimate', () => {
     const values = await Promise.all([estimate.current(), estimate.current(), estimate.current()]);
     expect(values).toEqual([5, 5, 5]);
     expect(reads).toBe(1);
+  });
+
+  it('counts a reservation at once, so concurrent checks cannot all pass the same bound', async () => {
+    const estimate = new DepthEstimate(
+      async () => 0,
+      60_000,
+      () => 0,
+    );
+    const maxDepth = 10;
+    // 50 requests check at the same moment, each awaiting the (shared) depth first.
+    const admitted = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const { cancel } = await estimate.admit(maxDepth);
+        if (!cancel) return false;
+        await new Promise((resolve) => setTimeout(resolve, 1)); // the add
+        return true;
+      }),
+    );
+    expect(admitted.filter(Boolean)).toHaveLength(10);
+    expect(await estimate.current()).toBe(10);
+  });
+
+  it('gives a cancelled place back, unless a refresh has already counted without it', async () => {
+    let now = 0;
+    let depth = 0;
+    const estimate = new DepthEstimate(
+      async () => depth,
+      100,
+      () => now,
+    );
+    await estimate.current();
+    const cancelA = estimate.reserve();
+    const cancelB = estimate.reserve();
+    expect(await estimate.current()).toBe(2);
+    cancelA();
+    cancelA();
+    expect(await estimate.current()).toBe(1);
+    // B's job never reached Redis; a refresh reads 0 and drops B's place by itself.
+    now = 200;
+    expect(await estimate.current()).toBe(0);
+    cancelB();
+    expect(await estimate.current()).toBe(0);
+    depth = 7;
+    now = 400;
+    expect(await estimate.current()).toBe(7);
   });
 
   it('rejects when the depth cannot be read, and recovers on the next read', async () => {
