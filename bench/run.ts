@@ -2,7 +2,7 @@
  * `npm run bench [-- part …]`: cascade-lab's own overhead against the leanest thing that
  * does the same job, on this machine, in one run. Pairs run back to back in alternating
  * order, five rounds each; the table reports medians, spread and ratios. Parts: gateway
- * (hop + metrics), generator, events, memory. Results go to bench/results/<date>.{json,md}.
+ * (hop + metrics), breaker, generator, events, memory. Results go to bench/results/<date>.{json,md}.
  * All traffic goes to 127.0.0.1 and every run is bounded in time.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
+import CircuitBreaker from 'opossum';
 import * as prettier from 'prettier';
 import { request } from 'undici';
 import { runLoad } from '../load/generator.ts';
@@ -521,8 +522,54 @@ async function memory() {
   }
 }
 
+/**
+ * opossum as the breaker layer configures it, with rolling percentiles as opossum
+ * defaults them (before) and off (after), 30 % of calls failing, 1 s per measurement.
+ */
+async function breakerCost() {
+  log(
+    'breaker: opossum per call at 30 % failures, rolling percentiles on (opossum default) vs off (ours)',
+  );
+  const perCallUs = async (rollingPercentilesEnabled: boolean) => {
+    const breaker = new CircuitBreaker(
+      async (fail: boolean) => {
+        if (fail) throw new Error('downstream_error');
+        return 1;
+      },
+      {
+        timeout: false,
+        resetTimeout: 500,
+        rollingCountTimeout: 1000,
+        rollingCountBuckets: 10,
+        volumeThreshold: 20,
+        errorThresholdPercentage: 40 - 1e-9,
+        rollingPercentilesEnabled,
+      },
+    );
+    let calls = 0;
+    const started = performance.now();
+    while (performance.now() - started < 1000) {
+      await breaker.fire(calls % 10 < 3).catch(() => undefined);
+      calls += 1;
+    }
+    breaker.shutdown();
+    return ((performance.now() - started) / calls) * 1000;
+  };
+  const [before, after] = await alternate(ROUNDS, [() => perCallUs(true), () => perCallUs(false)]);
+  rows.push({
+    what: 'gateway breaker (opossum) per call at 30 % failures (µs)',
+    ours: `${round(median(after!), 2)} (percentiles off)`,
+    baseline: `${round(median(before!), 2)} (opossum default)`,
+    ratio: `${round(median(after!.map((a, i) => a / before![i]!)), 4)}×`,
+    target: 'before/after',
+    met: null,
+  });
+  details.breaker = { beforeUs: summarize(before!), afterUs: summarize(after!) };
+}
+
 const parts: Record<string, () => Promise<void>> = {
   gateway: gatewayHop,
+  breaker: breakerCost,
   generator,
   events: eventPath,
   memory,
