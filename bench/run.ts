@@ -186,10 +186,20 @@ async function jsonChild(file: string, args: string[]): Promise<Record<string, n
 }
 
 async function wrkCpuPerRequest(url: string): Promise<{ requests: number; cpuS: number } | null> {
-  const wrk = await run('sh', ['-c', 'command -v wrk']).then(
-    ({ stdout }) => stdout.trim(),
-    () => '',
-  );
+  const find = () =>
+    run('sh', ['-c', 'command -v wrk']).then(
+      ({ stdout }) => stdout.trim(),
+      () => '',
+    );
+  let wrk = await find();
+  if (!wrk && process.getuid?.() === 0) {
+    log("wrk is missing: installing Debian's wrk (apt-get install wrk)");
+    await run('sh', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk',
+    ]).catch((error: Error) => log(`apt-get install wrk failed: ${error.message.split('\n')[0]}`));
+    wrk = await find();
+  }
   if (!wrk) {
     log('wrk is missing (apt-get install wrk); the generator is compared with autocannon only');
     return null;
@@ -249,18 +259,19 @@ async function generator() {
       met: median(lateness) <= 0.5,
     });
     const wrk = await wrkCpuPerRequest(echo.url);
-    // The highest rate at which every request left within 0.5 ms of schedule (p99) and none failed.
+    // The highest rate at which the median of three runs left within 0.5 ms of schedule (p99) and none failed.
     let clean = 0;
     const steps: Array<Record<string, number>> = [];
-    for (const step of [2000, 4000, 6000, 8000, 10_000, 12_000, 15_000, 20_000]) {
-      const result = await jsonChild('bench/targets/generator.ts', [
-        echo.url,
-        String(step),
-        '3000',
-      ]);
+    // Each step three times, judged on the median run (one noisy neighbour must not end the search).
+    for (const step of [1000, 2000, 3000, 4000, 6000, 8000, 10_000, 15_000, 20_000]) {
+      const tries: Array<Record<string, number>> = [];
+      for (let k = 0; k < 3; k += 1)
+        tries.push(await jsonChild('bench/targets/generator.ts', [echo.url, String(step), '3000']));
+      tries.sort((a, b) => a.latenessP99Ms! - b.latenessP99Ms!);
+      const result = tries[1]!;
       steps.push({ rate: step, ...result });
       log(
-        `  ${step} req/s: lateness p99 ${result.latenessP99Ms} ms, failed ${result.failed}, dropped ${result.dropped}`,
+        `  ${step} req/s: lateness p99 ${tries.map((t) => t.latenessP99Ms).join(' / ')} ms, failed ${result.failed}, dropped ${result.dropped}`,
       );
       if (result.latenessP99Ms! > 0.5 || result.failed! > 0 || result.dropped! > 0) break;
       clean = step;
