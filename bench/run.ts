@@ -34,6 +34,7 @@ import {
   spawnServer,
   summarize,
 } from './lib.ts';
+import { memoryChart } from './svg-chart.ts';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -643,6 +644,9 @@ await write(
   path.join(dir, `${day}.md`),
   `# cascade-lab benchmarks, ${day}\n\n${machine}; ${ROUNDS} rounds per pair, medians (ratios are medians of per-round ratios).\n\n${table}\n`,
 );
+const memoryDetails = details.memory as { curve: Parameters<typeof memoryChart>[0] } | undefined;
+if (memoryDetails)
+  writeFileSync(path.join(dir, `${day}-memory.svg`), memoryChart(memoryDetails.curve));
 process.stdout.write(
   `${machine}\n\n${table}\n\nwritten: bench/results/${day}.json, bench/results/${day}.md\n`,
 );
