@@ -284,7 +284,7 @@ export const overview = dashboard(
       title: 'Retry amplification: downstream calls per request',
       description:
         'Calls sent to the downstream ÷ requests (rpc) or ÷ finished jobs (events). Above 2 (red) retries are multiplying the load: a retry storm.',
-      unit: 'x',
+      unit: 'suffix:×',
       threshold: 2,
       queries: [paths('path:retry_amplification:rate10s')],
     },
