@@ -16,6 +16,8 @@ export interface SystemSample {
   downstreamInflight: number | null;
   breakerState: number | null;
   queueDepth: number | null;
+  /** The longest event-loop stall of the caller (gateway or worker) or the downstream since the last sample. */
+  loopLagMs: number | null;
   /** Since the run started: retries (gateway or worker) and calls sent to the downstream. */
   retries: number | null;
   attempts: number | null;
@@ -56,6 +58,8 @@ export interface RunSummary {
   processingP99Ms: number | null;
   maxQueueDepth: number | null;
   maxLoadFactor: number | null;
+  /** The longest event-loop stall of the caller or the downstream during the run: CPU contention on this machine shows here. */
+  maxLoopLagMs: number | null;
   /** After the last fault (or the load trigger) ends, until the success ratio is back to 90 % of the one before it, and stays back for 1 s. */
   recoveryMs: number | null | 'did not recover';
   durationMs: number;
@@ -182,6 +186,15 @@ async function queueCounts(
   return response?.status === 200 ? (response.body as Record<string, number>) : null;
 }
 
+/** The largest `nodejs_eventloop_lag_max_seconds` (prom-client: the max since its last collect) in ms. */
+function loopLag(scrapes: Array<Scrape | null>): number | null {
+  const values = scrapes
+    .flatMap((scrape) => scrape?.samples ?? [])
+    .filter((sample) => sample.name === 'nodejs_eventloop_lag_max_seconds')
+    .map((sample) => sample.value * 1000);
+  return values.length === 0 ? null : Math.max(...values);
+}
+
 /** One scrape summed over replicas. */
 async function scrapeMany(origins: string[]): Promise<Scrape> {
   const scrapes = await Promise.all(origins.map((origin) => Scrape.of(origin)));
@@ -215,6 +228,7 @@ async function sampleSystem(
     queueDepth: counts
       ? (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0)
       : null,
+    loopLagMs: loopLag([downstream, callerScrape]),
     retries: since(`${caller}_retries_total`),
     attempts: since(
       caller === 'gateway' ? 'gateway_downstream_attempts_total' : 'worker_attempts_total',
@@ -427,17 +441,27 @@ async function executeRun(
     after[service].sum(name, labels) - before[service].sum(name, labels);
   const ms = (seconds: number | null) => (seconds === null ? null : round(seconds * 1000));
 
+  const maxLoopLagMs = round(Math.max(0, ...samples.map((sample) => sample.loopLagMs ?? 0)), 1);
+  const runWarnings = [
+    ...load.warnings,
+    ...(maxLoopLagMs > 100
+      ? [
+          `a service's event loop stalled for up to ${maxLoopLagMs} ms (CPU contention on this machine): timeouts and breaker decisions in this run were shaped by it, not only by the policy`,
+        ]
+      : []),
+  ];
   const common = {
     name: run.name,
     target: run.target,
     sent: load.sent,
     durationMs,
     outcomes: load.outcomes,
-    warnings: load.warnings,
+    warnings: runWarnings,
     series: load.series,
     samples,
     faultWindows,
     maxLoadFactor: round(Math.max(...samples.map((sample) => sample.loadFactor ?? 0))),
+    maxLoopLagMs,
     downstreamCalls: delta('downstream', 'downstream_requests_total'),
     recoveryMs: recoveryTime(load.series, faultWindows),
   };
@@ -470,7 +494,7 @@ async function executeRun(
   const fromQueue = (field: string) => (queueAfter?.[field] ?? 0) - (queueBefore?.[field] ?? 0);
   const completed = fromQueue('completed');
   const dlq = fromQueue('deadLettered');
-  const warnings = [...load.warnings];
+  const warnings = [...runWarnings];
   const metricCompleted = delta('worker', 'worker_jobs_total', { outcome: 'completed' });
   const metricDlq = delta('worker', 'worker_jobs_total', { outcome: 'dead_lettered' });
   if (metricCompleted !== completed || metricDlq !== dlq) {

@@ -61,6 +61,7 @@ chart('chart-ok', 'Throughput: answers ok per second (events: accepted)', 'per s
 chart('chart-failed', 'Failed + dropped per second', 'per second', data.runs.map((r) => perBucket(r, (b) => (b.failed + b.dropped) / bucketSeconds(r))));
 chart('chart-retries', 'Retries per second (gateway or worker)', 'per second', data.runs.map((r) => ratePerSample(r, (s) => s.retries)));
 chart('chart-attempts', 'Calls sent to the downstream per second (retries included)', 'per second', data.runs.map((r) => ratePerSample(r, (s) => s.attempts)));
+chart('chart-lag', 'Event-loop stall: longest of the caller and the downstream (CPU contention)', 'ms', data.runs.map((r) => perSample(r, (s) => s.loopLagMs)));
 chart('chart-load', 'Downstream load factor (above 1 it degrades)', 'load factor', data.runs.map((r) => perSample(r, (s) => s.loadFactor)));
 chart('chart-breaker', 'Gateway breaker state (0 closed, 1 half-open, 2 open)', 'state', data.runs.filter((r) => r.target === 'rpc').map((r) => perSample(r, (s) => s.breakerState)), [0, 2.2]);
 chart('chart-queue', 'Event queue depth (waiting + active + delayed)', 'jobs', data.runs.filter((r) => r.target === 'events').map((r) => perSample(r, (s) => s.queueDepth)));
@@ -86,7 +87,18 @@ export function renderHtml(result: ExperimentResult): string {
     .join('');
   // `</` cannot appear inside the data script, or the browser would end it early.
   const json = JSON.stringify(result).replace(/<\//g, '<\\/');
-  const charts = ['p99', 'p50', 'ok', 'failed', 'retries', 'attempts', 'load', 'breaker', 'queue']
+  const charts = [
+    'p99',
+    'p50',
+    'ok',
+    'failed',
+    'retries',
+    'attempts',
+    'load',
+    'breaker',
+    'queue',
+    'lag',
+  ]
     .map((id) => `<div class="chart" id="chart-${id}"></div>`)
     .join('');
   const { scenario, environment } = result;

@@ -32,6 +32,7 @@ const columns: Array<[string, (run: RunSummary) => string]> = [
   ],
   ['max queue', (run) => (run.maxQueueDepth === null ? '-' : String(run.maxQueueDepth))],
   ['max load', (run) => fmt(run.maxLoadFactor)],
+  ['max lag ms', (run) => fmt(run.maxLoopLagMs)],
   [
     'recovery',
     (run) =>

@@ -93,6 +93,9 @@ describe('cascade-lab experiment', () => {
         const lastAttempts = summary.samples.at(-1)!.attempts!;
         expect(lastAttempts).toBeGreaterThan(0);
         expect(lastAttempts).toBeLessThanOrEqual(summary.attempts);
+        // The services' event-loop stalls are sampled (prom-client's max since the last scrape).
+        expect(summary.samples.every((sample) => typeof sample.loopLagMs === 'number')).toBe(true);
+        expect(summary.maxLoopLagMs).toBeGreaterThan(0);
         expect(summary.faultWindows).toEqual([{ startMs: 300, endMs: 600, kind: 'error' }]);
         expect(
           summary.recoveryMs === 'did not recover' || typeof summary.recoveryMs === 'number',
@@ -110,8 +113,8 @@ describe('cascade-lab experiment', () => {
       );
       expect(rendered.errors).toEqual([]);
       expect(rendered.requests).toEqual([]);
-      expect(rendered.chartTitles).toHaveLength(9);
-      expect(rendered.canvases).toBe(9);
+      expect(rendered.chartTitles).toHaveLength(10);
+      expect(rendered.canvases).toBe(10);
     },
   );
 });
