@@ -313,7 +313,7 @@ interface Baseline {
   workers: unknown[];
 }
 
-async function readBaseline(target: Target): Promise<Baseline> {
+async function readBaseline(target: Omit<Target, 'idPrefix'>): Promise<Baseline> {
   const get = (url: string) => admin('GET', url, target.adminToken);
   const [gateway, producer, workers] = await Promise.all([
     get(`${target.urls.gateway}/admin/policy`),
@@ -589,26 +589,20 @@ export async function runExperiment(
   const startedAt = new Date().toISOString();
   const runs: RunSummary[] = [];
   const { urls } = options;
-  const running = urls
-    ? {
-        target: {
-          urls,
-          workers: await replicasOf(urls.worker),
-          adminToken: options.adminToken,
-        },
-        stamp: Date.now().toString(36),
-      }
-    : undefined;
-  const baseline = running ? await readBaseline({ ...running.target, idPrefix: '' }) : undefined;
+  let running: { stack: Omit<Target, 'idPrefix'>; baseline: Baseline; stamp: string } | undefined;
+  if (urls) {
+    const stack = { urls, workers: await replicasOf(urls.worker), adminToken: options.adminToken };
+    running = { stack, baseline: await readBaseline(stack), stamp: Date.now().toString(36) };
+  }
   for (const [index, run] of scenario.runs.entries()) {
     options.onRunStart?.(run, index);
-    if (running && baseline) {
-      const target = { ...running.target, idPrefix: `${run.name}-${running.stamp}` };
-      await resetStack(target, baseline);
+    if (running) {
+      const target = { ...running.stack, idPrefix: `${run.name}-${running.stamp}` };
+      await resetStack(target, running.baseline);
       try {
         runs.push(await executeRun(scenario, run, target, options));
       } finally {
-        await resetStack(target, baseline).catch(() => undefined);
+        await resetStack(target, running.baseline).catch(() => undefined);
       }
       continue;
     }
