@@ -1,46 +1,34 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { listeningUrl } from '../load/stack.ts';
+import { type NodeServer, startNodeServer } from '../load/child-process.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 
-export interface Server {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
+/** The downstream answering at once and never failing: what is measured is the path, not the model. */
+export const instantDownstream = {
+  BASE_LATENCY_MS: '0',
+  JITTER_MS: '0',
+  FAIL_PROBABILITY: '0',
+  CAPACITY_RPS: '1000000',
+};
 
-/** Starts a TypeScript entry point as its own process on a free port; it must log "Server listening at URL". */
-export async function spawnServer(
+export type Server = NodeServer;
+
+/** Starts an entry of the repository as its own process on a free port; it must log "Server listening at URL". */
+export function spawnServer(
   file: string,
   env: Record<string, string> = {},
   args: string[] = [],
   nodeArgs: string[] = [],
 ): Promise<Server> {
-  const entry = ['--import', 'tsx', ...nodeArgs, path.join(repoRoot, file), ...args];
-  const child = spawn(process.execPath, entry, {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   // Fastify logs "Server listening" at info; request logging is off in every server measured.
-  const url = await listeningUrl(child, file, 30_000);
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return {
-    url,
-    child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return startNodeServer(path.join(repoRoot, file), {
+    env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    args,
+    nodeArgs,
+    timeoutMs: 30_000,
+  });
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */

@@ -6,6 +6,9 @@ import { dlqHelp, runDlq } from './dlq.ts';
 import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
 import { runUp } from './up-command.ts';
 import { experimentHelp, runExperimentCommand } from './experiment-command.ts';
+import { ConfigError } from '../services/shared/config.ts';
+import { defaultRedisUrl } from '../services/shared/queue-env.ts';
+import { type CliEnv, loadCliEnv } from './cli-env.ts';
 
 // Literal specifiers, so the build rewrites them to .js.
 const services = {
@@ -93,72 +96,79 @@ async function main(argv: string[]): Promise<number> {
     await services[name as keyof typeof services]();
     return -1;
   }
-  if (command === 'up') {
-    const seed =
-      process.env.SEED === undefined || process.env.SEED === ''
-        ? undefined
-        : Number(process.env.SEED);
-    return runUp(
-      (text) => process.stdout.write(text),
-      (text) => process.stderr.write(text),
-      seed,
-    );
+  let env: CliEnv;
+  try {
+    env = loadCliEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`cascade-lab: ${error.message}\n`);
+    return 2;
   }
-  const metricsPortText = values['metrics-port'] ?? (process.env.LOAD_METRICS_PORT || undefined);
-  const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText);
+  const out = (text: string) => process.stdout.write(text);
+  const err = (text: string) => process.stderr.write(text);
+  const interactive = process.stderr.isTTY === true;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  if (command === 'up') {
+    return runUp(out, err, {
+      seed: env.SEED,
+      redisUrl: env.REDIS_URL,
+      adminToken: env.ADMIN_TOKEN,
+    });
+  }
+  const metricsPortText = text(values['metrics-port']);
+  const metricsPort =
+    metricsPortText === undefined ? env.LOAD_METRICS_PORT : Number(metricsPortText);
+  const metricsHost = env.HOST;
   if (command === 'experiment') {
     return runExperimentCommand(
       rest[0],
       {
-        outDir: typeof values.out === 'string' ? values.out : undefined,
-        urls: typeof values.urls === 'string' ? values.urls : process.env.CASCADE_URLS || undefined,
+        outDir: text(values.out),
+        urls: text(values.urls) ?? env.CASCADE_URLS,
         metricsPort,
-        adminToken:
-          typeof values['admin-token'] === 'string'
-            ? values['admin-token']
-            : process.env.ADMIN_TOKEN || undefined,
+        metricsHost,
+        adminToken: text(values['admin-token']) ?? env.ADMIN_TOKEN,
+        redisUrl: env.REDIS_URL,
       },
-      (text) => process.stdout.write(text),
-      (text) => process.stderr.write(text),
-      process.stderr.isTTY === true,
+      out,
+      err,
+      interactive,
     );
   }
   if (command === 'load') {
     return runLoadCommand(
       {
-        target: typeof values.target === 'string' ? values.target : undefined,
-        url: typeof values.url === 'string' ? values.url : undefined,
-        schedule: typeof values.schedule === 'string' ? values.schedule : seedSchedule,
+        target: text(values.target),
+        url: text(values.url),
+        schedule: text(values.schedule) ?? seedSchedule,
         maxOutstanding: Number(values['max-outstanding'] ?? 10_000),
-        json: typeof values.json === 'string' ? values.json : undefined,
+        json: text(values.json),
         metricsPort,
+        metricsHost,
       },
-      (text) => process.stdout.write(text),
-      (text) => process.stderr.write(text),
-      process.stderr.isTTY === true,
+      out,
+      err,
+      interactive,
     );
   }
   if (command === 'dlq') {
     const limit = Number(values.limit ?? 50);
     if (!Number.isInteger(limit) || limit < 1) {
-      process.stderr.write(
-        `cascade-lab dlq: --limit must be a positive integer, got "${String(values.limit)}"\n`,
-      );
+      err(`cascade-lab dlq: --limit must be a positive integer, got "${String(values.limit)}"\n`);
       return 2;
     }
-    const env = process.env;
     return runDlq(
       rest[0],
       {
-        redisUrl: String(values.redis ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
-        queueName: String(values.queue ?? env.QUEUE_NAME ?? 'events'),
-        prefix: String(values.prefix ?? env.QUEUE_PREFIX ?? 'cascade'),
+        redisUrl: text(values.redis) ?? env.REDIS_URL ?? defaultRedisUrl,
+        queueName: text(values.queue) ?? env.QUEUE_NAME,
+        prefix: text(values.prefix) ?? env.QUEUE_PREFIX,
         limit,
-        ids: typeof values.ids === 'string' ? values.ids.split(',').filter(Boolean) : undefined,
+        ids: text(values.ids)?.split(',').filter(Boolean),
         all: values.all === true,
         dryRun: values['dry-run'] === true,
       },
-      (text) => process.stdout.write(text),
+      out,
     );
   }
   process.stderr.write(`cascade-lab: unknown command "${command}"\n\n${help}`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { parseUrls, runExperiment, type StackUrls } from './experiment.ts';
+import { runExperiment } from './experiment/run-experiment.ts';
+import { parseUrls, type StackUrls } from './experiment/target.ts';
 import { metricsPortProblems, serveMetricsIfAsked } from './load-command.ts';
 import { formatThresholds, formatTable, writeSummary } from './report/summary.ts';
 import { loadScenario, ScenarioError } from './scenario.ts';
@@ -27,6 +28,10 @@ export interface ExperimentCommandOptions {
   urls?: string | undefined;
   adminToken?: string | undefined;
   metricsPort?: number | undefined;
+  /** Where the generator's `/metrics` listens. @defaultValue '127.0.0.1' */
+  metricsHost?: string | undefined;
+  /** A Redis for the fresh local stacks (unset: a redis-server of their own). */
+  redisUrl?: string | undefined;
 }
 
 export async function runExperimentCommand(
@@ -63,11 +68,16 @@ export async function runExperimentCommand(
     );
     return 2;
   }
-  const served = await serveMetricsIfAsked(options.metricsPort, err);
+  const served = await serveMetricsIfAsked(
+    options.metricsPort,
+    options.metricsHost ?? '127.0.0.1',
+    err,
+  );
   const result = await runExperiment(scenario, {
     ...(urls ? { urls } : {}),
     ...(served ? { metrics: served.metrics } : {}),
-    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    adminToken: options.adminToken,
+    redisUrl: options.redisUrl,
     onRunStart: (run, index) =>
       err(
         `[${index + 1}/${scenario.runs.length}] ${run.name} (${run.target}): ${urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,

@@ -13,9 +13,13 @@ export const metricsPortProblems = (port: number | undefined): string[] =>
     : ['--metrics-port: must be a port number (0–65535)'];
 
 /** Starts the generator's `/metrics` endpoint when a port was given, and says where. */
-export async function serveMetricsIfAsked(port: number | undefined, err: (text: string) => void) {
+export async function serveMetricsIfAsked(
+  port: number | undefined,
+  host: string,
+  err: (text: string) => void,
+) {
   if (port === undefined) return undefined;
-  const served = await serveLoadMetrics(port);
+  const served = await serveLoadMetrics(port, host);
   err(`load generator metrics at ${served.url}/metrics\n`);
   return served;
 }
@@ -91,6 +95,8 @@ export interface LoadCommandOptions {
   maxOutstanding: number;
   json?: string | undefined;
   metricsPort?: number | undefined;
+  /** Where the generator's `/metrics` listens. @defaultValue '127.0.0.1' */
+  metricsHost?: string | undefined;
 }
 
 /** `cascade-lab load`: one open-loop run against running services. Answers the exit code. */
@@ -116,7 +122,11 @@ export async function runLoadCommand(
     err(`cascade-lab load: ${problems.join('\n  ')}\n\n${loadHelp}`);
     return 2;
   }
-  const served = await serveMetricsIfAsked(options.metricsPort, err);
+  const served = await serveMetricsIfAsked(
+    options.metricsPort,
+    options.metricsHost ?? '127.0.0.1',
+    err,
+  );
   const result = await runLoad({
     ...(served ? { metrics: served.metrics } : {}),
     target: options.target as LoadTarget,

@@ -53,7 +53,7 @@ export function createLoadMetrics() {
  */
 export async function serveLoadMetrics(
   port: number,
-  host = process.env.HOST ?? '127.0.0.1',
+  host: string,
 ): Promise<{ metrics: LoadMetrics; url: string; close(): Promise<void> }> {
   const { registry, metrics } = createLoadMetrics();
   const server: Server = createServer((request, response) => {

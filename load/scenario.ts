@@ -9,6 +9,7 @@ import { ProducerPolicy } from '../services/shared/event-job.ts';
 import { formatIssues } from '../services/shared/schema-errors.ts';
 import { strictPartial, taggedUnionProblems } from '../services/shared/schemas.ts';
 import { WorkerPolicy } from '../services/worker/config.ts';
+import { parseThreshold, thresholdPattern } from './experiment/thresholds.ts';
 import { ScheduleSpec } from './schedule.ts';
 
 const name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
@@ -34,24 +35,6 @@ export const TimedFault = Type.Object(
   { at: Type.Number({ minimum: 0, maximum: 3_600_000 }), ...FaultSpec.properties },
   { additionalProperties: false },
 );
-
-export const thresholdMetrics = [
-  'ok',
-  'failed',
-  'dropped',
-  'retries',
-  'timeouts',
-  'cb_open',
-  'dlq',
-  'lost',
-  'p50_ms',
-  'p95_ms',
-  'p99_ms',
-  'mean_ms',
-  'amplification',
-  'goodput_rps',
-] as const;
-const thresholdPattern = `^[a-z0-9][a-z0-9_-]*\\.(${thresholdMetrics.join('|')}) *(<=|>=|==|<|>) *-?[0-9.]+$`;
 
 const ScenarioShape = Type.Object(
   {
@@ -121,14 +104,9 @@ export function scenarioProblems(value: unknown): string[] {
     if (duplicate !== undefined)
       problems.push(`runs: the name ${JSON.stringify(duplicate)} is used twice`);
     for (const [index, threshold] of (scenario.thresholds ?? []).entries()) {
-      const runName = typeof threshold === 'string' ? threshold.split('.')[0] : undefined;
-      if (
-        runName !== undefined &&
-        new RegExp(thresholdPattern).test(threshold) &&
-        !names.includes(runName)
-      ) {
-        problems.push(`thresholds[${index}]: no run is named "${runName}"`);
-      }
+      const parsed = typeof threshold === 'string' ? parseThreshold(threshold) : undefined;
+      if (parsed && !names.includes(parsed.run))
+        problems.push(`thresholds[${index}]: no run is named "${parsed.run}"`);
     }
   }
   return problems.map((line) => line.replace(/^\(root\)/, 'scenario'));

@@ -1,4 +1,4 @@
-import { type Stack, serviceNames, startStack } from './stack.ts';
+import { type Stack, type StackOptions, serviceNames, startStack } from './stack.ts';
 
 export function formatStack(stack: Stack): string {
   const rows = serviceNames.map((name) => {
@@ -15,7 +15,7 @@ export function formatStack(stack: Stack): string {
 export async function runUp(
   out: (text: string) => void,
   err: (text: string) => void,
-  seed?: number,
+  options: Pick<StackOptions, 'seed' | 'redisUrl' | 'adminToken'> = {},
 ): Promise<number> {
   // Handlers first: a Ctrl-C while starting must stop what has started, not orphan it.
   const signal = new Promise<string>((resolve) => {
@@ -23,7 +23,7 @@ export async function runUp(
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   err('cascade-lab up: starting Redis, downstream, gateway, producer, worker…\n');
-  const starting = startStack(seed === undefined ? {} : { seed });
+  const starting = startStack(options);
   let stack: Stack;
   try {
     const first = await Promise.race([starting, signal]);

@@ -1,4 +1,4 @@
-/** The cheapest HTTP server: 200 `{}` to anything. The load generators are measured against it. */
+/** The cheapest HTTP server: 200 `{}` to anything. The load generators are measured against it; on a free port. */
 import { createServer } from 'node:http';
 
 const server = createServer((request, response) => {
@@ -9,7 +9,7 @@ const server = createServer((request, response) => {
   });
 });
 server.keepAliveTimeout = 30_000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(`Server listening at http://127.0.0.1:${port}\n`);

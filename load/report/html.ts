@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ExperimentResult } from '../experiment.ts';
+import type { ExperimentResult } from '../experiment/result.ts';
 import { tableRows } from './summary.ts';
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ExperimentResult, RunSummary } from '../experiment.ts';
+import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { renderHtml } from './html.ts';
 
 const columns: Array<[string, (run: RunSummary) => string]> = [
@@ -10,11 +10,11 @@ const columns: Array<[string, (run: RunSummary) => string]> = [
   ['ok', (run) => String(run.ok)],
   ['fail', (run) => String(run.failed)],
   ['dropped', (run) => String(run.dropped)],
-  ['lost', (run) => (run.lost === null ? '-' : String(run.lost))],
+  ['lost', (run) => (run.target === 'events' ? String(run.lost) : '-')],
   ['retries', (run) => String(run.retries)],
   ['timeouts', (run) => String(run.timeouts)],
-  ['cb_open', (run) => String(run.cbOpen)],
-  ['dlq', (run) => String(run.dlq)],
+  ['cb_open', (run) => (run.target === 'rpc' ? String(run.cbOpen) : '-')],
+  ['dlq', (run) => (run.target === 'events' ? String(run.dlq) : '-')],
   ['attempts', (run) => String(run.attempts)],
   ['amplif.', (run) => run.amplification.toFixed(2)],
   ['goodput/s', (run) => run.goodputRps.toFixed(1)],
@@ -26,11 +26,11 @@ const columns: Array<[string, (run: RunSummary) => string]> = [
   [
     'proc p50/p99 ms',
     (run) =>
-      run.processingP50Ms === null
-        ? '-'
-        : `${fmt(run.processingP50Ms)}/${fmt(run.processingP99Ms)}`,
+      run.target === 'events' && run.processingP50Ms !== null
+        ? `${fmt(run.processingP50Ms)}/${fmt(run.processingP99Ms)}`
+        : '-',
   ],
-  ['max queue', (run) => (run.maxQueueDepth === null ? '-' : String(run.maxQueueDepth))],
+  ['max queue', (run) => (run.target === 'events' ? String(run.maxQueueDepth) : '-')],
   ['max load', (run) => fmt(run.maxLoadFactor)],
   ['max lag ms', (run) => fmt(run.maxLoopLagMs)],
   [

@@ -1,22 +1,27 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig } from '../shared/config.ts';
-import { defaultFailureModel, type FailureModelParams } from './failure-model.ts';
+import { FailureModelParams } from './failure-model.ts';
 
-const d = defaultFailureModel;
-export const DownstreamEnv = Type.Object({
-  ...commonEnv(8081),
-  BASE_LATENCY_MS: Type.Number({ minimum: 0, maximum: 60_000, default: d.baseLatencyMs }),
-  JITTER_MS: Type.Number({ minimum: 0, maximum: 60_000, default: d.jitterMs }),
-  FAIL_PROBABILITY: Type.Number({ minimum: 0, maximum: 1, default: d.failProbability }),
-  OVERLOAD_LATENCY_MS: Type.Number({ minimum: 0, maximum: 60_000, default: d.overloadLatencyMs }),
-  OVERLOAD_FAIL_PROBABILITY: Type.Number({
-    minimum: 0,
-    maximum: 1,
-    default: d.overloadFailProbability,
-  }),
-  MAX_FAIL_PROBABILITY: Type.Number({ minimum: 0, maximum: 1, default: d.maxFailProbability }),
-  CAPACITY_RPS: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: d.capacityRps }),
-});
+/** Each model field's variable; the variable takes the field's schema (limits and default). */
+const modelVariables = {
+  BASE_LATENCY_MS: 'baseLatencyMs',
+  JITTER_MS: 'jitterMs',
+  FAIL_PROBABILITY: 'failProbability',
+  OVERLOAD_LATENCY_MS: 'overloadLatencyMs',
+  OVERLOAD_FAIL_PROBABILITY: 'overloadFailProbability',
+  MAX_FAIL_PROBABILITY: 'maxFailProbability',
+  CAPACITY_RPS: 'capacityRps',
+} as const satisfies Record<string, keyof FailureModelParams>;
+type ModelVariable = keyof typeof modelVariables;
+
+const modelEnv = Object.fromEntries(
+  Object.entries(modelVariables).map(([variable, field]) => [
+    variable,
+    FailureModelParams.properties[field],
+  ]),
+) as { [V in ModelVariable]: (typeof FailureModelParams.properties)[(typeof modelVariables)[V]] };
+
+export const DownstreamEnv = Type.Object({ ...commonEnv(8081), ...modelEnv });
 export type DownstreamEnv = Static<typeof DownstreamEnv>;
 
 export interface DownstreamConfig {
@@ -30,17 +35,11 @@ export function loadDownstreamEnv(env: Record<string, string | undefined>) {
 }
 
 export function toDownstreamConfig(env: DownstreamEnv): DownstreamConfig {
-  return {
-    seed: env.SEED,
-    adminToken: env.ADMIN_TOKEN,
-    model: {
-      baseLatencyMs: env.BASE_LATENCY_MS,
-      jitterMs: env.JITTER_MS,
-      failProbability: env.FAIL_PROBABILITY,
-      overloadLatencyMs: env.OVERLOAD_LATENCY_MS,
-      overloadFailProbability: env.OVERLOAD_FAIL_PROBABILITY,
-      maxFailProbability: env.MAX_FAIL_PROBABILITY,
-      capacityRps: env.CAPACITY_RPS,
-    },
-  };
+  const model = Object.fromEntries(
+    Object.entries(modelVariables).map(([variable, field]) => [
+      field,
+      env[variable as ModelVariable],
+    ]),
+  ) as FailureModelParams;
+  return { seed: env.SEED, adminToken: env.ADMIN_TOKEN, model };
 }

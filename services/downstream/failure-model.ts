@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import type { Rng } from '../shared/rng.ts';
+import { defaultsOf } from '../shared/schemas.ts';
 
 /** The downstream's load-dependent latency and failure model; defaults are the seed's. */
 export const FailureModelParams = Type.Object(
@@ -16,15 +17,7 @@ export const FailureModelParams = Type.Object(
 );
 export type FailureModelParams = Static<typeof FailureModelParams>;
 
-export const defaultFailureModel: FailureModelParams = Object.freeze({
-  baseLatencyMs: 8,
-  jitterMs: 6,
-  failProbability: 0.05,
-  overloadLatencyMs: 50,
-  overloadFailProbability: 0.4,
-  maxFailProbability: 0.95,
-  capacityRps: 250,
-});
+export const defaultFailureModel: FailureModelParams = defaultsOf(FailureModelParams);
 
 /** The seed's load factor: in-flight requests against a tenth of a second of capacity, floored at 0.5. */
 export function loadFactor(inflight: number, capacityRps: number): number {

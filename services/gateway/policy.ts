@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { strictPartial, withoutDefaults } from '../shared/schemas.ts';
+import { defaultsOf, strictPartial, withoutDefaults } from '../shared/schemas.ts';
 import { ThrottlingPolicy } from './adaptive-throttle.ts';
 import { BackoffPolicy } from '../shared/backoff.ts';
 import { BreakerPolicy } from './layers/breaker.ts';
@@ -23,21 +23,8 @@ export type Policy = Static<typeof Policy>;
 export const presetNames = ['safe', 'unsafe', 'budgeted'] as const;
 export type PresetName = (typeof presetNames)[number];
 
-const safe: Policy = {
-  perAttemptTimeoutMs: 120,
-  maxRetries: 3,
-  backoff: { kind: 'exponential', baseMs: 20, capMs: 400, jitter: 'full' },
-  breaker: {
-    enabled: true,
-    windowSize: 20,
-    failureThreshold: 8,
-    openMs: 500,
-    rollingWindowMs: 1000,
-  },
-  bulkhead: { enabled: true, maxConcurrent: 40, maxQueue: 2000 },
-  retryBudget: { enabled: false, ratio: 0.1, minRetriesPerSecond: 5, windowMs: 10_000 },
-  throttling: { enabled: false, k: 2, windowMs: 10_000 },
-};
+/** The schema's defaults: the seed's policy. */
+const safe: Policy = defaultsOf(Policy);
 
 /** `safe` is the seed's policy; `unsafe` retries at once with nothing to stop it; `budgeted` adds the budget and throttling. */
 export const presets: Readonly<Record<PresetName, Policy>> = {

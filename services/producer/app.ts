@@ -4,7 +4,7 @@ import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
 import {
-  backoffType,
+  eventJobOptions,
   deadLetterQueueName,
   type EventJobData,
   eventJobName,
@@ -132,14 +132,14 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
           backoff: policy.backoff,
         };
         await withTimeout(
-          queue.add(eventJobName, data, {
-            jobId: id,
-            attempts: 1 + policy.maxRetries,
-            backoff: { type: backoffType },
-            removeOnComplete: { count: policy.keepCompleted },
-            // Finally-failed jobs stay until the worker has copied them to the dead-letter queue.
-            removeOnFail: false,
-          }),
+          queue.add(
+            eventJobName,
+            data,
+            eventJobOptions(id, {
+              attempts: 1 + policy.maxRetries,
+              keepCompleted: policy.keepCompleted,
+            }),
+          ),
           config.publishTimeoutMs,
         );
         // BullMQ answers an existing id as if it had added it: ask Redis whose job it is.

@@ -1,6 +1,8 @@
+import type { JobsOptions } from 'bullmq';
 import { type Static, Type } from 'typebox';
 import { BackoffPolicy, backoffDelayMs } from './backoff.ts';
 import type { Rng } from './rng.ts';
+import { defaultsOf } from './schemas.ts';
 
 /** What the producer stores in each job; the worker and the DLQ tools read it. */
 export interface EventJobData {
@@ -37,12 +39,26 @@ export const ProducerPolicy = Type.Object(
 );
 export type ProducerPolicy = Static<typeof ProducerPolicy>;
 
-export const defaultProducerPolicy: ProducerPolicy = {
-  maxRetries: 3,
-  backoff: { kind: 'exponential', baseMs: 20, capMs: 400, jitter: 'full' },
-  maxDepth: 5000,
-  keepCompleted: 100_000,
-};
+export const defaultProducerPolicy: ProducerPolicy = defaultsOf(ProducerPolicy);
+
+/**
+ * The options every event job is added with, by the producer and by a redrive from the
+ * DLQ: `attempts` = 1 + retries, our capped backoff, the last `keepCompleted` completed
+ * jobs kept (the dedup window), and finally-failed jobs kept until the worker has copied
+ * them to the dead-letter queue.
+ */
+export function eventJobOptions(
+  jobId: string,
+  { attempts, keepCompleted }: { attempts: number; keepCompleted: number },
+): JobsOptions {
+  return {
+    jobId,
+    attempts,
+    backoff: { type: backoffType },
+    removeOnComplete: { count: keepCompleted },
+    removeOnFail: false,
+  };
+}
 
 interface BackoffJob {
   data: EventJobData;

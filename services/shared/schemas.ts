@@ -1,4 +1,18 @@
-import { type TObject, type TPartial, Type } from 'typebox';
+import { type Static, type TObject, type TPartial, Type } from 'typebox';
+import Value from 'typebox/value';
+
+/** The value a schema's `default`s make, frozen: defaults are written once, in the schema. */
+export function defaultsOf<T extends TObject>(schema: T): Static<T> {
+  return deepFreeze(Value.Create(schema));
+}
+
+function deepFreeze<V>(value: V): V {
+  if (value !== null && typeof value === 'object') {
+    for (const nested of Object.values(value)) deepFreeze(nested);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 /**
  * A copy of a schema without any `default`. Update (PATCH-like) schemas need it:

@@ -1,22 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig } from '../shared/config.ts';
-import { queueEnv } from '../producer/config.ts';
-
-export const WorkerEnv = Type.Object({
-  ...commonEnv(8083),
-  ...queueEnv,
-  DOWNSTREAM_URL: Type.String({ pattern: '^https?://[^/]+/?$', default: 'http://127.0.0.1:8081' }),
-  DOWNSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
-  CONCURRENCY: Type.Integer({ minimum: 1, maximum: 10_000, default: 16 }),
-  PER_ATTEMPT_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 600_000, default: 200 }),
-  /** How long a job's lock lasts without renewal; a worker that dies loses its jobs after this. */
-  LOCK_DURATION_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
-  STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
-  /** Stalls a job may survive before it fails finally (and goes to the DLQ). */
-  MAX_STALLED_COUNT: Type.Integer({ minimum: 0, maximum: 100, default: 1 }),
-  SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000 }),
-});
-export type WorkerEnv = Static<typeof WorkerEnv>;
+import { queueEnv } from '../shared/queue-env.ts';
 
 export const WorkerPolicy = Type.Object(
   {
@@ -26,6 +10,22 @@ export const WorkerPolicy = Type.Object(
   { additionalProperties: false },
 );
 export type WorkerPolicy = Static<typeof WorkerPolicy>;
+
+export const WorkerEnv = Type.Object({
+  ...commonEnv(8083),
+  ...queueEnv,
+  DOWNSTREAM_URL: Type.String({ pattern: '^https?://[^/]+/?$', default: 'http://127.0.0.1:8081' }),
+  DOWNSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+  CONCURRENCY: WorkerPolicy.properties.concurrency,
+  PER_ATTEMPT_TIMEOUT_MS: WorkerPolicy.properties.perAttemptTimeoutMs,
+  /** How long a job's lock lasts without renewal; a worker that dies loses its jobs after this. */
+  LOCK_DURATION_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  /** Stalls a job may survive before it fails finally (and goes to the DLQ). */
+  MAX_STALLED_COUNT: Type.Integer({ minimum: 0, maximum: 100, default: 1 }),
+  SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000 }),
+});
+export type WorkerEnv = Static<typeof WorkerEnv>;
 
 export interface WorkerConfig {
   redisUrl: string;

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { backoffType, type EventJobData, eventJobName } from '../shared/event-job.ts';
+import {
+  defaultProducerPolicy,
+  type EventJobData,
+  eventJobName,
+  eventJobOptions,
+} from '../shared/event-job.ts';
 
 /** Why and when a job was dead-lettered; kept next to the original data. */
 export interface DeadLetterMeta {
@@ -33,7 +38,7 @@ function keepCompletedOf(job: Job<EventJobData>): number {
   const option = job.opts.removeOnComplete;
   return typeof option === 'object' && option !== null && typeof option.count === 'number'
     ? option.count
-    : 100_000;
+    : defaultProducerPolicy.keepCompleted;
 }
 
 /**
@@ -138,13 +143,7 @@ export class DeadLetterQueue {
       await this.main.add(
         eventJobName,
         { ...original, publishedAt: Date.now(), publishToken: randomUUID() },
-        {
-          jobId: String(job.id),
-          attempts: deadLetter.attempts,
-          backoff: { type: backoffType },
-          removeOnComplete: { count: deadLetter.keepCompleted },
-          removeOnFail: false,
-        },
+        eventJobOptions(String(job.id), deadLetter),
       );
       await job.remove();
       redriven.push(String(job.id));

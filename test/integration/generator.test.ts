@@ -34,7 +34,7 @@ async function recordingTarget(latencyMs: number, path = '/rpc', status = 200) {
 describe('open-loop load generator', () => {
   it('serves its own counters at /metrics while it runs, and they equal its result', async () => {
     const target = await recordingTarget(30);
-    const served = await serveLoadMetrics(0);
+    const served = await serveLoadMetrics(0, '127.0.0.1');
     open.push(served);
     // A cap of 5 with 40 simultaneous arrivals: 35 are dropped by the generator.
     const result = await runLoad({

@@ -28,11 +28,8 @@ let probeAt: number;
 const hostPort = (url: string) => new URL(url).host;
 
 beforeAll(async () => {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env.REDIS_URL;
-  delete env.ADMIN_TOKEN;
-  stack = await startStack({ env, seed: 17, queueName: 'observability' });
-  loadMetrics = await serveLoadMetrics(0);
+  stack = await startStack({ seed: 17, queueName: 'observability' });
+  loadMetrics = await serveLoadMetrics(0, '127.0.0.1');
   const { downstream, gateway, producer, worker } = stack.services;
   prometheus = await startPrometheus({
     downstream: hostPort(downstream.url),

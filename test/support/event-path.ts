@@ -10,7 +10,8 @@ import {
 import { producerConnection } from '../../services/shared/redis-connection.ts';
 import type { WorkerConfig } from '../../services/worker/config.ts';
 import { buildWorker } from '../../services/worker/worker.ts';
-import { call, eventually } from './http.ts';
+import { waitForDrain } from '../../load/queue-counts.ts';
+import { call } from './http.ts';
 import type { Running } from './rpc-path.ts';
 
 export const testPrefix = 'cascade-test';
@@ -117,16 +118,9 @@ export async function waitUntilSettled(
   expected: number,
   timeoutMs = 30_000,
 ): Promise<void> {
-  await eventually(async () => {
-    const counts = (await call(`${producerUrl}/admin/queue`)).body as Record<string, number>;
-    if (
-      counts.waiting !== 0 ||
-      counts.active !== 0 ||
-      counts.delayed !== 0 ||
-      counts.failed !== 0 ||
-      (counts.completed ?? 0) + (counts.deadLettered ?? 0) < expected
-    ) {
-      throw new Error(`not settled yet: ${JSON.stringify(counts)}`);
-    }
-  }, timeoutMs);
+  await waitForDrain(producerUrl, {
+    timeoutMs,
+    until: (counts) => counts.completed + counts.deadLettered >= expected,
+    pollMs: 50,
+  });
 }

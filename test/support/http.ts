@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { Scrape } from '../../load/prom-text.ts';
 
 export interface JsonResponse {
   status: number;
@@ -42,17 +43,7 @@ export async function scrape(
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const text = await (await request(`${baseUrl}/metrics`)).body.text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labelText = match[2] ?? '';
-    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) {
-      sum += Number(match[3]);
-    }
-  }
-  return sum;
+  return (await Scrape.of(baseUrl)).sum(name, labels);
 }
 
 /** Polls until `check` passes or `timeoutMs` runs out; the last failure is rethrown. */

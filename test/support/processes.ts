@@ -1,54 +1,45 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { listeningUrl } from '../../load/stack.ts';
+import { type NodeServer, spawnNode, startNodeServer } from '../../load/child-process.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
-export interface ServiceProcess {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
+/** What a child needs from the test's environment: nothing else is inherited. */
+const baseEnv = (): Record<string, string> => ({
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+});
+
+export interface ServiceProcess extends Omit<NodeServer, 'stop'> {
+  /** Sends `signal` (SIGKILL after 30 s) and answers the exit code. */
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** Runs an entry with node: `.ts` through tsx (as the README runs from source), `.js` as built. */
+/** Runs an entry (relative to the repo) with node: `.ts` through tsx, `.js` as built. */
 export function runEntry(
   entry: string,
   env: Record<string, string>,
   args: string[] = [],
 ): ChildProcess {
-  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...loader, path.join(repoRoot, entry), ...args], {
+  return spawnNode(path.join(repoRoot, entry), {
+    env: { ...baseEnv(), ...env },
+    args,
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-/** Starts a service's main.ts on a free port and resolves once it logs where it listens. */
+/** Starts a service's entry on a free port and resolves once it logs where it listens. */
 export async function startServiceProcess(
   entry: string,
   env: Record<string, string> = {},
   args: string[] = [],
 ): Promise<ServiceProcess> {
-  const child = runEntry(entry, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, args);
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const url = await listeningUrl(child, entry, 15_000);
-  return {
-    child,
-    url,
-    output: () => output,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
-      const [code] = (await once(child, 'exit')) as [number | null];
-      return code;
-    },
-  };
+  const server = await startNodeServer(path.join(repoRoot, entry), {
+    env: { ...baseEnv(), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    args,
+    cwd: repoRoot,
+    label: entry,
+    timeoutMs: 30_000,
+  });
+  return { ...server, stop: (signal = 'SIGTERM') => server.stop({ signal, graceMs: 30_000 }) };
 }

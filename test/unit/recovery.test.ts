@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recoveryTime } from '../../load/experiment.ts';
+import { recoveryTime } from '../../load/experiment/recovery.ts';
 import type { Bucket } from '../../load/generator.ts';
 
 /** 100 ms buckets of 10 answers each; `okCounts[i]` of them ok. */

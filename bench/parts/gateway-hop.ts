@@ -1,0 +1,120 @@
+/** The gateway hop against a minimal Fastify + undici forwarder, the cost of metrics, and GET /metrics. */
+import { buildGateway } from '../../services/gateway/app.ts';
+import { loadGatewayEnv, toGatewayConfig } from '../../services/gateway/config.ts';
+import { alternate, type PartResult, type Row } from '../harness.ts';
+import {
+  hammer,
+  instantDownstream,
+  log,
+  median,
+  round,
+  type Server,
+  spawnServer,
+  summarize,
+} from '../lib.ts';
+
+export async function gatewayHop(rounds: number): Promise<PartResult> {
+  const rows: Row[] = [];
+  const details: Record<string, unknown> = {};
+  log(
+    'gateway hop: downstream (instant) · gateway (safe policy, metrics on) · gateway (metrics off) · minimal forwarder',
+  );
+  const downstream = await spawnServer('services/downstream/main.ts', instantDownstream);
+  const servers: Server[] = [downstream];
+  try {
+    const gatewayOn = await spawnServer('bench/targets/gateway.ts', {}, ['on', downstream.url]);
+    const gatewayOff = await spawnServer('bench/targets/gateway.ts', {}, ['off', downstream.url]);
+    const forwarder = await spawnServer('bench/baselines/forwarder.ts', {}, [downstream.url]);
+    servers.push(gatewayOn, gatewayOff, forwarder);
+    const shot = (server: Server) => () =>
+      hammer(server.url, {
+        path: '/rpc',
+        body: JSON.stringify({ id: 'bench' }),
+        connections: 32,
+        durationS: 5,
+      });
+    for (const server of [gatewayOn, gatewayOff, forwarder])
+      await hammer(server.url, { path: '/rpc', body: '{"id":"w"}', connections: 32, durationS: 2 });
+    const [on, off, base] = await alternate(rounds, [
+      shot(gatewayOn),
+      shot(gatewayOff),
+      shot(forwarder),
+    ]);
+    for (const [name, results] of Object.entries({ on, off, base }))
+      if (results!.some((r) => r.errors > 0 || r.non2xx > 0))
+        log(`warning: ${name} had errors or non-2xx answers: ${JSON.stringify(results)}`);
+    const rps = {
+      on: on!.map((r) => r.rps),
+      off: off!.map((r) => r.rps),
+      base: base!.map((r) => r.rps),
+    };
+    const p99 = {
+      on: on!.map((r) => r.p99Ms),
+      off: off!.map((r) => r.p99Ms),
+      base: base!.map((r) => r.p99Ms),
+    };
+    // Ratios per round (the pair ran back to back), then their median.
+    const ratio = (a: number[], b: number[]) =>
+      round(median(a.map((value, i) => value / b[i]!)), 2);
+    const throughputRatio = ratio(rps.on, rps.base);
+    const p99Ratio = ratio(p99.on, p99.base);
+    rows.push(
+      {
+        what: 'gateway hop: throughput (req/s, 32 connections)',
+        ours: `${summarize(rps.on).median}`,
+        baseline: `${summarize(rps.base).median}`,
+        ratio: `${throughputRatio}×`,
+        target: '≥ 0.9×',
+        met: throughputRatio >= 0.9,
+      },
+      {
+        what: 'gateway hop: p99 latency (ms)',
+        ours: `${summarize(p99.on).median}`,
+        baseline: `${summarize(p99.base).median}`,
+        ratio: `${p99Ratio}×`,
+        target: '≤ 1.2×',
+        met: p99Ratio <= 1.2,
+      },
+    );
+    const metricsCost = round(1 - median(rps.on.map((value, i) => value / rps.off[i]!)), 3);
+    rows.push({
+      what: 'metrics: throughput cost (gateway, on vs off)',
+      ours: `${summarize(rps.on).median} req/s`,
+      baseline: `${summarize(rps.off).median} req/s`,
+      ratio: `${round(metricsCost * 100, 1)} % slower`,
+      target: '≤ 5 %',
+      met: metricsCost <= 0.05,
+    });
+    // /metrics serialisation, in process: a gateway that has served traffic, GET /metrics 200 times.
+    const app = buildGateway(
+      toGatewayConfig(loadGatewayEnv({ DOWNSTREAM_URL: downstream.url })),
+      {},
+    );
+    for (let i = 0; i < 500; i += 1)
+      await app.inject({ method: 'POST', url: '/rpc', payload: { id: `m${i}` } });
+    const timings: number[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const started = performance.now();
+      await app.inject({ method: 'GET', url: '/metrics' });
+      timings.push(performance.now() - started);
+    }
+    await app.close();
+    const serialise = round(median(timings), 3);
+    rows.push({
+      what: 'metrics: GET /metrics (gateway, in process, median of 200)',
+      ours: `${serialise} ms`,
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 1 ms',
+      met: serialise <= 1,
+    });
+    details.gatewayHop = {
+      rps: { on: summarize(rps.on), off: summarize(rps.off), baseline: summarize(rps.base) },
+      p99Ms: { on: summarize(p99.on), off: summarize(p99.off), baseline: summarize(p99.base) },
+      metricsSerialiseMs: summarize(timings),
+    };
+  } finally {
+    for (const server of servers.reverse()) await server.stop();
+  }
+  return { rows, details };
+}

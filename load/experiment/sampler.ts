@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Scrape } from '../prom-text.ts';
+import { queueDepth, readQueueCounts } from '../queue-counts.ts';
+import type { ServiceName } from '../stack.ts';
+import type { SystemSample } from './result.ts';
+import type { Target } from './target.ts';
+
+/** One scrape summed over replicas. */
+async function scrapeMany(origins: string[]): Promise<Scrape> {
+  const scrapes = await Promise.all(origins.map((origin) => Scrape.of(origin)));
+  return new Scrape(scrapes.flatMap((scrape) => scrape.samples));
+}
+
+/** Every service's `/metrics` at once; the workers' summed over replicas. */
+export async function scrapeAll(target: Target): Promise<Record<ServiceName, Scrape>> {
+  const [downstream, gateway, producer, worker] = await Promise.all([
+    Scrape.of(target.urls.downstream),
+    Scrape.of(target.urls.gateway),
+    Scrape.of(target.urls.producer),
+    scrapeMany(target.workers),
+  ]);
+  return { downstream, gateway, producer, worker };
+}
+
+/** The largest `nodejs_eventloop_lag_max_seconds` (prom-client: the max since its last collect) in ms. */
+function loopLag(scrapes: Array<Scrape | null>): number | null {
+  const values = scrapes
+    .flatMap((scrape) => scrape?.samples ?? [])
+    .filter((sample) => sample.name === 'nodejs_eventloop_lag_max_seconds')
+    .map((sample) => sample.value * 1000);
+  return values.length === 0 ? null : Math.max(...values);
+}
+
+async function sampleSystem(
+  target: Target,
+  runTarget: 'rpc' | 'events',
+  startedAt: number,
+  before: Scrape,
+): Promise<SystemSample> {
+  const rpc = runTarget === 'rpc';
+  const caller = rpc ? 'gateway' : 'worker';
+  const [downstream, callerScrape, counts] = await Promise.all([
+    Scrape.of(target.urls.downstream).catch(() => null),
+    (rpc ? Scrape.of(target.urls.gateway) : scrapeMany(target.workers)).catch(() => null),
+    rpc ? Promise.resolve(null) : readQueueCounts(target.urls.producer, target.admin.adminToken),
+  ]);
+  const since = (name: string) => (callerScrape ? callerScrape.sum(name) - before.sum(name) : null);
+  return {
+    atMs: Math.round(performance.now() - startedAt),
+    loadFactor: downstream?.sum('downstream_load_factor') ?? null,
+    downstreamInflight: downstream?.sum('downstream_inflight_requests') ?? null,
+    breakerState: rpc ? (callerScrape?.sum('gateway_breaker_state') ?? null) : null,
+    queueDepth: counts ? queueDepth(counts) : null,
+    loopLagMs: loopLag([downstream, callerScrape]),
+    retries: since(`${caller}_retries_total`),
+    attempts: since(rpc ? 'gateway_downstream_attempts_total' : 'worker_attempts_total'),
+  };
+}
+
+export interface Sampler {
+  /** The samples so far; the last one is the newest. */
+  readonly samples: SystemSample[];
+  /** Stops sampling and answers every sample taken. */
+  stop(): Promise<SystemSample[]>;
+}
+
+/**
+ * Samples the downstream and the run's caller every `everyMs` (a sample costs CPU the
+ * system under test shares), counters relative to `before` (the caller's scrape at the start).
+ */
+export function startSampler(
+  target: Target,
+  runTarget: 'rpc' | 'events',
+  before: Scrape,
+  everyMs = 250,
+): Sampler {
+  const startedAt = performance.now();
+  const samples: SystemSample[] = [];
+  let sampling = true;
+  const loop = (async () => {
+    while (sampling) {
+      samples.push(await sampleSystem(target, runTarget, startedAt, before));
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    samples,
+    async stop() {
+      sampling = false;
+      await loop;
+      return samples;
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { lookup } from 'node:dns/promises';
+import { call } from '../http-json.ts';
+import { waitForDrain } from '../queue-counts.ts';
+import { type ServiceName, serviceNames, type Stack } from '../stack.ts';
+import { AdminClient } from './admin-client.ts';
+
+/** The origins of a running stack's four services. */
+export type StackUrls = Record<ServiceName, string>;
+
+/** Where one run's traffic and admin calls go. */
+export interface Target {
+  urls: StackUrls;
+  /** Every worker replica's origin: a hostname that resolves to several addresses (compose replicas) gives several. */
+  workers: string[];
+  admin: AdminClient;
+  /** Request ids must not repeat on a long-lived queue (the producer answers a repeat as a duplicate). */
+  idPrefix: string;
+}
+
+/** Parses `downstream=URL,gateway=URL,producer=URL,worker=URL`; every service must be named once. */
+export function parseUrls(text: string): { urls?: StackUrls; problems: string[] } {
+  const problems: string[] = [];
+  const urls: Partial<StackUrls> = {};
+  const named = new Set<string>();
+  for (const pair of text.split(',').filter(Boolean)) {
+    const [name = '', url] = pair.split(/=(.*)/s, 2);
+    if (!serviceNames.includes(name as ServiceName)) {
+      problems.push(`--urls: "${name}" is not a service (${serviceNames.join(', ')})`);
+      continue;
+    }
+    if (named.has(name)) problems.push(`--urls: ${name} is named twice`);
+    named.add(name);
+    if (!url || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      problems.push(`--urls: ${name} needs an http(s) URL, got "${url ?? ''}"`);
+      continue;
+    }
+    urls[name as ServiceName] = url.replace(/\/+$/, '');
+  }
+  for (const name of serviceNames)
+    if (!named.has(name)) problems.push(`--urls: ${name}=URL is missing`);
+  return problems.length > 0 ? { problems } : { urls: urls as StackUrls, problems };
+}
+
+/**
+ * One origin per address the URL's host resolves to and that answers `/healthz`: compose
+ * replicas share a name, while `localhost` may resolve to ::1 where nothing listens.
+ */
+export async function replicasOf(origin: string): Promise<string[]> {
+  const url = new URL(origin);
+  const addresses = await lookup(url.hostname.replace(/^\[|\]$/g, ''), { all: true }).catch(
+    () => [],
+  );
+  if (addresses.length <= 1) return [origin];
+  const candidates = addresses.map(({ address, family }) => {
+    const replica = new URL(origin);
+    replica.hostname = family === 6 ? `[${address}]` : address;
+    return replica.origin;
+  });
+  const healthy = await Promise.all(
+    candidates.map((candidate) =>
+      call(`${candidate}/healthz`, 'GET').then(
+        (response) => response.status === 200,
+        () => false,
+      ),
+    ),
+  );
+  const live = candidates.filter((_, i) => healthy[i]);
+  return live.length > 0 ? live : [origin];
+}
+
+/** A fresh local stack's target: one worker, its own queue, ids that need no stamp. */
+export function localTarget(stack: Stack, runName: string): Target {
+  const { services } = stack;
+  return {
+    urls: {
+      downstream: services.downstream.url,
+      gateway: services.gateway.url,
+      producer: services.producer.url,
+      worker: services.worker.url,
+    },
+    workers: [services.worker.url],
+    admin: new AdminClient(stack.adminToken),
+    idPrefix: runName,
+  };
+}
+
+/** The policies a running stack had when the experiment began; each run starts from them again. */
+interface Baseline {
+  gateway: unknown;
+  producer: unknown;
+  workers: unknown[];
+}
+
+/**
+ * A stack the runner did not start (docker compose, `cascade-lab up`): nothing is
+ * restarted, so before and after each run it is put back where the experiment found it.
+ */
+export class RunningStack {
+  readonly #target: Omit<Target, 'idPrefix'>;
+  readonly #baseline: Baseline;
+  /** Makes request ids unique to this experiment. */
+  readonly #stamp = Date.now().toString(36);
+
+  private constructor(target: Omit<Target, 'idPrefix'>, baseline: Baseline) {
+    this.#target = target;
+    this.#baseline = baseline;
+  }
+
+  /** Finds the worker replicas and reads the policies the stack has now. */
+  static async connect(urls: StackUrls, adminToken: string | undefined): Promise<RunningStack> {
+    const admin = new AdminClient(adminToken);
+    const workers = await replicasOf(urls.worker);
+    const [gateway, producer, workerPolicies] = await Promise.all([
+      admin.get(`${urls.gateway}/admin/policy`),
+      admin.get(`${urls.producer}/admin/policy`),
+      Promise.all(workers.map((worker) => admin.get(`${worker}/admin/policy`))),
+    ]);
+    return new RunningStack(
+      { urls, workers, admin },
+      { gateway: (gateway as { policy: unknown }).policy, producer, workers: workerPolicies },
+    );
+  }
+
+  targetFor(runName: string): Target {
+    return { ...this.#target, idPrefix: `${runName}-${this.#stamp}` };
+  }
+
+  /**
+   * Faults cleared (and the startup model back), the first policies again, the queue
+   * drained and its completed jobs removed (the runner counts completions as a difference).
+   */
+  async reset(): Promise<void> {
+    const { urls, workers, admin } = this.#target;
+    const baseline = this.#baseline;
+    await admin.delete(`${urls.downstream}/admin/faults`);
+    await admin.put(`${urls.gateway}/admin/policy`, baseline.gateway);
+    await admin.put(`${urls.producer}/admin/policy`, baseline.producer);
+    await Promise.all(
+      workers.map((worker, i) => admin.put(`${worker}/admin/policy`, baseline.workers[i])),
+    );
+    await waitForDrain(urls.producer, { timeoutMs: 120_000, adminToken: admin.adminToken });
+    await admin.delete(`${urls.producer}/admin/queue/completed`);
+  }
+}

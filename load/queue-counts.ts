@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { call } from './http-json.ts';
+
+/** The producer's `GET /admin/queue`. */
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  deadLettered: number;
+}
+
+/** The producer's queue counts, or null when it does not answer them (Redis away, producer down). */
+export async function readQueueCounts(
+  producerUrl: string,
+  adminToken?: string,
+): Promise<QueueCounts | null> {
+  const response = await call(`${producerUrl}/admin/queue`, 'GET', undefined, adminToken).catch(
+    () => null,
+  );
+  return response?.status === 200 ? (response.body as QueueCounts) : null;
+}
+
+/** Jobs still to be processed: waiting + active + delayed. */
+export const queueDepth = (counts: QueueCounts): number =>
+  counts.waiting + counts.active + counts.delayed;
+
+/** Nothing left to process, and nothing failed that has yet to reach the dead-letter queue. */
+export const isDrained = (counts: QueueCounts): boolean =>
+  queueDepth(counts) === 0 && counts.failed === 0;
+
+export interface DrainOptions {
+  timeoutMs: number;
+  adminToken?: string | undefined;
+  /** A further condition, e.g. that so many jobs have finished. */
+  until?: (counts: QueueCounts) => boolean;
+  /** @defaultValue 100 */
+  pollMs?: number;
+}
+
+/**
+ * Polls the producer until its queue is drained (and `until` holds); answers the
+ * counts then, or throws after `timeoutMs` with the last counts it saw.
+ */
+export async function waitForDrain(
+  producerUrl: string,
+  options: DrainOptions,
+): Promise<QueueCounts> {
+  const deadline = performance.now() + options.timeoutMs;
+  let last: QueueCounts | null;
+  for (;;) {
+    last = await readQueueCounts(producerUrl, options.adminToken);
+    if (last && isDrained(last) && (options.until?.(last) ?? true)) return last;
+    if (performance.now() >= deadline) break;
+    await sleep(options.pollMs ?? 100);
+  }
+  throw new DrainTimeoutError(producerUrl, options.timeoutMs, last);
+}
+
+export class DrainTimeoutError extends Error {
+  readonly counts: QueueCounts | null;
+  constructor(producerUrl: string, timeoutMs: number, counts: QueueCounts | null) {
+    super(
+      `the event queue at ${producerUrl} did not drain within ${timeoutMs / 1000} s (last counts: ${counts ? JSON.stringify(counts) : 'none: the producer did not answer'}); is a worker running?`,
+    );
+    this.name = 'DrainTimeoutError';
+    this.counts = counts;
+  }
+}
