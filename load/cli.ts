@@ -22,7 +22,7 @@ const help = `cascade-lab — see how retries, timeouts, circuit breakers, bulkh
 behave under bursty load and injected faults, over real HTTP.
 
 Usage:
-  cascade-lab serve <service>   start one service, configured by env (see README):
+  cascade-lab serve <service>   start one service, configured by env (docs/reference.md):
                                 ${Object.keys(services).join(', ')}
   cascade-lab up                the local stack: Redis + the four services on free ports; Ctrl-C stops all
   cascade-lab experiment <scenario.yaml> [--out DIR] [--urls LIST]

@@ -1,9 +1,16 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Pool } from 'undici';
+import {
+  type Answer,
+  type Bucket,
+  BucketSeries,
+  classify,
+  type LoadTarget,
+} from './load-series.ts';
 import type { LoadMetrics } from './metrics.ts';
 import { type LatencySummary, LatencyRecorder } from './stats.ts';
 
-export type LoadTarget = 'rpc' | 'events';
+export type { Bucket, LoadTarget } from './load-series.ts';
 
 export interface LoadOptions {
   target: LoadTarget;
@@ -36,16 +43,6 @@ export interface LoadProgress {
   outstanding: number;
 }
 
-export interface Bucket {
-  startMs: number;
-  sent: number;
-  ok: number;
-  failed: number;
-  dropped: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
-
 export interface LoadResult {
   target: LoadTarget;
   durationMs: number;
@@ -64,70 +61,6 @@ export interface LoadResult {
   lateness: LatencySummary;
   series: Bucket[];
   warnings: string[];
-}
-
-interface Answer {
-  kind: 'ok' | 'failed' | 'dropped';
-  label: string;
-}
-
-async function classify(
-  target: LoadTarget,
-  statusCode: number,
-  body: () => Promise<unknown>,
-): Promise<Answer> {
-  if ((target === 'rpc' && statusCode === 200) || (target === 'events' && statusCode === 202)) {
-    return { kind: 'ok', label: 'ok' };
-  }
-  const parsed = (await body().catch(() => undefined)) as
-    { error?: unknown; duplicate?: unknown } | undefined;
-  if (target === 'events' && statusCode === 200 && parsed?.duplicate === true) {
-    return { kind: 'ok', label: 'duplicate' };
-  }
-  const code = typeof parsed?.error === 'string' ? parsed.error : 'error';
-  if (target === 'events' && statusCode === 429) return { kind: 'dropped', label: `429 ${code}` };
-  return { kind: 'failed', label: `${statusCode} ${code}` };
-}
-
-class BucketSeries {
-  readonly #bucketMs: number;
-  readonly #buckets: Array<{
-    sent: number;
-    ok: number;
-    failed: number;
-    dropped: number;
-    latency: LatencyRecorder;
-  }> = [];
-
-  constructor(bucketMs: number) {
-    this.#bucketMs = bucketMs;
-  }
-
-  at(ms: number) {
-    const index = Math.max(0, Math.floor(ms / this.#bucketMs));
-    for (let i = this.#buckets.length; i <= index; i += 1) {
-      this.#buckets.push({
-        sent: 0,
-        ok: 0,
-        failed: 0,
-        dropped: 0,
-        latency: new LatencyRecorder({ packed: true }),
-      });
-    }
-    return this.#buckets[index]!;
-  }
-
-  toJSON(): Bucket[] {
-    return this.#buckets.map((bucket, index) => ({
-      startMs: index * this.#bucketMs,
-      sent: bucket.sent,
-      ok: bucket.ok,
-      failed: bucket.failed,
-      dropped: bucket.dropped,
-      p50Ms: bucket.latency.percentileMs(50),
-      p99Ms: bucket.latency.percentileMs(99),
-    }));
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
 import { inspectQueues, publish, startProducer, testPrefix } from '../support/event-path.ts';
-import { call, eventually } from '../support/http.ts';
+import { call, eventually, scrape } from '../support/http.ts';
 import { runEntry, startServiceProcess } from '../support/processes.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
 
@@ -48,7 +48,11 @@ describe('service processes', () => {
       FAIL_PROBABILITY: '0',
     });
     const inFlight = call(`${downstream.url}/work`, { body: { id: 'slow' } });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Wait on the state, not on a clock: the request is being worked on.
+    await eventually(
+      async () => expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
+      15_000,
+    );
     const exited = downstream.stop('SIGTERM');
     const response = await inFlight;
     expect(response.status).toBe(200);
@@ -99,10 +103,14 @@ describe('service processes', () => {
       async () => {
         const queueName = uniqueQueueName('drain');
         let started = 0;
+        // The downstream holds every call until the worker has been told to stop, so no job
+        // can finish (and free a slot for a third) before SIGTERM, however busy the machine.
+        let release = () => {};
+        const held = new Promise<void>((resolve) => (release = resolve));
         const slow = Fastify();
         slow.post('/work', async () => {
           started += 1;
-          await new Promise((resolve) => setTimeout(resolve, 800));
+          await held;
           return {};
         });
         const downstreamUrl = await slow.listen({ host: '127.0.0.1', port: 0 });
@@ -118,13 +126,17 @@ describe('service processes', () => {
             PER_ATTEMPT_TIMEOUT_MS: '5000',
           });
           await publish(producer.url, ['d-1', 'd-2', 'd-3', 'd-4']);
-          await eventually(() => expect(started).toBe(2));
-          expect(await worker.stop('SIGTERM')).toBe(0);
+          await eventually(() => expect(started).toBe(2), 15_000);
+          const exited = worker.stop('SIGTERM');
+          await eventually(() => expect(worker.output()).toContain('closing'), 15_000);
+          release();
+          expect(await exited).toBe(0);
           expect((await queues.completedIds()).sort()).toEqual(['d-1', 'd-2']);
           expect(await queues.main.getWaitingCount()).toBe(2);
           expect(await queues.main.getActiveCount()).toBe(0);
           expect(started).toBe(2);
         } finally {
+          release();
           await queues.close();
           await producer.app.close();
           await slow.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer } from '../../services/shared/redis-server.ts';
 import { inspectQueues, startProducer } from '../support/event-path.ts';
-import { call, scrape } from '../support/http.ts';
+import { call, eventually, scrape } from '../support/http.ts';
 import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 import type { Running } from '../support/rpc-path.ts';
 
@@ -100,7 +100,7 @@ describe('producer', () => {
     const own = await startRedisServer();
     open.push({ close: () => own.stop() });
     const queueName = uniqueQueueName('down');
-    const running = await startProducer(own.url, queueName, {}, { publishTimeoutMs: 500 });
+    const running = await startProducer(own.url, queueName, {}, { publishTimeoutMs: 2000 });
     open.unshift(running.app);
     const post = (id: string) => call(`${running.url}/events`, { body: { id } });
     expect((await post('before')).status).toBe(202);
@@ -114,12 +114,7 @@ describe('producer', () => {
     expect((await call(`${running.url}/admin/queue`)).status).toBe(503);
 
     await own.restart();
-    let status = 0;
-    for (let i = 0; i < 50 && status !== 202; i += 1) {
-      status = (await post('after')).status;
-      if (status !== 202) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(202);
+    await eventually(async () => expect((await post('after')).status).toBe(202), 20_000);
     expect(
       await scrape(running.url, 'producer_events_total', { outcome: 'unavailable' }),
     ).toBeGreaterThanOrEqual(5);

@@ -131,7 +131,8 @@ describe('gateway → downstream over real HTTP', () => {
       {
         ...immediate,
         maxRetries: 0,
-        breaker: { windowSize: 10, failureThreshold: 5, openMs: 400, rollingWindowMs: 10_000 },
+        // Open for 3 s: the fast fails below must all land while it is open, on a busy machine too.
+        breaker: { windowSize: 10, failureThreshold: 5, openMs: 3000, rollingWindowMs: 60_000 },
       },
     );
     await addFault({ kind: 'error', durationMs: 60_000 });
@@ -150,8 +151,9 @@ describe('gateway → downstream over real HTTP', () => {
     expect(await scrape(gateway.url, 'gateway_breaker_fast_fails_total')).toBe(5);
 
     await call(`${downstream.url}/admin/faults`, { method: 'DELETE' });
-    await eventually(async () =>
-      expect(await scrape(gateway.url, 'gateway_breaker_state')).toBe(1),
+    await eventually(
+      async () => expect(await scrape(gateway.url, 'gateway_breaker_state')).toBe(1),
+      15_000,
     );
     expect((await rpc('trial')).status).toBe(200);
     expect(await scrape(gateway.url, 'gateway_breaker_state')).toBe(0);
@@ -167,8 +169,9 @@ describe('gateway → downstream over real HTTP', () => {
 
   it('lets maxConcurrent attempts through, queues maxQueue, and rejects the rest at once', async () => {
     const { gateway, rpc } = await rpcPath(
-      { baseLatencyMs: 400 },
-      { maxRetries: 0, perAttemptTimeoutMs: 5000, bulkhead: { maxConcurrent: 2, maxQueue: 1 } },
+      // Each call holds its slot for 2 s: all six arrive while the first two are in flight.
+      { baseLatencyMs: 2000 },
+      { maxRetries: 0, perAttemptTimeoutMs: 20_000, bulkhead: { maxConcurrent: 2, maxQueue: 1 } },
     );
     const responses = Promise.all(Array.from({ length: 6 }, (_, i) => rpc(`b${i}`)));
     await eventually(async () => {
@@ -224,11 +227,12 @@ describe('gateway → downstream over real HTTP', () => {
 
   it('expires timed faults by themselves', async () => {
     const { rpc, addFault, downstream } = await rpcPath({}, { ...noBreaker, maxRetries: 0 });
-    await addFault({ kind: 'error', durationMs: 300 });
+    // 2 s: long enough for the two calls below on a busy machine, short enough to wait out.
+    await addFault({ kind: 'error', durationMs: 2000 });
     expect((await rpc('during')).body.error).toBe('downstream_error');
     const faults = await call(`${downstream.url}/admin/faults`);
-    expect(faults.body.faults).toMatchObject([{ kind: 'error', fraction: 1, durationMs: 300 }]);
-    await eventually(async () => expect((await rpc('after')).status).toBe(200));
+    expect(faults.body.faults).toMatchObject([{ kind: 'error', fraction: 1, durationMs: 2000 }]);
+    await eventually(async () => expect((await rpc('after')).status).toBe(200), 15_000);
     expect((await call(`${downstream.url}/admin/faults`)).body.faults).toEqual([]);
   });
 

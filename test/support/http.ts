@@ -46,10 +46,13 @@ export async function scrape(
   return (await Scrape.of(baseUrl)).sum(name, labels);
 }
 
-/** Polls until `check` passes or `timeoutMs` runs out; the last failure is rethrown. */
+/**
+ * Polls until `check` passes or `timeoutMs` runs out; the last failure is rethrown. The
+ * default is generous: it only matters when the check fails, and a busy machine is slow.
+ */
 export async function eventually(
   check: () => Promise<void> | void,
-  timeoutMs = 5000,
+  timeoutMs = 15_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

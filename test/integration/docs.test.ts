@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,14 +14,15 @@ import { createLoadMetrics } from '../../load/metrics.ts';
 import { repoRoot } from '../support/processes.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
 
-const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
+const reference = read('docs/reference.md');
 
-/** The first backticked cell of each row in the README table under `heading`. */
+/** The first backticked cell of each row in the reference's table under `heading`. */
 function firstColumn(heading: string): Set<string> {
-  const start = readme.indexOf(`\n## ${heading}\n`);
-  expect(start, `README has a "## ${heading}" section`).toBeGreaterThanOrEqual(0);
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end === -1 ? undefined : end);
+  const start = reference.indexOf(`\n## ${heading}\n`);
+  expect(start, `docs/reference.md has a "## ${heading}" section`).toBeGreaterThanOrEqual(0);
+  const end = reference.indexOf('\n## ', start + 1);
+  const section = reference.slice(start, end === -1 ? undefined : end);
   return new Set(
     [...section.matchAll(/^\|\s*`([A-Za-z_]+)`\s*\|/gm)].map((match) => match[1] as string),
   );
@@ -54,7 +55,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-describe('the README', () => {
+describe('the reference (docs/reference.md)', () => {
   it('lists exactly the metrics the services and the load generator export', async () => {
     const exported = [
       ...(await Promise.all(services.map((service) => exportedMetricNames(service.url)))).flat(),
@@ -78,7 +79,56 @@ describe('the README', () => {
         `^\\|\\s*\`${kind}\`\\s*\\|\\s*\`${info.code}\`\\s*\\|\\s*${info.statusCode}\\s*\\|`,
         'm',
       );
-      expect(readme).toMatch(row);
+      expect(reference).toMatch(row);
     }
+  });
+
+  it('documents every error code a service answers with', () => {
+    const sources = readdirSync(path.join(repoRoot, 'services'), {
+      recursive: true,
+      encoding: 'utf8',
+    })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => read(path.join('services', file)));
+    const codes = new Set([
+      ...sources.flatMap((text) => [...text.matchAll(/error: '([a-z_]+)'/g)].map((m) => m[1]!)),
+      // The shared error handler names the codes of bad input in one function.
+      ...[...read('services/shared/http-app.ts').matchAll(/return '([a-z_]+)'/g)].map((m) => m[1]!),
+    ]);
+    expect(codes.size).toBeGreaterThan(8);
+    for (const code of codes) expect(reference, `error code ${code}`).toContain(`\`${code}\``);
+  });
+});
+
+describe('the docs', () => {
+  const pages = [
+    'README.md',
+    'CONTRIBUTING.md',
+    ...readdirSync(path.join(repoRoot, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+
+  it('link only to files that exist', () => {
+    for (const page of pages) {
+      for (const [, target] of read(page).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue;
+        const file = path.join(repoRoot, path.dirname(page), target!);
+        expect(existsSync(file), `${page} links to ${target}`).toBe(true);
+      }
+    }
+  });
+
+  it('keep the README a front door: at most 300 lines, with a page per topic under docs/', () => {
+    expect(read('README.md').split('\n').length).toBeLessThanOrEqual(300);
+    for (const topic of [
+      'resilience',
+      'event-path',
+      'experiments',
+      'observability',
+      'performance',
+      'reference',
+    ])
+      expect(pages).toContain(`docs/${topic}.md`);
   });
 });

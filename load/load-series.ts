@@ -1,0 +1,85 @@
+import { LatencyRecorder } from './stats.ts';
+
+export type LoadTarget = 'rpc' | 'events';
+
+/** One time bucket of a run: arrivals scheduled in it, answers that came back in it, and their latency. */
+export interface Bucket {
+  startMs: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** What an answer counts as: ok, failed or dropped, and the label it is counted under in `outcomes`. */
+export interface Answer {
+  kind: 'ok' | 'failed' | 'dropped';
+  label: string;
+}
+
+/**
+ * rpc: 200 is ok; events: 202 is ok, 200 `{duplicate: true}` is ok (already queued), 429 is
+ * dropped (refused for capacity); anything else failed, labelled by status and error code.
+ * The body is read only when the status alone does not say.
+ */
+export async function classify(
+  target: LoadTarget,
+  statusCode: number,
+  body: () => Promise<unknown>,
+): Promise<Answer> {
+  if ((target === 'rpc' && statusCode === 200) || (target === 'events' && statusCode === 202)) {
+    return { kind: 'ok', label: 'ok' };
+  }
+  const parsed = (await body().catch(() => undefined)) as
+    { error?: unknown; duplicate?: unknown } | undefined;
+  if (target === 'events' && statusCode === 200 && parsed?.duplicate === true) {
+    return { kind: 'ok', label: 'duplicate' };
+  }
+  const code = typeof parsed?.error === 'string' ? parsed.error : 'error';
+  if (target === 'events' && statusCode === 429) return { kind: 'dropped', label: `429 ${code}` };
+  return { kind: 'failed', label: `${statusCode} ${code}` };
+}
+
+/** Per-bucket counts and latency over a run (a packed HDR histogram per bucket). */
+export class BucketSeries {
+  readonly #bucketMs: number;
+  readonly #buckets: Array<{
+    sent: number;
+    ok: number;
+    failed: number;
+    dropped: number;
+    latency: LatencyRecorder;
+  }> = [];
+
+  constructor(bucketMs: number) {
+    this.#bucketMs = bucketMs;
+  }
+
+  at(ms: number) {
+    const index = Math.max(0, Math.floor(ms / this.#bucketMs));
+    for (let i = this.#buckets.length; i <= index; i += 1) {
+      this.#buckets.push({
+        sent: 0,
+        ok: 0,
+        failed: 0,
+        dropped: 0,
+        latency: new LatencyRecorder({ packed: true }),
+      });
+    }
+    return this.#buckets[index]!;
+  }
+
+  toJSON(): Bucket[] {
+    return this.#buckets.map((bucket, index) => ({
+      startMs: index * this.#bucketMs,
+      sent: bucket.sent,
+      ok: bucket.ok,
+      failed: bucket.failed,
+      dropped: bucket.dropped,
+      p50Ms: bucket.latency.percentileMs(50),
+      p99Ms: bucket.latency.percentileMs(99),
+    }));
+  }
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { summariseRun, type RunObservations } from '../../load/experiment/summarise.ts';
+import type { LoadResult } from '../../load/generator.ts';
+import { parsePrometheusText, Scrape } from '../../load/prom-text.ts';
+import type { ServiceName } from '../../load/stack.ts';
+
+const scrape = (text: string) => new Scrape(parsePrometheusText(text));
+const empty = scrape('');
+const scrapes = (texts: Partial<Record<ServiceName, string>>): Record<ServiceName, Scrape> => ({
+  downstream: texts.downstream ? scrape(texts.downstream) : empty,
+  gateway: texts.gateway ? scrape(texts.gateway) : empty,
+  producer: texts.producer ? scrape(texts.producer) : empty,
+  worker: texts.worker ? scrape(texts.worker) : empty,
+});
+const latency = { count: 0, p50Ms: 12, p95Ms: 30, p99Ms: 45, maxMs: 50, meanMs: 14 };
+const load = (overrides: Partial<LoadResult> = {}): LoadResult => ({
+  target: 'rpc',
+  durationMs: 2000,
+  sent: 100,
+  ok: 90,
+  failed: 10,
+  dropped: 0,
+  outcomes: { ok: 90, '503 circuit_open': 10 },
+  latency,
+  serviceLatency: latency,
+  lateness: latency,
+  series: [],
+  warnings: [],
+  ...overrides,
+});
+const observations = (overrides: Partial<RunObservations>): RunObservations => ({
+  name: 'run',
+  target: 'rpc',
+  load: load(),
+  before: scrapes({}),
+  after: scrapes({}),
+  queueBefore: null,
+  queueAfter: null,
+  samples: [],
+  faultWindows: [],
+  durationMs: 2100,
+  warnings: [],
+  ...overrides,
+});
+const sample = (loadFactor: number, loopLagMs: number, queueDepth: number | null = null) => ({
+  atMs: 0,
+  loadFactor,
+  downstreamInflight: 0,
+  breakerState: 0,
+  queueDepth,
+  loopLagMs,
+  retries: 0,
+  attempts: 0,
+});
+
+describe('summariseRun', () => {
+  it('summarises an rpc run from the generator and the counters’ difference', () => {
+    const summary = summariseRun(
+      observations({
+        before: scrapes({
+          gateway:
+            'gateway_downstream_attempts_total{result="ok"} 5\ngateway_retries_total 1\ngateway_requests_total{outcome="circuit_open"} 2',
+          downstream: 'downstream_requests_total{outcome="ok"} 5',
+        }),
+        after: scrapes({
+          gateway: [
+            'gateway_downstream_attempts_total{result="ok"} 105',
+            'gateway_downstream_attempts_total{result="timeout"} 20',
+            'gateway_retries_total 26',
+            'gateway_timeouts_total 20',
+            'gateway_requests_total{outcome="circuit_open"} 12',
+            'gateway_requests_total{outcome="ok"} 90',
+          ].join('\n'),
+          downstream: 'downstream_requests_total{outcome="ok"} 125',
+        }),
+        samples: [sample(0.5, 3), sample(1.7, 20)],
+      }),
+    );
+    expect(summary).toMatchObject({
+      target: 'rpc',
+      sent: 100,
+      ok: 90,
+      failed: 10,
+      dropped: 0,
+      attempts: 120,
+      downstreamCalls: 120,
+      retries: 25,
+      timeouts: 20,
+      cbOpen: 10,
+      amplification: 1.2,
+      goodputRps: 45,
+      p50Ms: 12,
+      p99Ms: 45,
+      maxLoadFactor: 1.7,
+      maxLoopLagMs: 20,
+      recoveryMs: null,
+      warnings: [],
+    });
+    expect(summary).not.toHaveProperty('lost');
+  });
+
+  it('counts events from Redis’ own accounting, and warns when the worker’s counters disagree', () => {
+    const summary = summariseRun(
+      observations({
+        target: 'events',
+        load: load({ target: 'events', sent: 100, ok: 95, failed: 3, dropped: 2 }),
+        queueBefore: {
+          waiting: 0,
+          active: 0,
+          delayed: 0,
+          completed: 10,
+          failed: 0,
+          deadLettered: 1,
+        },
+        queueAfter: {
+          waiting: 0,
+          active: 0,
+          delayed: 0,
+          completed: 100,
+          failed: 0,
+          deadLettered: 5,
+        },
+        after: scrapes({
+          worker: [
+            'worker_jobs_total{outcome="completed"} 89',
+            'worker_jobs_total{outcome="dead_lettered"} 4',
+            'worker_attempts_total{result="ok"} 90',
+            'worker_attempts_total{result="timeout"} 16',
+            'worker_retries_total 12',
+            'worker_end_to_end_duration_seconds_bucket{le="0.1"} 45',
+            'worker_end_to_end_duration_seconds_bucket{le="1"} 90',
+            'worker_end_to_end_duration_seconds_bucket{le="+Inf"} 90',
+            'worker_end_to_end_duration_seconds_sum 18',
+            'worker_end_to_end_duration_seconds_count 90',
+          ].join('\n'),
+        }),
+        samples: [sample(0.5, 150, 40), sample(0.6, 10, 70)],
+        durationMs: 3000,
+      }),
+    );
+    expect(summary).toMatchObject({
+      target: 'events',
+      sent: 100,
+      accepted: 95,
+      ok: 90,
+      dlq: 4,
+      failed: 7,
+      dropped: 2,
+      lost: 1,
+      attempts: 106,
+      timeouts: 16,
+      retries: 12,
+      amplification: 1.06,
+      goodputRps: 30,
+      p50Ms: 100,
+      meanMs: 200,
+      maxQueueDepth: 70,
+      maxLoopLagMs: 150,
+    });
+    expect(summary.warnings).toEqual([
+      expect.stringContaining('event loop stalled for up to 150 ms'),
+      "the worker's counters (completed 89, dead-lettered 4) disagree with Redis (completed 90, dead-lettered 4); the table uses Redis",
+    ]);
+  });
+
+  it('times the recovery from the last fault window, and keeps the generator’s and the runner’s warnings', () => {
+    const buckets = Array.from({ length: 20 }, (_, i) => ({
+      startMs: i * 100,
+      sent: 10,
+      ok: i >= 5 && i < 8 ? 0 : 10,
+      failed: i >= 5 && i < 8 ? 10 : 0,
+      dropped: 0,
+      p50Ms: null,
+      p99Ms: null,
+    }));
+    const summary = summariseRun(
+      observations({
+        load: load({ series: buckets, warnings: ['generator late'] }),
+        faultWindows: [{ startMs: 500, endMs: 700, kind: 'error' }],
+        warnings: ['queue did not drain'],
+      }),
+    );
+    expect(summary.recoveryMs).toBe(100);
+    expect(summary.warnings).toEqual(['generator late', 'queue did not drain']);
+  });
+});

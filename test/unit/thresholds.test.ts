@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { EventsRunSummary, RpcRunSummary } from '../../load/experiment/result.ts';
+import {
+  evaluateThresholds,
+  parseThreshold,
+  thresholdMetrics,
+} from '../../load/experiment/thresholds.ts';
+import { scenarioProblems } from '../../load/scenario.ts';
+
+const common = {
+  sent: 100,
+  ok: 90,
+  failed: 8,
+  dropped: 2,
+  retries: 12,
+  timeouts: 3,
+  attempts: 112,
+  downstreamCalls: 112,
+  amplification: 1.12,
+  goodputRps: 45,
+  p50Ms: 10,
+  p95Ms: 40,
+  p99Ms: 80,
+  meanMs: 15,
+  maxLoadFactor: 1,
+  maxLoopLagMs: 5,
+  recoveryMs: null,
+  durationMs: 2000,
+  outcomes: {},
+  warnings: [],
+  series: [],
+  samples: [],
+  faultWindows: [],
+};
+const rpc: RpcRunSummary = { ...common, name: 'rpc-safe', target: 'rpc', cbOpen: 4 };
+const events: EventsRunSummary = {
+  ...common,
+  name: 'events',
+  target: 'events',
+  accepted: 98,
+  lost: 0,
+  dlq: 8,
+  processingP50Ms: 5,
+  processingP99Ms: 9,
+  maxQueueDepth: 30,
+};
+
+describe('parseThreshold', () => {
+  it('reads run, metric, operator and limit', () => {
+    expect(parseThreshold('rpc-safe.p99_ms <= 250.5')).toEqual({
+      run: 'rpc-safe',
+      metric: 'p99_ms',
+      operator: '<=',
+      limit: 250.5,
+    });
+    expect(parseThreshold(' events.lost==0 ')).toMatchObject({ operator: '==', limit: 0 });
+    expect(parseThreshold('a.amplification > -1')).toMatchObject({ operator: '>', limit: -1 });
+  });
+
+  it('refuses unknown metrics, operators and limits that are not numbers', () => {
+    expect(parseThreshold('rpc.latency < 3')).toBeUndefined();
+    expect(parseThreshold('rpc.ok != 3')).toBeUndefined();
+    expect(parseThreshold('rpc.ok < 1.2.3')).toBeUndefined();
+    expect(parseThreshold('rpc ok < 3')).toBeUndefined();
+  });
+});
+
+describe('evaluateThresholds', () => {
+  it('passes and fails on the run’s figure with each operator', () => {
+    const results = evaluateThresholds(
+      [
+        'rpc-safe.ok >= 90',
+        'rpc-safe.ok > 90',
+        'rpc-safe.p99_ms < 100',
+        'rpc-safe.p99_ms <= 79',
+        'rpc-safe.amplification == 1.12',
+        'events.lost == 0',
+        'events.dlq < 5',
+      ],
+      [rpc, events],
+    );
+    expect(results.map((r) => [r.value, r.passed])).toEqual([
+      [90, true],
+      [90, false],
+      [80, true],
+      [80, false],
+      [1.12, true],
+      [0, true],
+      [8, false],
+    ]);
+  });
+
+  it('fails a threshold on a run that does not exist, or on a figure the run’s target has not', () => {
+    expect(
+      evaluateThresholds(
+        ['nobody.ok > 0', 'rpc-safe.dlq == 0', 'rpc-safe.lost == 0', 'events.cb_open == 0'],
+        [rpc, events],
+      ),
+    ).toEqual([
+      { expression: 'nobody.ok > 0', value: null, passed: false },
+      { expression: 'rpc-safe.dlq == 0', value: null, passed: false },
+      { expression: 'rpc-safe.lost == 0', value: null, passed: false },
+      { expression: 'events.cb_open == 0', value: null, passed: false },
+    ]);
+  });
+
+  it('fails a missing latency (no answers) instead of passing it', () => {
+    expect(evaluateThresholds(['rpc-safe.p99_ms < 100'], [{ ...rpc, p99Ms: null }])).toEqual([
+      { expression: 'rpc-safe.p99_ms < 100', value: null, passed: false },
+    ]);
+  });
+
+  it('knows every metric the scenario schema accepts, and the schema accepts every one it knows', () => {
+    const scenario = (threshold: string) => ({
+      name: 'x',
+      load: { kind: 'constant', ratePerSecond: 1, durationMs: 1000 },
+      runs: [{ name: 'r', target: 'rpc' }],
+      thresholds: [threshold],
+    });
+    for (const metric of thresholdMetrics) {
+      expect(scenarioProblems(scenario(`r.${metric} < 1`))).toEqual([]);
+      const run = ['dlq', 'lost'].includes(metric) ? 'events' : 'rpc-safe';
+      const [result] = evaluateThresholds([`${run}.${metric} < 1000000`], [rpc, events]);
+      expect(typeof result!.value, metric).toBe('number');
+    }
+    expect(scenarioProblems(scenario('r.speed < 1'))).toHaveLength(1);
+  });
+});
