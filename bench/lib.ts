@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { type NodeServer, startNodeServer } from '../load/child-process.ts';
+import { round as roundTo } from '../load/stats.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 
@@ -90,6 +91,7 @@ export function summarize(values: number[]) {
   };
 }
 
-export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
+/** Bench figures keep three decimals unless told otherwise. */
+export const round = (value: number, digits = 3): number => roundTo(value, digits);
 
 export const log = (text: string) => process.stderr.write(`${text}\n`);

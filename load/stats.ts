@@ -9,7 +9,9 @@ export interface LatencySummary {
   meanMs: number | null;
 }
 
-const round = (ms: number) => Math.round(ms * 100) / 100;
+/** `value` to `digits` decimals; null stays null. */
+export const round = <T extends number | null>(value: T, digits = 2): T =>
+  (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits) as T;
 
 /** Latencies in an HDR histogram at microsecond resolution (1 µs … 1 h, 3 significant digits). */
 export class LatencyRecorder {

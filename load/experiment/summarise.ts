@@ -1,6 +1,7 @@
 import type { LoadResult } from '../generator.ts';
 import { quantileBetween, type Scrape } from '../prom-text.ts';
 import type { QueueCounts } from '../queue-counts.ts';
+import { round } from '../stats.ts';
 import type { ServiceName } from '../stack.ts';
 import { recoveryTime } from './recovery.ts';
 import type {
@@ -32,8 +33,6 @@ export interface RunObservations {
 /** Above this, a service's event-loop stall is a warning: the machine shaped the run. */
 export const loopLagWarningMs = 100;
 
-const round = <T extends number | null>(value: T, digits = 2): T =>
-  (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits) as T;
 const ms = (seconds: number | null) => (seconds === null ? null : round(seconds * 1000));
 
 /** The figures both targets report, from the observations. */

@@ -106,7 +106,7 @@ export function renderHtml(result: ExperimentResult): string {
 <html lang="en"><head><meta charset="utf-8"><title>cascade-lab: ${escapeHtml(scenario.name)}</title>
 <style>${asset('uPlot.min.css')}
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111; }
-table { border-collapse: collapse; font-size: 12px; margin: 12px 0; }
+.table { overflow-x: auto; } table { border-collapse: collapse; font-size: 12px; margin: 12px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; }
 th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 12px; }
@@ -116,7 +116,7 @@ th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 <p>${escapeHtml(scenario.description ?? '')}</p>
 <p class="note">Run ${escapeHtml(result.startedAt)} on ${escapeHtml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeHtml(environment.node)}.
 Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded: fault windows and load triggers.</p>
-${table}
+<div class="table">${table}</div>
 ${thresholds ? `<ul>${thresholds}</ul>` : ''}
 ${warnings ? `<ul class="note">${warnings}</ul>` : ''}
 <div class="charts">${charts}</div>

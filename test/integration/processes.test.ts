@@ -33,6 +33,22 @@ describe('service processes', () => {
     expect(stderr).toContain('DOWNSTREAM_CONNECTIONS: must be >= 1 (got 0)');
   });
 
+  it('the CLI reads its environment once and names every bad variable before doing anything', async () => {
+    const child = runEntry(
+      'load/cli.ts',
+      { LOAD_METRICS_PORT: 'ninety', SEED: '-1', REDIS_URL: 'http://x' },
+      ['load', '--target', 'rpc', '--url', 'http://127.0.0.1:9'],
+    );
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(2);
+    expect(stderr).toContain('cascade-lab: invalid configuration:');
+    expect(stderr).toContain('LOAD_METRICS_PORT: must be integer (got "ninety")');
+    expect(stderr).toContain('SEED: must be >= 0 (got -1)');
+    expect(stderr).toContain('REDIS_URL: must match pattern');
+  });
+
   it('the downstream exits non-zero naming the bad variable', async () => {
     const { code, stderr } = await exitOf('services/downstream/main.ts', {
       FAIL_PROBABILITY: 'lots',
