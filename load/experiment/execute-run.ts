@@ -98,6 +98,7 @@ export async function executeRun(
   );
   const warnings: string[] = [];
   let load;
+  let samples;
   try {
     load = await runLoad({
       target: run.target,
@@ -114,13 +115,14 @@ export async function executeRun(
       const timeoutMs = scenario.drainTimeoutMs ?? 120_000;
       await waitForDrain(urls.producer, { timeoutMs, adminToken }).catch((error: unknown) => {
         if (!(error instanceof DrainTimeoutError)) throw error;
-        warnings.push(`${error.message}: jobs still queued are counted as lost`);
+        warnings.push(`${error.message} Jobs still queued count as lost.`);
       });
     }
   } finally {
     faultTimers.forEach(clearTimeout);
+    // Stopped on every way out, or a failed run would leave it sampling forever.
+    samples = await sampler.stop();
   }
-  const samples = await sampler.stop();
   const durationMs = Math.round(performance.now() - startedAt);
   const after = await scrapeAll(target);
   const queueAfter =
