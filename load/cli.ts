@@ -74,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       urls: { type: 'string' },
       'admin-token': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'time-scale': { type: 'string' },
+      repeat: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -129,6 +131,8 @@ async function main(argv: string[]): Promise<number> {
         metricsHost,
         adminToken: text(values['admin-token']) ?? env.ADMIN_TOKEN,
         redisUrl: env.REDIS_URL,
+        timeScale: text(values['time-scale']),
+        repeat: text(values.repeat),
       },
       out,
       err,

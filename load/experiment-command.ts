@@ -2,16 +2,23 @@ import path from 'node:path';
 import { runExperiment } from './experiment/run-experiment.ts';
 import { parseUrls, type StackUrls } from './experiment/target.ts';
 import { metricsPortProblems, serveMetricsIfAsked } from './load-command.ts';
-import { formatThresholds, formatTable, writeSummary } from './report/summary.ts';
-import { loadScenario, ScenarioError } from './scenario.ts';
+import { formatNotes, formatThresholds, formatTable, writeSummary } from './report/summary.ts';
+import Value from 'typebox/value';
+import { loadScenario, Repeat, ScenarioError, TimeScale } from './scenario.ts';
 
 export const experimentHelp = `Usage:
-  cascade-lab experiment <scenario.yaml> [--out DIR] [--urls LIST] [--admin-token TOKEN]
+  cascade-lab experiment <scenario.yaml> [--out DIR] [--time-scale K|auto] [--repeat N]
+                         [--urls LIST] [--admin-token TOKEN]
 
   Runs each run of the scenario on a fresh local stack (Redis + the four services),
   prints the comparison table and writes summary.json, summary.md and report.html to DIR
   (default reports/<scenario>-<time>). Exits 1 when a threshold fails.
 
+  --time-scale   stretch every time constant of the model by K (1–100) and report back in
+                 model time, so the host's fixed costs shrink K-fold; auto: the smallest of
+                 1, 2, 4, 8 at which the host does not shape the run (default: the scenario's)
+  --repeat       run each run N times, interleaved; medians and 95 % intervals (default: the
+                 scenario's, else 1)
   --urls         run against a running stack instead (docker compose, cascade-lab up):
                    downstream=URL,gateway=URL,producer=URL,worker=URL
                  Nothing is restarted: before and after each run, faults are cleared, the
@@ -32,6 +39,33 @@ export interface ExperimentCommandOptions {
   metricsHost?: string | undefined;
   /** A Redis for the fresh local stacks (unset: a redis-server of their own). */
   redisUrl?: string | undefined;
+  /** `--time-scale` and `--repeat` as typed. */
+  timeScale?: string | undefined;
+  repeat?: string | undefined;
+}
+
+/** `--time-scale K|auto` and `--repeat N`, checked against the scenario schema's own rules. */
+export function parseRunFlags(options: Pick<ExperimentCommandOptions, 'timeScale' | 'repeat'>): {
+  timeScale?: number | 'auto';
+  repeat?: number;
+  problems: string[];
+} {
+  const problems: string[] = [];
+  const flags: { timeScale?: number | 'auto'; repeat?: number } = {};
+  if (options.timeScale !== undefined) {
+    const value = options.timeScale === 'auto' ? 'auto' : Number(options.timeScale);
+    if (Value.Check(TimeScale, value)) flags.timeScale = value;
+    else
+      problems.push(
+        `--time-scale: must be a number from 1 to 100, or auto (got "${options.timeScale}")`,
+      );
+  }
+  if (options.repeat !== undefined) {
+    const value = Number(options.repeat);
+    if (Value.Check(Repeat, value)) flags.repeat = value;
+    else problems.push(`--repeat: must be an integer from 1 to 50 (got "${options.repeat}")`);
+  }
+  return { ...flags, problems };
 }
 
 export async function runExperimentCommand(
@@ -54,9 +88,10 @@ export async function runExperimentCommand(
     }
     urls = parsed.urls;
   }
-  const portProblems = metricsPortProblems(options.metricsPort);
-  if (portProblems.length > 0) {
-    err(`${portProblems.join('\n')}\n`);
+  const flags = parseRunFlags(options);
+  const flagProblems = [...metricsPortProblems(options.metricsPort), ...flags.problems];
+  if (flagProblems.length > 0) {
+    err(`${flagProblems.join('\n')}\n`);
     return 2;
   }
   let scenario;
@@ -73,15 +108,24 @@ export async function runExperimentCommand(
     options.metricsHost ?? '127.0.0.1',
     err,
   );
+  const repeats = flags.repeat ?? scenario.repeat ?? 1;
   const result = await runExperiment(scenario, {
     ...(urls ? { urls } : {}),
     ...(served ? { metrics: served.metrics } : {}),
     adminToken: options.adminToken,
     redisUrl: options.redisUrl,
-    onRunStart: (run, index) =>
+    timeScale: flags.timeScale,
+    repeat: flags.repeat,
+    onRunStart: (run, index, repeat, timeScale) => {
+      const total = repeats * scenario.runs.length;
+      const step =
+        repeat < 0
+          ? `probing time scale ${timeScale} (auto)`
+          : `[${repeat * scenario.runs.length + index + 1}/${total}]${repeats > 1 ? ` repeat ${repeat + 1}/${repeats}` : ''}`;
       err(
-        `[${index + 1}/${scenario.runs.length}] ${run.name} (${run.target}): ${urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
-      ),
+        `${step} ${run.name} (${run.target}), time scale ${timeScale}: ${urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
+      );
+    },
     onProgress: (run, p, queueDepth) => {
       const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}${queueDepth === null ? '' : `  queue ${queueDepth}`}`;
       err(interactive ? `\r${line}\u001b[K` : `${line}\n`);
@@ -94,6 +138,7 @@ export async function runExperimentCommand(
     path.join('reports', `${scenario.name}-${result.startedAt.replace(/[:.]/g, '-')}`);
   const files = writeSummary(result, dir);
   out(formatTable(result));
+  out(formatNotes(result));
   if (result.thresholds.length > 0) out(`${formatThresholds(result)}\n`);
   for (const run of result.runs)
     for (const warning of run.warnings) out(`warning (${run.name}): ${warning}\n`);

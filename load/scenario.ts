@@ -36,6 +36,23 @@ export const TimedFault = Type.Object(
   { additionalProperties: false },
 );
 
+/** A window the load itself makes (a spike): nothing is injected; it is shaded and recovery is timed from its end. */
+export const Trigger = Type.Object(
+  {
+    at: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+    durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
+  },
+  { additionalProperties: false },
+);
+
+/** The scales `auto` tries, smallest first. */
+export const autoTimeScales = [1, 2, 4, 8] as const;
+export const TimeScale = Type.Union([
+  Type.Number({ minimum: 1, maximum: 100 }),
+  Type.Literal('auto'),
+]);
+export const Repeat = Type.Integer({ minimum: 1, maximum: 50 });
+
 const ScenarioShape = Type.Object(
   {
     name,
@@ -43,16 +60,11 @@ const ScenarioShape = Type.Object(
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
     downstream: Type.Optional(strictPartial(FailureModelParams)),
     faults: Type.Optional(Type.Array(TimedFault, { maxItems: 100 })),
-    /** A window the load itself makes (a spike): nothing is injected; it is shaded and recovery is timed from its end. */
-    trigger: Type.Optional(
-      Type.Object(
-        {
-          at: Type.Number({ minimum: 0, maximum: 3_600_000 }),
-          durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    trigger: Type.Optional(Trigger),
+    /** Every time constant × k (wall time), reported back ÷ k (model time); `auto` picks k. */
+    timeScale: Type.Optional(TimeScale),
+    /** Each run this many times, interleaved; medians and 95 % intervals. */
+    repeat: Type.Optional(Repeat),
     load: Type.Unknown(),
     maxOutstanding: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
@@ -105,8 +117,13 @@ export function scenarioProblems(value: unknown): string[] {
       problems.push(`runs: the name ${JSON.stringify(duplicate)} is used twice`);
     for (const [index, threshold] of (scenario.thresholds ?? []).entries()) {
       const parsed = typeof threshold === 'string' ? parseThreshold(threshold) : undefined;
-      if (parsed && !names.includes(parsed.run))
-        problems.push(`thresholds[${index}]: no run is named "${parsed.run}"`);
+      for (const named of [parsed?.run, parsed?.other?.run])
+        if (named !== undefined && !names.includes(named))
+          problems.push(`thresholds[${index}]: no run is named "${named}"`);
+      if (parsed?.other && parsed.other.metric !== parsed.metric)
+        problems.push(
+          `thresholds[${index}]: two runs are compared on one figure (${parsed.metric} against ${parsed.other.metric})`,
+        );
     }
   }
   return problems.map((line) => line.replace(/^\(root\)/, 'scenario'));

@@ -2,6 +2,7 @@ import { type LoadProgress, runLoad } from '../generator.ts';
 import type { LoadMetrics } from '../metrics.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
 import type { Run, Scenario } from '../scenario.ts';
+import { type Bases, planRun, type RunPlan } from './time-scale.ts';
 import { buildSchedule } from '../schedule.ts';
 import type { RunSummary, Window } from './result.ts';
 import { scrapeAll, startSampler } from './sampler.ts';
@@ -15,19 +16,19 @@ export interface RunHooks {
   metrics?: LoadMetrics | undefined;
 }
 
-/** The scenario's fault timeline and load trigger as windows, ms after the load starts. */
-export function windowsOf(scenario: Scenario): Window[] {
+/** The plan's fault timeline and load trigger as windows, ms after the load starts (wall time). */
+export function windowsOf(plan: Pick<RunPlan, 'faults' | 'trigger'>): Window[] {
   return [
-    ...(scenario.faults ?? []).map(({ at, durationMs, kind }) => ({
+    ...plan.faults.map(({ at, durationMs, kind }) => ({
       startMs: at,
       endMs: at + durationMs,
       kind,
     })),
-    ...(scenario.trigger
+    ...(plan.trigger
       ? [
           {
-            startMs: scenario.trigger.at,
-            endMs: scenario.trigger.at + scenario.trigger.durationMs,
+            startMs: plan.trigger.at,
+            endMs: plan.trigger.at + plan.trigger.durationMs,
             kind: 'load trigger',
           },
         ]
@@ -35,15 +36,30 @@ export function windowsOf(scenario: Scenario): Window[] {
   ];
 }
 
-/** Applies the run's policy: the gateway's for rpc, the producer's and every worker's for events. */
-async function applyPolicy(run: Run, target: Target): Promise<void> {
+/** What the target's services run with now: the bases a run's settings are expanded from. */
+async function readBases(target: Target): Promise<Bases> {
   const { admin, urls } = target;
-  if (run.target === 'rpc') {
-    await admin.put(`${urls.gateway}/admin/policy`, run.policy ?? {});
-    return;
-  }
-  if (run.producer) await admin.put(`${urls.producer}/admin/policy`, run.producer);
-  const workerPolicy = run.worker;
+  const [faults, gateway, producer, worker] = await Promise.all([
+    admin.get(`${urls.downstream}/admin/faults`),
+    admin.get(`${urls.gateway}/admin/policy`),
+    admin.get(`${urls.producer}/admin/policy`),
+    admin.get(`${target.workers[0]}/admin/policy`),
+  ]);
+  return {
+    model: (faults as { model: Bases['model'] }).model,
+    gateway: (gateway as { policy: Bases['gateway'] }).policy,
+    producer: producer as Bases['producer'],
+    worker: worker as Bases['worker'],
+  };
+}
+
+/** Applies the plan's model and the run's whole policies: the gateway's, or the producer's and every worker's. */
+async function applyPlan(plan: RunPlan, target: Target): Promise<void> {
+  const { admin, urls } = target;
+  await admin.put(`${urls.downstream}/admin/faults`, { model: plan.model });
+  if (plan.gateway) await admin.put(`${urls.gateway}/admin/policy`, plan.gateway);
+  if (plan.producer) await admin.put(`${urls.producer}/admin/policy`, plan.producer);
+  const workerPolicy = plan.worker;
   if (workerPolicy)
     await Promise.all(
       target.workers.map((worker) => admin.put(`${worker}/admin/policy`, workerPolicy)),
@@ -51,32 +67,35 @@ async function applyPolicy(run: Run, target: Target): Promise<void> {
 }
 
 /**
- * One run on a target that is ready: model and policy applied, a warm-up, the policy
- * again (fresh breaker, bulkhead and windows), then the fault timeline and the measured
- * load while the system is sampled; for events until the queue has drained.
+ * One run on a target that is ready, at time scale k: the run's settings expanded from
+ * what the services have and scaled (planRun), a warm-up, the policy again (fresh
+ * breaker, bulkhead and windows), then the fault timeline and the measured load while the
+ * system is sampled; for events until the queue has drained. Reported in model time.
  */
 export async function executeRun(
   scenario: Scenario,
   run: Run,
   target: Target,
   hooks: RunHooks = {},
+  timeScale = 1,
 ): Promise<RunSummary> {
   const { admin, urls } = target;
   const adminToken = admin.adminToken;
-  if (scenario.downstream)
-    await admin.put(`${urls.downstream}/admin/faults`, { model: scenario.downstream });
-  await applyPolicy(run, target);
+  const plan = planRun(scenario, run, timeScale, await readBases(target));
+  await applyPlan(plan, target);
   // Warm up connections and the JIT at a gentle rate, so a cold start is not what gets measured.
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
   await runLoad({
     target: run.target,
     baseUrl,
-    offsetsMs: Array.from({ length: 40 }, (_, i) => i * 25),
+    offsetsMs: plan.warmupOffsetsMs,
     idPrefix: `warmup-${target.idPrefix}`,
   });
   if (run.target === 'events')
-    await waitForDrain(urls.producer, { timeoutMs: 30_000, adminToken }).catch(() => undefined);
-  await applyPolicy(run, target);
+    await waitForDrain(urls.producer, { timeoutMs: 30_000 * timeScale, adminToken }).catch(
+      () => undefined,
+    );
+  await applyPlan(plan, target);
 
   const before = await scrapeAll(target);
   const queueBefore =
@@ -86,8 +105,9 @@ export async function executeRun(
     target,
     run.target,
     before[run.target === 'rpc' ? 'gateway' : 'worker'],
+    plan.sampleEveryMs,
   );
-  const faultTimers = (scenario.faults ?? []).map(({ at, ...fault }) =>
+  const faultTimers = plan.faults.map(({ at, ...fault }) =>
     setTimeout(
       () =>
         void admin
@@ -103,20 +123,21 @@ export async function executeRun(
     load = await runLoad({
       target: run.target,
       baseUrl,
-      offsetsMs: buildSchedule(scenario.load),
+      offsetsMs: buildSchedule(plan.load),
       maxOutstanding: scenario.maxOutstanding ?? 10_000,
       idPrefix: target.idPrefix,
       ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
-      bucketMs: 100,
+      bucketMs: plan.bucketMs,
       onProgress: (progress) =>
         hooks.onProgress?.(run.name, progress, sampler.samples.at(-1)?.queueDepth ?? null),
     });
     if (run.target === 'events') {
-      const timeoutMs = scenario.drainTimeoutMs ?? 120_000;
-      await waitForDrain(urls.producer, { timeoutMs, adminToken }).catch((error: unknown) => {
-        if (!(error instanceof DrainTimeoutError)) throw error;
-        warnings.push(`${error.message} Jobs still queued count as lost.`);
-      });
+      await waitForDrain(urls.producer, { timeoutMs: plan.drainTimeoutMs, adminToken }).catch(
+        (error: unknown) => {
+          if (!(error instanceof DrainTimeoutError)) throw error;
+          warnings.push(`${error.message} Jobs still queued count as lost.`);
+        },
+      );
     }
   } finally {
     faultTimers.forEach(clearTimeout);
@@ -136,8 +157,12 @@ export async function executeRun(
     queueBefore,
     queueAfter,
     samples,
-    faultWindows: windowsOf(scenario),
+    faultWindows: windowsOf(plan),
     durationMs,
     warnings,
+    recoveryHoldMs: plan.recoveryHoldMs,
+    timeScale,
+    baseLatencyMs: plan.model.baseLatencyMs,
+    perAttemptTimeoutMs: (plan.gateway ?? plan.worker)?.perAttemptTimeoutMs,
   });
 }

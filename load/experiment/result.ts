@@ -1,4 +1,5 @@
 import type { Bucket } from '../generator.ts';
+import type { Comparison } from './repeats.ts';
 import type { Scenario } from '../scenario.ts';
 
 /** What the system looked like every ~250 ms during a run (sampling costs CPU the system under test shares). */
@@ -48,8 +49,15 @@ interface CommonSummary {
   p99Ms: number | null;
   meanMs: number | null;
   maxLoadFactor: number | null;
-  /** The longest event-loop stall of the caller or the downstream during the run: CPU contention on this machine shows here. */
+  /** The longest event-loop stall of the caller or the downstream during the run (wall time): CPU contention shows here. */
   maxLoopLagMs: number | null;
+  /** Per downstream call, its duration at the caller minus the downstream's own Server-Timing: the host's share (model time). */
+  hostOverheadP50Ms: number | null;
+  hostOverheadP99Ms: number | null;
+  /** The host's share passed `hostShareLimits` (summarise.ts): the machine, not only the model, shaped the run. */
+  hostShaped: boolean;
+  /** When host-shaped: the smallest time scale at which the overhead measured here would fit. */
+  suggestedTimeScale: number | null;
   /** After the last fault (or the load trigger) ends, until the success ratio is back to 90 % of the one before it, and stays back for 1 s. */
   recoveryMs: number | null | 'did not recover';
   durationMs: number;
@@ -58,6 +66,11 @@ interface CommonSummary {
   series: Bucket[];
   samples: SystemSample[];
   faultWindows: Window[];
+  /** With repeats: every repeat whole; the figures above are their medians. */
+  repeats?: RunSummary[];
+  /** With repeats: a 95 % interval of each median (see `intervalMethod`). */
+  intervals?: Record<string, [number, number]>;
+  intervalMethod?: 'bootstrap 95 %' | 'min–max' | 'none';
 }
 
 export interface RpcRunSummary extends CommonSummary {
@@ -82,12 +95,29 @@ export type RunSummary = RpcRunSummary | EventsRunSummary;
 
 export interface ThresholdResult {
   expression: string;
+  /** The run's figure; for two runs compared, the difference of their medians. */
   value: number | null;
   passed: boolean;
+  /** Two runs compared: the 95 % interval of the difference. */
+  interval?: [number, number];
+}
+
+/** How `timeScale: auto` chose: each scale tried on the first run, and why the chosen one. */
+export interface TimeScaleChoice {
+  timeScale: number;
+  tried: Array<{ timeScale: number; hostOverheadP99Ms: number | null; hostShaped: boolean }>;
+  reason: string;
 }
 
 export interface ExperimentResult {
   scenario: Scenario;
+  /** Every time constant ran × timeScale; every figure here is in model time (durations ÷, rates ×). */
+  timeScale: number;
+  timeScaleChoice?: TimeScaleChoice;
+  /** How many times each run ran; the figures are medians when more than once. */
+  repeat: number;
+  /** Each pair of runs with the same target: difference of medians, its interval, a verdict. */
+  comparisons: Comparison[];
   startedAt: string;
   environment: { node: string; platform: string; cpus: number };
   runs: RunSummary[];

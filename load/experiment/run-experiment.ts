@@ -1,59 +1,87 @@
 import { availableParallelism } from 'node:os';
-import type { Run, Scenario } from '../scenario.ts';
+import { autoTimeScales, type Run, type Scenario } from '../scenario.ts';
 import { startStack } from '../stack.ts';
 import { executeRun, type RunHooks } from './execute-run.ts';
-import type { ExperimentResult, RunSummary } from './result.ts';
+import { combineRepeats, compareRuns } from './repeats.ts';
+import type { ExperimentResult, RunSummary, TimeScaleChoice } from './result.ts';
 import { localTarget, RunningStack, type StackUrls } from './target.ts';
 import { evaluateThresholds } from './thresholds.ts';
 
 export interface ExperimentOptions extends RunHooks {
-  onRunStart?: (run: Run, index: number) => void;
+  /** `repeat` counts from 0; `timeScale` is the scale it runs at. */
+  onRunStart?: (run: Run, index: number, repeat: number, timeScale: number) => void;
   /** Run against these running services (e.g. docker compose) instead of a fresh local stack per run. */
   urls?: StackUrls | undefined;
   /** The running stack's ADMIN_TOKEN, or the one a fresh stack's services get. */
   adminToken?: string | undefined;
-  /** Where a fresh local stack's Redis comes from (unset: a redis-server of its own, or a container). */
+  /** Where a fresh local stack's Redis comes from (unset: a redis-server of their own, or a container). */
   redisUrl?: string | undefined;
+  /** Override the scenario's `timeScale` and `repeat`. */
+  timeScale?: number | 'auto' | undefined;
+  repeat?: number | undefined;
 }
 
 /**
  * Runs every run of a scenario and summarises them: each on a fresh local stack, or with
  * `options.urls` one after another on a running stack that is reset before and after each.
+ * With repeats the runs are interleaved (A1 B1 A2 B2 …) so drift hits all alike, repeat i
+ * with seed + i; with `timeScale: auto` the first run picks the scale.
  */
 export async function runExperiment(
   scenario: Scenario,
   options: ExperimentOptions = {},
 ): Promise<ExperimentResult> {
   const startedAt = new Date().toISOString();
-  const runs: RunSummary[] = [];
   const running = options.urls
     ? await RunningStack.connect(options.urls, options.adminToken)
     : undefined;
-  for (const [index, run] of scenario.runs.entries()) {
-    options.onRunStart?.(run, index);
+  const runOnce = async (run: Run, repeat: number, timeScale: number): Promise<RunSummary> => {
     if (running) {
       await running.reset();
       try {
-        runs.push(await executeRun(scenario, run, running.targetFor(run.name), options));
+        return await executeRun(scenario, run, running.targetFor(run.name), options, timeScale);
       } finally {
         await running.reset().catch(() => undefined);
       }
-      continue;
     }
     const stack = await startStack({
-      seed: scenario.seed,
+      seed: scenario.seed === undefined ? undefined : scenario.seed + repeat,
       queueName: `events-${run.name}`,
       redisUrl: options.redisUrl,
       adminToken: options.adminToken,
     });
     try {
-      runs.push(await executeRun(scenario, run, localTarget(stack, run.name), options));
+      return await executeRun(scenario, run, localTarget(stack, run.name), options, timeScale);
     } finally {
       await stack.stop();
     }
+  };
+
+  const asked = options.timeScale ?? scenario.timeScale ?? 1;
+  let choice: TimeScaleChoice | undefined;
+  let timeScale = asked === 'auto' ? autoTimeScales[0] : asked;
+  if (asked === 'auto') {
+    choice = await chooseTimeScale(scenario.runs[0]!, (run, k) => {
+      options.onRunStart?.(run, 0, -1, k);
+      return runOnce(run, 0, k);
+    });
+    timeScale = choice.timeScale;
   }
+
+  const repeat = options.repeat ?? scenario.repeat ?? 1;
+  const perRun: RunSummary[][] = scenario.runs.map(() => []);
+  for (let i = 0; i < repeat; i += 1)
+    for (const [index, run] of scenario.runs.entries()) {
+      options.onRunStart?.(run, index, i, timeScale);
+      perRun[index]!.push(await runOnce(run, i, timeScale));
+    }
+  const seed = scenario.seed ?? 1;
+  const runs = perRun.map((repeats) => combineRepeats(repeats, seed));
   return {
     scenario,
+    timeScale,
+    ...(choice ? { timeScaleChoice: choice } : {}),
+    repeat,
     startedAt,
     environment: {
       node: process.version,
@@ -61,6 +89,35 @@ export async function runExperiment(
       cpus: availableParallelism(),
     },
     runs,
-    thresholds: evaluateThresholds(scenario.thresholds ?? [], runs),
+    comparisons: compareRuns(runs, seed),
+    thresholds: evaluateThresholds(scenario.thresholds ?? [], runs, seed),
+  };
+}
+
+/** The smallest of `autoTimeScales` at which `run` is not host-shaped (the largest if none). */
+export async function chooseTimeScale(
+  run: Run,
+  probe: (run: Run, timeScale: number) => Promise<RunSummary>,
+): Promise<TimeScaleChoice> {
+  const tried: TimeScaleChoice['tried'] = [];
+  for (const k of autoTimeScales) {
+    const summary = await probe(run, k);
+    tried.push({
+      timeScale: k,
+      hostOverheadP99Ms: summary.hostOverheadP99Ms,
+      hostShaped: summary.hostShaped,
+    });
+    if (!summary.hostShaped)
+      return {
+        timeScale: k,
+        tried,
+        reason: `${run.name} at scale ${k}: host overhead p99 ${summary.hostOverheadP99Ms ?? '-'} ms (model time), within the limit`,
+      };
+  }
+  const largest = autoTimeScales.at(-1)!;
+  return {
+    timeScale: largest,
+    tried,
+    reason: `${run.name} was host-shaped at every scale tried; running at the largest, ${largest}`,
   };
 }

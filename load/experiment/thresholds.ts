@@ -1,3 +1,5 @@
+import { createRng } from '../../services/shared/rng.ts';
+import { differenceInterval, type Interval } from './repeats.ts';
 import type { RunSummary, ThresholdResult } from './result.ts';
 
 /**
@@ -33,39 +35,79 @@ const operators = {
 };
 type Operator = keyof typeof operators;
 
-/** `run.metric op number`, as the scenario schema checks it. */
-export const thresholdPattern = `^[a-z0-9][a-z0-9_-]*\\.(${thresholdMetrics.join('|')}) *(${Object.keys(operators).join('|')}) *-?[0-9.]+$`;
+const runName = '[a-z0-9][a-z0-9_-]*';
+const metricName = `(${thresholdMetrics.join('|')})`;
+const operator = `(${Object.keys(operators).join('|')})`;
+/** `run.metric op number`, or `run.metric op run.metric` (two runs compared), as the scenario schema checks it. */
+export const thresholdPattern = `^${runName}\\.${metricName} *${operator} *(-?[0-9.]+|${runName}\\.${metricName})$`;
 const thresholdRegExp = new RegExp(thresholdPattern);
 
-export interface Threshold {
+export type Threshold = {
   run: string;
   metric: ThresholdMetric;
   operator: Operator;
-  limit: number;
-}
+} & ({ limit: number; other?: undefined } | { other: { run: string; metric: ThresholdMetric } });
 
-/** Parses `run.metric op number`; undefined when it does not have that shape. */
+/** Parses a threshold; undefined when it does not have either shape. */
 export function parseThreshold(expression: string): Threshold | undefined {
   const text = expression.trim();
   if (!thresholdRegExp.test(text)) return undefined;
-  const [, run, metric, operator, limit] = /^(.+?)\.(\w+) *(<=|>=|==|<|>) *(\S+)$/.exec(text)!;
-  const value = Number(limit);
-  if (!Number.isFinite(value)) return undefined;
-  return {
-    run: run!,
-    metric: metric as ThresholdMetric,
-    operator: operator as Operator,
-    limit: value,
-  };
+  const [, run, metric, op, right] = /^(.+?)\.(\w+) *(<=|>=|==|<|>) *(\S+)$/.exec(text)!;
+  const base = { run: run!, metric: metric as ThresholdMetric, operator: op as Operator };
+  const other = /^(.+)\.(\w+)$/.exec(right!);
+  if (other && !/^-?[0-9.]+$/.test(right!))
+    return { ...base, other: { run: other[1]!, metric: other[2] as ThresholdMetric } };
+  const limit = Number(right);
+  return Number.isFinite(limit) ? { ...base, limit } : undefined;
 }
 
-/** Evaluates each expression against the summaries; a missing run or value fails. */
-export function evaluateThresholds(expressions: string[], runs: RunSummary[]): ThresholdResult[] {
+const valuesOf = (run: RunSummary, metric: ThresholdMetric) =>
+  (run.repeats ?? [run])
+    .map((repeat) => metrics[metric](repeat))
+    .filter((value): value is number => value !== null);
+
+/**
+ * `a.m > b.m` passes only when the difference of the medians is significant at 95 % in
+ * that direction (its interval lies above 0; below 0 for `<`); `==` passes when no
+ * difference is detectable (the interval holds 0). One repeat has no interval: it fails.
+ */
+function compareRuns(
+  a: RunSummary,
+  b: RunSummary,
+  threshold: Threshold & { other: object },
+  seed: number,
+): { value: number | null; passed: boolean; interval?: Interval } {
+  const [av, bv] = [valuesOf(a, threshold.metric), valuesOf(b, threshold.other.metric)];
+  if (av.length === 0 || bv.length === 0) return { value: null, passed: false };
+  const { difference, interval, method } = differenceInterval(av, bv, createRng(seed));
+  const [low, high] = interval;
+  const significant = {
+    '>': low > 0,
+    '>=': low > 0,
+    '<': high < 0,
+    '<=': high < 0,
+    '==': low <= 0 && high >= 0,
+  }[threshold.operator];
+  return { value: difference, passed: method !== 'none' && significant, interval };
+}
+
+/** Evaluates each expression against the summaries (medians, with repeats); a missing run or value fails. */
+export function evaluateThresholds(
+  expressions: string[],
+  runs: RunSummary[],
+  seed = 1,
+): ThresholdResult[] {
   return expressions.map((expression) => {
     const threshold = parseThreshold(expression);
     const run = runs.find((candidate) => candidate.name === threshold?.run);
-    const value = run && threshold ? metrics[threshold.metric](run) : null;
-    if (value === null || !threshold) return { expression, value, passed: false };
+    if (!threshold || !run) return { expression, value: null, passed: false };
+    if (threshold.other) {
+      const other = runs.find((candidate) => candidate.name === threshold.other.run);
+      if (!other) return { expression, value: null, passed: false };
+      return { expression, ...compareRuns(run, other, threshold, seed) };
+    }
+    const value = metrics[threshold.metric](run);
+    if (value === null) return { expression, value, passed: false };
     return { expression, value, passed: operators[threshold.operator](value, threshold.limit) };
   });
 }

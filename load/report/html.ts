@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ExperimentResult } from '../experiment/result.ts';
-import { tableRows } from './summary.ts';
+import { notes, tableRows } from './summary.ts';
 
 const require = createRequire(import.meta.url);
 const asset = (file: string) => readFileSync(require.resolve(`uplot/dist/${file}`), 'utf8');
@@ -117,6 +117,9 @@ th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 <p class="note">Run ${escapeHtml(result.startedAt)} on ${escapeHtml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeHtml(environment.node)}.
 Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded: fault windows and load triggers.</p>
 <div class="table">${table}</div>
+<ul class="note">${notes(result)
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>
 ${thresholds ? `<ul>${thresholds}</ul>` : ''}
 ${warnings ? `<ul class="note">${warnings}</ul>` : ''}
 <div class="charts">${charts}</div>

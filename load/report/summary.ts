@@ -1,28 +1,33 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
+import { hostShareLimits } from '../experiment/summarise.ts';
 import { renderHtml } from './html.ts';
 
-const columns: Array<[string, (run: RunSummary) => string]> = [
+type Column = [title: string, cell: (run: RunSummary) => string, field?: string];
+
+const int = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+
+const columns: Column[] = [
   ['run', (run) => run.name],
   ['target', (run) => run.target],
   ['sent', (run) => String(run.sent)],
-  ['ok', (run) => String(run.ok)],
-  ['fail', (run) => String(run.failed)],
-  ['dropped', (run) => String(run.dropped)],
-  ['lost', (run) => (run.target === 'events' ? String(run.lost) : '-')],
-  ['retries', (run) => String(run.retries)],
-  ['timeouts', (run) => String(run.timeouts)],
-  ['cb_open', (run) => (run.target === 'rpc' ? String(run.cbOpen) : '-')],
-  ['dlq', (run) => (run.target === 'events' ? String(run.dlq) : '-')],
-  ['attempts', (run) => String(run.attempts)],
-  ['amplif.', (run) => run.amplification.toFixed(2)],
-  ['goodput/s', (run) => run.goodputRps.toFixed(1)],
+  ['ok', (run) => int(run.ok), 'ok'],
+  ['fail', (run) => int(run.failed), 'failed'],
+  ['dropped', (run) => int(run.dropped), 'dropped'],
+  ['lost', (run) => (run.target === 'events' ? int(run.lost) : '-'), 'lost'],
+  ['retries', (run) => int(run.retries), 'retries'],
+  ['timeouts', (run) => int(run.timeouts), 'timeouts'],
+  ['cb_open', (run) => (run.target === 'rpc' ? int(run.cbOpen) : '-'), 'cbOpen'],
+  ['dlq', (run) => (run.target === 'events' ? int(run.dlq) : '-'), 'dlq'],
+  ['attempts', (run) => int(run.attempts), 'attempts'],
+  ['amplif.', (run) => run.amplification.toFixed(2), 'amplification'],
+  ['goodput/s', (run) => run.goodputRps.toFixed(1), 'goodputRps'],
   ['duration s', (run) => (run.durationMs / 1000).toFixed(2)],
-  ['p50 ms', (run) => fmt(run.p50Ms)],
-  ['p95 ms', (run) => fmt(run.p95Ms)],
-  ['p99 ms', (run) => fmt(run.p99Ms)],
-  ['mean ms', (run) => fmt(run.meanMs)],
+  ['p50 ms', (run) => fmt(run.p50Ms), 'p50Ms'],
+  ['p95 ms', (run) => fmt(run.p95Ms), 'p95Ms'],
+  ['p99 ms', (run) => fmt(run.p99Ms), 'p99Ms'],
+  ['mean ms', (run) => fmt(run.meanMs), 'meanMs'],
   [
     'proc p50/p99 ms',
     (run) =>
@@ -30,8 +35,13 @@ const columns: Array<[string, (run: RunSummary) => string]> = [
         ? `${fmt(run.processingP50Ms)}/${fmt(run.processingP99Ms)}`
         : '-',
   ],
-  ['max queue', (run) => (run.target === 'events' ? String(run.maxQueueDepth) : '-')],
-  ['max load', (run) => fmt(run.maxLoadFactor)],
+  ['max queue', (run) => (run.target === 'events' ? int(run.maxQueueDepth) : '-')],
+  ['max load', (run) => fmt(run.maxLoadFactor), 'maxLoadFactor'],
+  [
+    'host p99 ms',
+    (run) => `${fmt(run.hostOverheadP99Ms)}${run.hostShaped ? '*' : ''}`,
+    'hostOverheadP99Ms',
+  ],
   ['max lag ms', (run) => fmt(run.maxLoopLagMs)],
   [
     'recovery',
@@ -49,11 +59,27 @@ function fmt(value: number | null): string {
   return value >= 100 ? value.toFixed(0) : value.toFixed(1);
 }
 
+const fmtInterval = (title: string, [low, high]: [number, number]) =>
+  title === 'amplif.' ? `${low.toFixed(2)}–${high.toFixed(2)}` : `${fmt(low)}–${fmt(high)}`;
+
+/** A row per run, and under a repeated run a row of its intervals (`95 %` or `min–max`). */
 export function tableRows(result: ExperimentResult): string[][] {
-  return [
-    columns.map(([title]) => title),
-    ...result.runs.map((run) => columns.map(([, cell]) => cell(run))),
-  ];
+  const rows = [columns.map(([title]) => title)];
+  for (const run of result.runs) {
+    rows.push(columns.map(([, cell]) => cell(run)));
+    const { intervals } = run;
+    if (!intervals) continue;
+    rows.push(
+      columns.map(([title, , field], index) => {
+        if (index === 0) return run.intervalMethod === 'min–max' ? '  min–max' : '  95 %';
+        const range = field ? intervals[field] : undefined;
+        return range && (field !== 'cbOpen' || run.target === 'rpc')
+          ? fmtInterval(title, range)
+          : '';
+      }),
+    );
+  }
+  return rows;
 }
 
 /** The comparison as a plain-text table for the terminal. */
@@ -65,15 +91,48 @@ export function formatTable(result: ExperimentResult): string {
       .map((cell, column) =>
         column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
       )
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   return `${rows.map(line).join('\n')}\n`;
+}
+
+/** What the table's figures are: the time scale, the repeats, the host-shaped runs, the comparisons. */
+export function notes(result: ExperimentResult): string[] {
+  const k = result.timeScale;
+  const lines = [
+    k === 1
+      ? 'time scale 1: the scenario ran at its own time constants (max lag is the host’s, in wall time).'
+      : `time scale ${k}: every time constant ran ×${k}; durations, latencies and rates are in model time (wall ÷ ${k}); max lag is the host’s, in wall time.`,
+  ];
+  if (result.timeScaleChoice)
+    lines.push(`time scale chosen by auto: ${result.timeScaleChoice.reason}.`);
+  if (result.repeat > 1)
+    lines.push(
+      `${result.repeat} repeats per run, interleaved (repeat i with seed + i): figures are medians; under each run its ${result.runs[0]?.intervalMethod === 'min–max' ? 'min–max (fewer than 5 repeats)' : '95 % bootstrap interval of the median'}.`,
+    );
+  for (const run of result.runs.filter((candidate) => candidate.hostShaped))
+    lines.push(
+      `* ${run.name} is host-shaped: the host added ${fmt(run.hostOverheadP50Ms)} ms per call at p50 and ${fmt(run.hostOverheadP99Ms)} ms at p99 (model time), past ${hostShareLimits.p50OfBaseLatency * 100} % of the base latency or ${hostShareLimits.p99OfTimeout * 100} % of the per-attempt timeout${run.suggestedTimeScale ? `; try --time-scale ${run.suggestedTimeScale}` : ''}.`,
+    );
+  if (result.repeat > 1)
+    for (const c of result.comparisons)
+      lines.push(
+        `${c.a} vs ${c.b}: ${c.field} ${signed(c.difference)} [${signed(c.interval[0])}, ${signed(c.interval[1])}] → ${c.a} ${c.verdict === 'no detectable difference' ? 'no detectable difference' : c.verdict}`,
+      );
+  return lines;
+}
+
+const signed = (value: number) => `${value >= 0 ? '+' : '−'}${fmt(Math.abs(value))}`;
+
+export function formatNotes(result: ExperimentResult): string {
+  return `${notes(result).join('\n')}\n`;
 }
 
 export function formatThresholds(result: ExperimentResult): string {
   return result.thresholds
     .map(
       (threshold) =>
-        `${threshold.passed ? '✓' : '✗'} ${threshold.expression} (got ${threshold.value ?? 'no value'})`,
+        `${threshold.passed ? '✓' : '✗'} ${threshold.expression} (got ${threshold.value ?? 'no value'}${threshold.interval ? `, 95 % interval of the difference ${fmt(threshold.interval[0])} to ${fmt(threshold.interval[1])}` : ''})`,
     )
     .join('\n');
 }
@@ -95,6 +154,9 @@ Load: \`${JSON.stringify(scenario.load)}\`${scenario.faults?.length ? `; faults:
 
 ${table}
 
+${notes(result)
+  .map((line) => `- ${line}`)
+  .join('\n')}
 - rpc: ok/fail are answers to \`POST /rpc\`; latency is from the scheduled send to the answer.
 - events: ok = jobs completed, fail = refused at publish + dead-lettered, lost = accepted − completed − dead-lettered;
   latency is end to end (publish → completion), proc is one processing attempt.

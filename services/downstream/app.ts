@@ -109,6 +109,8 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
       await sleep(latencyMs);
       leave();
       const seconds = (clock() - startedAt) / 1000;
+      // W3C Server-Timing: the caller subtracts it from its attempt to see the host's share.
+      reply.header('server-timing', `work;dur=${(seconds * 1000).toFixed(3)}`);
       if (fault.action === 'error' || outcome.fail) {
         metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', seconds);
         return reply.code(503).send({

@@ -28,7 +28,8 @@ export type BreakerState = 'closed' | 'half_open' | 'open';
 
 /** What the policy reports as it works; the gateway's metrics implement it. */
 export interface PolicyEvents {
-  attempt(result: AttemptResult, seconds: number): void;
+  /** One downstream call; `serviceSeconds` is the downstream's own share, when it said. */
+  attempt(result: AttemptResult, seconds: number, serviceSeconds?: number): void;
   retry(): void;
   retryDenied(reason: 'budget' | 'circuit_open'): void;
   timeout(): void;

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { latencyBucketsSeconds } from '../shared/metrics.ts';
+import { hostOverheadHistogram, latencyBucketsSeconds } from '../shared/metrics.ts';
 import { attemptResults } from '../shared/downstream-work.ts';
 import type { BreakerState, PolicyEvents } from './call.ts';
 import { type GatewayErrorKind, gatewayErrorKinds } from './errors.ts';
@@ -147,6 +147,7 @@ export function createGatewayMetrics(
 
   for (const outcome of outcomes) requests.inc({ outcome }, 0);
   for (const result of attemptResults) attempts.inc({ result }, 0);
+  const overhead = hostOverheadHistogram('gateway', registry);
   for (const reason of ['budget', 'circuit_open']) retriesDenied.inc({ reason }, 0);
   for (const to of breakerStates) breakerTransitions.inc({ to }, 0);
   breakerState.set(0);
@@ -157,9 +158,10 @@ export function createGatewayMetrics(
       requests.inc({ outcome });
       duration.observe({ outcome }, seconds);
     },
-    attempt(result, seconds) {
+    attempt(result, seconds, serviceSeconds) {
       attempts.inc({ result });
       attemptDuration.observe({ result }, seconds);
+      overhead(seconds, serviceSeconds);
     },
     retry: () => retries.inc(),
     retryDenied: (reason) => retriesDenied.inc({ reason }),

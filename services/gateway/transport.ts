@@ -7,7 +7,7 @@ import { asGatewayError, GatewayError } from './errors.ts';
 export function createTransport(dispatcher: Dispatcher, events: PolicyEvents): Call {
   return async (ctx) => {
     const attempt = await postWork(dispatcher, ctx.id, ctx.signal);
-    events.attempt(attempt.result, attempt.seconds);
+    events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
     switch (attempt.result) {
       case 'ok':
         return { statusCode: attempt.statusCode ?? 200 };

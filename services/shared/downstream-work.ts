@@ -14,11 +14,21 @@ export interface WorkAttempt {
   result: AttemptResult;
   statusCode?: number;
   seconds: number;
+  /** The downstream's own time for it (its `Server-Timing: work;dur=<ms>`), when it answered. */
+  serviceSeconds?: number;
   /** What was thrown, for `connection_error` and `timeout`. */
   error?: unknown;
 }
 
 const headers = { 'content-type': 'application/json' };
+
+/** The `work` metric's duration of a `Server-Timing` header, in seconds. */
+export function serverTimingSeconds(header: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(header) ? header.join(',') : header;
+  const match =
+    text === undefined ? null : /(?:^|,)\s*work\s*;(?:[^,]*;)?\s*dur=([\d.]+)/.exec(text);
+  return match ? Number(match[1]) / 1000 : undefined;
+}
 
 /**
  * One `POST /work {id}` on the dispatcher, classified. Never throws: the gateway and
@@ -43,7 +53,13 @@ export async function postWork(
     const { statusCode } = response;
     const result =
       statusCode >= 500 ? 'downstream_error' : statusCode >= 400 ? 'downstream_rejected' : 'ok';
-    return { result, statusCode, seconds: seconds() };
+    const serviceSeconds = serverTimingSeconds(response.headers['server-timing']);
+    return {
+      result,
+      statusCode,
+      seconds: seconds(),
+      ...(serviceSeconds === undefined ? {} : { serviceSeconds }),
+    };
   } catch (error) {
     return { result: signal?.aborted ? 'timeout' : 'connection_error', error, seconds: seconds() };
   }

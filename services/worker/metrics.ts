@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { latencyBucketsSeconds } from '../shared/metrics.ts';
+import { hostOverheadHistogram, latencyBucketsSeconds } from '../shared/metrics.ts';
 import { attemptResults } from '../shared/downstream-work.ts';
 import type { ProcessorEvents } from './processor.ts';
 
@@ -45,6 +45,7 @@ export function createWorkerMetrics(
     help: 'Jobs found stalled (their worker stopped renewing the lock) and put back to wait.',
     registers,
   });
+  const overhead = hostOverheadHistogram('worker', registry);
   const processing = new Histogram({
     name: 'worker_processing_duration_seconds',
     help: 'Time of one attempt (one downstream call), by result.',
@@ -91,9 +92,10 @@ export function createWorkerMetrics(
   });
 
   const events: ProcessorEvents = {
-    attempt(result, seconds) {
+    attempt(result, seconds, serviceSeconds) {
       attempts.inc({ result });
       processing.observe({ result }, seconds);
+      overhead(seconds, serviceSeconds);
     },
     completed(endToEndSeconds) {
       jobs.inc({ outcome: 'completed' });

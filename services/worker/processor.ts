@@ -4,7 +4,8 @@ import { type AttemptResult, postWork } from '../shared/downstream-work.ts';
 import type { EventJobData } from '../shared/event-job.ts';
 
 export interface ProcessorEvents {
-  attempt(result: AttemptResult, seconds: number): void;
+  /** One downstream call; `serviceSeconds` is the downstream's own share, when it said. */
+  attempt(result: AttemptResult, seconds: number, serviceSeconds?: number): void;
   completed(endToEndSeconds: number): void;
   active(delta: 1 | -1): void;
 }
@@ -24,7 +25,7 @@ export function createProcessor(
     events.active(1);
     try {
       const attempt = await postWork(dispatcher, job.data.id, AbortSignal.timeout(limitMs));
-      events.attempt(attempt.result, attempt.seconds);
+      events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
       switch (attempt.result) {
         case 'timeout':
           throw new Error(`timeout: no answer within ${limitMs} ms`, { cause: attempt.error });

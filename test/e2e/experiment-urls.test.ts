@@ -75,7 +75,7 @@ describe('cascade-lab experiment --urls (a running stack, nothing restarted)', (
           ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--out', out, '--urls', urls],
           { cwd: repoRoot, env },
         );
-        expect(stderr).toContain('rpc (rpc): resetting the running stack');
+        expect(stderr).toContain('rpc (rpc), time scale 1: resetting the running stack');
         const result = JSON.parse(
           readFileSync(path.join(out, 'summary.json'), 'utf8'),
         ) as ExperimentResult;

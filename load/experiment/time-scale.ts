@@ -1,0 +1,144 @@
+import type { TSchema } from 'typebox';
+import { FailureModelParams } from '../../services/downstream/failure-model.ts';
+import type { FaultSpec } from '../../services/downstream/faults.ts';
+import { applyPolicyUpdate, Policy } from '../../services/gateway/policy.ts';
+import { ProducerPolicy } from '../../services/shared/event-job.ts';
+import { WorkerPolicy } from '../../services/worker/config.ts';
+import { type Run, type Scenario, TimedFault, Trigger } from '../scenario.ts';
+import { ScheduleSpec } from '../schedule.ts';
+
+/**
+ * Time dilation (DieCast, NSDI 2008): every time constant of the model is stretched by
+ * k, so counts and in-flight quantities stay what they are while the host's fixed costs
+ * (an HTTP hop, an event-loop stall) shrink k-fold against the model. What a field is
+ * comes from its name: `…Ms` and `at` are durations (× k), `…Rps` and `…PerSecond` are
+ * rates (÷ k), everything else is a count, a ratio or a switch (unchanged).
+ */
+export type Unit = 'duration' | 'rate' | 'invariant';
+
+/**
+ * Named on purpose: a rate that must not be divided. The load factor is
+ * inflight ÷ (capacityRps × 0.1 s); at scale k both the rate (÷ k) and the window (× k)
+ * would change, and their product, a number of requests, must not.
+ */
+export const invariantRates: Readonly<Record<string, string>> = {
+  capacityRps:
+    'the load factor divides in-flight requests by capacity × a 0.1 s window: a count, the same at every scale',
+};
+
+export function unitOf(name: string): Unit {
+  if (name in invariantRates) return 'invariant';
+  if (name === 'at' || name.endsWith('Ms')) return 'duration';
+  if (name.endsWith('Rps') || name.endsWith('PerSecond')) return 'rate';
+  return 'invariant';
+}
+
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  const?: unknown;
+}
+
+function scaleNumber(name: string, schema: SchemaNode, value: number, k: number): number {
+  const unit = unitOf(name);
+  const scaled = unit === 'duration' ? value * k : unit === 'rate' ? value / k : value;
+  return schema.type === 'integer' && unit !== 'invariant' ? Math.round(scaled) : scaled;
+}
+
+/**
+ * `value` with every duration × k and every rate ÷ k, walking `schema` (objects, arrays,
+ * and unions told apart by a `kind` or `target` literal). Pure; `value` is not changed.
+ */
+export function scaleBySchema<T>(schema: TSchema, value: T, k: number, name = ''): T {
+  const node = schema as SchemaNode;
+  if (typeof value === 'number') return scaleNumber(name, node, value, k) as T;
+  if (Array.isArray(value) && node.items)
+    return value.map((item: unknown) => scaleBySchema(node.items as TSchema, item, k, name)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (node.anyOf) {
+    const record = value as Record<string, unknown>;
+    const variant = node.anyOf.find((candidate) =>
+      Object.entries(candidate.properties ?? {}).every(
+        ([key, property]) => property.const === undefined || property.const === record[key],
+      ),
+    );
+    return variant ? scaleBySchema(variant as TSchema, value, k, name) : value;
+  }
+  const properties = node.properties ?? {};
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, field]) => [
+      key,
+      properties[key] ? scaleBySchema(properties[key] as TSchema, field, k, key) : field,
+    ]),
+  ) as T;
+}
+
+/** What the services run with before a run changes anything: their startup model and policies. */
+export interface Bases {
+  model: FailureModelParams;
+  gateway: Policy;
+  producer: ProducerPolicy;
+  worker: WorkerPolicy;
+}
+
+/** One run of a scenario at scale k, every setting expanded and in wall time: what the runner applies. */
+export interface RunPlan {
+  timeScale: number;
+  /** The downstream's whole model. */
+  model: FailureModelParams;
+  /** rpc: the gateway's whole policy. */
+  gateway?: Policy;
+  /** events: the producer's and the workers' whole policies. */
+  producer?: ProducerPolicy;
+  worker?: WorkerPolicy;
+  faults: Array<FaultSpec & { at: number }>;
+  trigger?: { at: number; durationMs: number };
+  load: ScheduleSpec;
+  drainTimeoutMs: number;
+  /** The runner's own clocks, scaled like the model. */
+  bucketMs: number;
+  sampleEveryMs: number;
+  recoveryHoldMs: number;
+  warmupOffsetsMs: number[];
+}
+
+/** The runner's clocks at scale 1: 100 ms series buckets, a sample every 250 ms, recovery held 1 s, a 40/s warm-up. */
+export const runnerClocks = {
+  bucketMs: 100,
+  sampleEveryMs: 250,
+  recoveryHoldMs: 1000,
+  warmupGapMs: 25,
+};
+
+/**
+ * Pure: a scenario's run at scale k against the services' bases. Presets and partial
+ * policies are expanded first, so no setting keeps an unscaled default.
+ */
+export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): RunPlan {
+  const scale = <T>(schema: TSchema, value: T) => scaleBySchema(schema, value, k);
+  const plan: RunPlan = {
+    timeScale: k,
+    model: scale(FailureModelParams, { ...bases.model, ...scenario.downstream }),
+    faults: (scenario.faults ?? []).map((fault) => scale(TimedFault, fault)),
+    load: scale(ScheduleSpec, scenario.load),
+    drainTimeoutMs: (scenario.drainTimeoutMs ?? 120_000) * k,
+    bucketMs: runnerClocks.bucketMs * k,
+    sampleEveryMs: runnerClocks.sampleEveryMs * k,
+    recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
+    warmupOffsetsMs: Array.from({ length: 40 }, (_, i) => i * runnerClocks.warmupGapMs * k),
+    ...(scenario.trigger ? { trigger: scale(Trigger, scenario.trigger) } : {}),
+  };
+  if (run.target === 'rpc')
+    plan.gateway = scale(Policy, applyPolicyUpdate(bases.gateway, run.policy ?? {}).policy);
+  else {
+    plan.producer = scale(ProducerPolicy, {
+      ...bases.producer,
+      ...run.producer,
+      backoff: { ...bases.producer.backoff, ...run.producer?.backoff },
+    });
+    plan.worker = scale(WorkerPolicy, { ...bases.worker, ...run.worker });
+  }
+  return plan;
+}
