@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 
 export const attemptResults = [
   'ok',
@@ -14,7 +14,11 @@ export interface WorkAttempt {
   result: AttemptResult;
   statusCode?: number;
   seconds: number;
-  /** The downstream's own time for it (its `Server-Timing: work;dur=<ms>`), when it answered. */
+  /**
+   * The downstream's own time for it (its `Server-Timing: work;dur=<ms>`), when it answered
+   * and the call found a free connection: time queued for one of the pool's connections is
+   * the caller's own queue, not the host's overhead.
+   */
   serviceSeconds?: number;
   /** What was thrown, for `connection_error` and `timeout`. */
   error?: unknown;
@@ -42,18 +46,23 @@ export async function postWork(
   const startedAt = performance.now();
   const seconds = () => (performance.now() - startedAt) / 1000;
   try {
-    const response = await dispatcher.request({
+    const pending = dispatcher.request({
       method: 'POST',
       path: '/work',
       headers,
       body: JSON.stringify({ id }),
       signal,
     });
+    // A pool queues a request synchronously when every connection is busy.
+    const queuedForConnection = ((dispatcher as Partial<Pool>).stats?.queued ?? 0) > 0;
+    const response = await pending;
     await response.body.dump({ limit: 65_536 });
     const { statusCode } = response;
     const result =
       statusCode >= 500 ? 'downstream_error' : statusCode >= 400 ? 'downstream_rejected' : 'ok';
-    const serviceSeconds = serverTimingSeconds(response.headers['server-timing']);
+    const serviceSeconds = queuedForConnection
+      ? undefined
+      : serverTimingSeconds(response.headers['server-timing']);
     return {
       result,
       statusCode,

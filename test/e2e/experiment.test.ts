@@ -49,7 +49,7 @@ thresholds:
 describe('cascade-lab experiment', () => {
   it(
     'runs a scenario on fresh stacks, accounts for every request, and writes a report that agrees with the metrics',
-    { timeout: 120_000 },
+    { timeout: 180_000 },
     async () => {
       const file = path.join(dir, 'tiny.yaml');
       writeFileSync(file, scenario);
@@ -61,7 +61,19 @@ describe('cascade-lab experiment', () => {
       // The amplification threshold is meant to fail: the exit code says so.
       const failed = await run(
         process.execPath,
-        ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--out', out],
+        [
+          '--import',
+          'tsx',
+          'load/cli.ts',
+          'experiment',
+          file,
+          '--out',
+          out,
+          '--time-scale',
+          '2',
+          '--repeat',
+          '2',
+        ],
         { cwd: repoRoot, env },
       ).then(
         () => ({ code: 0, stdout: '' }),
@@ -70,6 +82,9 @@ describe('cascade-lab experiment', () => {
       expect(failed.code).toBe(1);
       expect(failed.stdout).toMatch(/^run\s+target\s+sent\s+ok\s+fail\s+dropped/);
       expect(failed.stdout).toContain('✓ events.lost == 0 (got 0)');
+      expect(failed.stdout).toContain('time scale 2: every time constant ran ×2');
+      expect(failed.stdout).toContain('2 repeats per run, interleaved');
+      expect(failed.stdout).toMatch(/^ {2}min–max /m);
       expect(failed.stdout).toMatch(/✗ rpc-safe\.amplification < 0\.5 \(got [\d.]+\)/);
 
       const result = JSON.parse(
@@ -78,6 +93,15 @@ describe('cascade-lab experiment', () => {
       expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain(
         '| run | target | sent | ok |',
       );
+      // Ran at scale 2, twice each; what it reports is in model time, medians of the two.
+      expect(result.timeScale).toBe(2);
+      expect(result.repeat).toBe(2);
+      for (const summary of result.runs) {
+        expect(summary.repeats).toHaveLength(2);
+        expect(summary.intervalMethod).toBe('min–max');
+        expect(summary.intervals!.ok![0]).toBeLessThanOrEqual(summary.ok);
+        expect(summary.hostOverheadP50Ms).toBeGreaterThan(0);
+      }
       const [rpc, events] = result.runs as [RpcRunSummary, EventsRunSummary];
       expect([rpc.target, events.target]).toEqual(['rpc', 'events']);
       expect(rpc.sent).toBe(400);
@@ -95,11 +119,15 @@ describe('cascade-lab experiment', () => {
         // The sampled counters over time end where the before/after difference does.
         const lastAttempts = summary.samples.at(-1)!.attempts!;
         expect(lastAttempts).toBeGreaterThan(0);
-        expect(lastAttempts).toBeLessThanOrEqual(summary.attempts);
+        expect(lastAttempts).toBeLessThanOrEqual(
+          Math.max(...summary.repeats!.map((repeat) => repeat.attempts)),
+        );
         // The services' event-loop stalls are sampled (prom-client's max since the last scrape).
         expect(summary.samples.every((sample) => typeof sample.loopLagMs === 'number')).toBe(true);
         expect(summary.maxLoopLagMs).toBeGreaterThan(0);
+        // The fault ran at 600–1200 ms of wall time; in model time it is where the scenario put it.
         expect(summary.faultWindows).toEqual([{ startMs: 300, endMs: 600, kind: 'error' }]);
+        expect(summary.durationMs).toBeLessThan(3000);
         // A 300 ms half-failure with 1.4 s of healthy load after it: both paths recover.
         expect(typeof summary.recoveryMs).toBe('number');
       }

@@ -130,3 +130,25 @@ describe('evaluateThresholds', () => {
     expect(scenarioProblems(scenario('r.speed < 1'))).toHaveLength(1);
   });
 });
+
+describe('thresholds in a scenario', () => {
+  const scenario = (threshold: string) => ({
+    name: 'x',
+    load: { kind: 'constant', ratePerSecond: 1, durationMs: 1000 },
+    runs: [
+      { name: 'a', target: 'rpc' },
+      { name: 'b', target: 'rpc' },
+    ],
+    thresholds: [threshold],
+  });
+
+  it('may compare two runs on one figure, and names what is wrong otherwise', () => {
+    expect(scenarioProblems(scenario('a.goodput_rps > b.goodput_rps'))).toEqual([]);
+    expect(scenarioProblems(scenario('a.goodput_rps > c.goodput_rps'))).toEqual([
+      'thresholds[0]: no run is named "c"',
+    ]);
+    expect(scenarioProblems(scenario('a.goodput_rps > b.retries'))).toEqual([
+      'thresholds[0]: two runs are compared on one figure (goodput_rps against retries)',
+    ]);
+  });
+});
