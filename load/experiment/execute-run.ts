@@ -119,6 +119,7 @@ export async function executeRun(
   const warnings: string[] = [];
   let load;
   let samples;
+  let endedAt: number;
   try {
     load = await runLoad({
       target: run.target,
@@ -139,12 +140,14 @@ export async function executeRun(
         },
       );
     }
+    endedAt = performance.now();
   } finally {
     faultTimers.forEach(clearTimeout);
     // Stopped on every way out, or a failed run would leave it sampling forever.
     samples = await sampler.stop();
   }
-  const durationMs = Math.round(performance.now() - startedAt);
+  // Ended with the last answer (events: the drained queue), not when the sampler noticed.
+  const durationMs = Math.round(endedAt - startedAt);
   const after = await scrapeAll(target);
   const queueAfter =
     run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;

@@ -6,6 +6,8 @@ import type { Scenario } from '../scenario.ts';
 export interface SystemSample {
   atMs: number;
   loadFactor: number | null;
+  /** The highest load factor since the previous sample (the downstream keeps it exactly). */
+  peakLoadFactor: number | null;
   downstreamInflight: number | null;
   breakerState: number | null;
   queueDepth: number | null;
@@ -48,7 +50,13 @@ interface CommonSummary {
   p95Ms: number | null;
   p99Ms: number | null;
   meanMs: number | null;
+  /** The highest load factor of the run, exact (the downstream's own peak, read at every sample). */
   maxLoadFactor: number | null;
+  /** The load factor calls met on arrival, p50 and p99 (the downstream's histogram). */
+  loadFactorP50: number | null;
+  loadFactorP99: number | null;
+  /** Share of the run the downstream spent overloaded (load factor above 1), 0–1. */
+  overloadedShare: number | null;
   /** The longest event-loop stall of the caller or the downstream during the run (wall time): CPU contention shows here. */
   maxLoopLagMs: number | null;
   /** Per downstream call, its duration at the caller minus the downstream's own Server-Timing: the host's share (model time). */
@@ -77,6 +85,8 @@ export interface RpcRunSummary extends CommonSummary {
   target: 'rpc';
   /** Requests answered `circuit_open`. */
   cbOpen: number;
+  /** Time the breaker spent open (model time), kept by the gateway itself. */
+  breakerOpenMs: number;
 }
 
 export interface EventsRunSummary extends CommonSummary {

@@ -48,6 +48,7 @@ async function sampleSystem(
   return {
     atMs: Math.round(performance.now() - startedAt),
     loadFactor: downstream?.sum('downstream_load_factor') ?? null,
+    peakLoadFactor: downstream?.sum('downstream_load_factor_peak') ?? null,
     downstreamInflight: downstream?.sum('downstream_inflight_requests') ?? null,
     breakerState: rpc ? (callerScrape?.sum('gateway_breaker_state') ?? null) : null,
     queueDepth: counts ? queueDepth(counts) : null,
@@ -76,17 +77,18 @@ export function startSampler(
 ): Sampler {
   const startedAt = performance.now();
   const samples: SystemSample[] = [];
-  let sampling = true;
+  const stopping = new AbortController();
   const loop = (async () => {
-    while (sampling) {
+    while (!stopping.signal.aborted) {
       samples.push(await sampleSystem(target, runTarget, startedAt, before));
-      await sleep(everyMs);
+      await sleep(everyMs, undefined, { signal: stopping.signal }).catch(() => undefined);
     }
   })();
   return {
     samples,
+    // Stops at once: a run's end is not held back by the sampler's next tick.
     async stop() {
-      sampling = false;
+      stopping.abort();
       await loop;
       return samples;
     },

@@ -95,7 +95,34 @@ function common(o: RunObservations) {
     series: o.load.series,
     samples: o.samples,
     faultWindows: o.faultWindows,
-    maxLoadFactor: round(Math.max(...o.samples.map((sample) => sample.loadFactor ?? 0))),
+    maxLoadFactor: round(
+      Math.max(
+        ...o.samples.map((sample) => Math.max(sample.peakLoadFactor ?? 0, sample.loadFactor ?? 0)),
+      ),
+    ),
+    loadFactorP50: round(
+      quantileBetween(
+        o.before.downstream,
+        o.after.downstream,
+        'downstream_arrival_load_factor',
+        0.5,
+      ),
+    ),
+    loadFactorP99: round(
+      quantileBetween(
+        o.before.downstream,
+        o.after.downstream,
+        'downstream_arrival_load_factor',
+        0.99,
+      ),
+    ),
+    overloadedShare:
+      o.durationMs > 0
+        ? round(
+            (delta(o, 'downstream', 'downstream_overloaded_seconds_total') * 1000) / o.durationMs,
+            3,
+          )
+        : null,
     maxLoopLagMs,
     downstreamCalls: delta(o, 'downstream', 'downstream_requests_total'),
     ...hostOverhead(o),
@@ -123,6 +150,7 @@ function summariseRpc(o: RunObservations): RpcRunSummary {
     retries: delta(o, 'gateway', 'gateway_retries_total'),
     timeouts: delta(o, 'gateway', 'gateway_timeouts_total'),
     cbOpen: delta(o, 'gateway', 'gateway_requests_total', { outcome: 'circuit_open' }),
+    breakerOpenMs: Math.round(delta(o, 'gateway', 'gateway_breaker_open_seconds_total') * 1000),
     attempts,
     amplification: round(attempts / Math.max(1, o.load.sent)),
     goodputRps: round(o.load.ok / (o.load.durationMs / 1000)),
@@ -212,6 +240,8 @@ export function toModelTime<S extends RunSummary>(summary: S, k: number): S {
       endMs: d(window.endMs),
     })),
   };
+  if (model.target === 'rpc' && summary.target === 'rpc')
+    model.breakerOpenMs = Math.round(summary.breakerOpenMs / k);
   if (model.target === 'events' && summary.target === 'events') {
     model.processingP50Ms = d(summary.processingP50Ms);
     model.processingP99Ms = d(summary.processingP99Ms);

@@ -62,7 +62,7 @@ chart('chart-failed', 'Failed + dropped per second', 'per second', data.runs.map
 chart('chart-retries', 'Retries per second (gateway or worker)', 'per second', data.runs.map((r) => ratePerSample(r, (s) => s.retries)));
 chart('chart-attempts', 'Calls sent to the downstream per second (retries included)', 'per second', data.runs.map((r) => ratePerSample(r, (s) => s.attempts)));
 chart('chart-lag', 'Event-loop stall: longest of the caller and the downstream (CPU contention)', 'ms', data.runs.map((r) => perSample(r, (s) => s.loopLagMs)));
-chart('chart-load', 'Downstream load factor (above 1 it degrades)', 'load factor', data.runs.map((r) => perSample(r, (s) => s.loadFactor)));
+chart('chart-load', 'Downstream load factor: the highest between samples (above 1 it degrades)', 'load factor', data.runs.map((r) => perSample(r, (s) => s.peakLoadFactor ?? s.loadFactor)));
 chart('chart-breaker', 'Gateway breaker state (0 closed, 1 half-open, 2 open)', 'state', data.runs.filter((r) => r.target === 'rpc').map((r) => perSample(r, (s) => s.breakerState)), [0, 2.2]);
 chart('chart-queue', 'Event queue depth (waiting + active + delayed)', 'jobs', data.runs.filter((r) => r.target === 'events').map((r) => perSample(r, (s) => s.queueDepth)));
 `;

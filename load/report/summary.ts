@@ -38,6 +38,17 @@ const columns: Column[] = [
   ['max queue', (run) => (run.target === 'events' ? int(run.maxQueueDepth) : '-')],
   ['max load', (run) => fmt(run.maxLoadFactor), 'maxLoadFactor'],
   [
+    'load p50/p99',
+    (run) =>
+      run.loadFactorP50 === null ? '-' : `${fmt(run.loadFactorP50)}/${fmt(run.loadFactorP99)}`,
+  ],
+  [
+    'overload %',
+    (run) => (run.overloadedShare === null ? '-' : (run.overloadedShare * 100).toFixed(0)),
+    'overloadedShare',
+  ],
+  ['open ms', (run) => (run.target === 'rpc' ? String(run.breakerOpenMs) : '-'), 'breakerOpenMs'],
+  [
     'host p99 ms',
     (run) => `${fmt(run.hostOverheadP99Ms)}${run.hostShaped ? '*' : ''}`,
     'hostOverheadP99Ms',
@@ -73,9 +84,11 @@ export function tableRows(result: ExperimentResult): string[][] {
       columns.map(([title, , field], index) => {
         if (index === 0) return run.intervalMethod === 'min–max' ? '  min–max' : '  95 %';
         const range = field ? intervals[field] : undefined;
-        return range && (field !== 'cbOpen' || run.target === 'rpc')
-          ? fmtInterval(title, range)
-          : '';
+        const rpcOnly = field === 'cbOpen' || field === 'breakerOpenMs';
+        if (!range || (rpcOnly && run.target !== 'rpc')) return '';
+        return field === 'overloadedShare'
+          ? `${(range[0] * 100).toFixed(0)}–${(range[1] * 100).toFixed(0)}`
+          : fmtInterval(title, range);
       }),
     );
   }

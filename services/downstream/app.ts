@@ -52,13 +52,14 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
   let model = { ...config.model };
   let inflight = 0;
   const hung = new Set<() => void>();
-  const metrics = createDownstreamMetrics(registry, () => faults.countByKind());
+  const metrics = createDownstreamMetrics(registry, () => faults.countByKind(), clock);
   const app = createServiceApp({ service: 'downstream', registry, logger: deps.logger });
 
   const enter = () => {
     inflight += 1;
     const factor = loadFactor(inflight, model.capacityRps);
     metrics.setLoad(inflight, factor);
+    metrics.arrival(factor);
     return factor;
   };
   const leave = () => {

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type Clock, monotonicClock } from '../shared/clock.ts';
 import { latencyBucketsSeconds } from '../shared/metrics.ts';
+import { TimeInState } from '../shared/time-in-state.ts';
 import { type FaultKind, faultKinds } from './faults.ts';
 
 export const downstreamOutcomes = [
@@ -11,10 +13,38 @@ export const downstreamOutcomes = [
 ] as const;
 export type DownstreamOutcome = (typeof downstreamOutcomes)[number];
 
+/** Load factors at arrival: dense around the knee at 1, sparse up to a cascade's hundreds. */
+const loadFactorBuckets = [0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000];
+
 export function createDownstreamMetrics(
   registry: Registry,
   activeFaults: () => Record<FaultKind, number>,
+  clock: Clock = monotonicClock,
 ) {
+  const overloaded = new TimeInState(clock);
+  let current = 0.5;
+  let peak = 0.5;
+  new Counter({
+    name: 'downstream_overloaded_seconds_total',
+    help: 'Time spent with a load factor above 1 (degraded), kept exactly, not sampled.',
+    registers: [registry],
+    collect: overloaded.collector(),
+  });
+  const arrivalLoad = new Histogram({
+    name: 'downstream_arrival_load_factor',
+    help: 'The load factor each POST /work met on arrival (itself included).',
+    buckets: loadFactorBuckets,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'downstream_load_factor_peak',
+    help: 'The highest load factor since the last scrape (then it starts again from the current one).',
+    registers: [registry],
+    collect() {
+      this.set(peak);
+      peak = current;
+    },
+  });
   const requests = new Counter({
     name: 'downstream_requests_total',
     help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults).',
@@ -57,6 +87,13 @@ export function createDownstreamMetrics(
     setLoad(inflightNow: number, factor: number) {
       inflight.set(inflightNow);
       loadFactorGauge.set(factor);
+      current = factor;
+      peak = Math.max(peak, factor);
+      overloaded.set(factor > 1);
+    },
+    /** At each arrival, the load factor it met. */
+    arrival(factor: number) {
+      arrivalLoad.observe(factor);
     },
   };
 }

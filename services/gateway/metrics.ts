@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type Clock, monotonicClock } from '../shared/clock.ts';
 import { hostOverheadHistogram, latencyBucketsSeconds } from '../shared/metrics.ts';
+import { TimeInState } from '../shared/time-in-state.ts';
 import { attemptResults } from '../shared/downstream-work.ts';
 import type { BreakerState, PolicyEvents } from './call.ts';
 import { type GatewayErrorKind, gatewayErrorKinds } from './errors.ts';
@@ -45,8 +47,16 @@ export function noGatewayMetrics(): GatewayMetrics {
 export function createGatewayMetrics(
   registry: Registry,
   gauges: () => GatewayGauges,
+  clock: Clock = monotonicClock,
 ): GatewayMetrics {
   const registers = [registry];
+  const breakerOpen = new TimeInState(clock);
+  new Counter({
+    name: 'gateway_breaker_open_seconds_total',
+    help: 'Time the breaker spent open (failing fast), kept exactly, not sampled.',
+    registers,
+    collect: breakerOpen.collector(),
+  });
   const requests = new Counter({
     name: 'gateway_requests_total',
     help: 'POST /rpc requests by final outcome: ok or the error code the client got.',
@@ -167,6 +177,7 @@ export function createGatewayMetrics(
     retryDenied: (reason) => retriesDenied.inc({ reason }),
     timeout: () => timeouts.inc(),
     breakerTransition(to) {
+      breakerOpen.set(to === 'open');
       breakerState.set(breakerStateValue[to]);
       breakerTransitions.inc({ to });
     },

@@ -45,6 +45,7 @@ const observations = (overrides: Partial<RunObservations>): RunObservations => (
 const sample = (loadFactor: number, loopLagMs: number, queueDepth: number | null = null) => ({
   atMs: 0,
   loadFactor,
+  peakLoadFactor: loadFactor,
   downstreamInflight: 0,
   breakerState: 0,
   queueDepth,
@@ -70,10 +71,18 @@ describe('summariseRun', () => {
             'gateway_timeouts_total 20',
             'gateway_requests_total{outcome="circuit_open"} 12',
             'gateway_requests_total{outcome="ok"} 90',
+            'gateway_breaker_open_seconds_total 0.3',
           ].join('\n'),
-          downstream: 'downstream_requests_total{outcome="ok"} 125',
+          downstream: [
+            'downstream_requests_total{outcome="ok"} 125',
+            'downstream_overloaded_seconds_total 0.42',
+            'downstream_arrival_load_factor_bucket{le="1"} 60',
+            'downstream_arrival_load_factor_bucket{le="2"} 120',
+            'downstream_arrival_load_factor_bucket{le="+Inf"} 120',
+          ].join('\n'),
         }),
-        samples: [sample(0.5, 3), sample(1.7, 20)],
+        // The downstream's own peak between samples is higher than what any sample saw.
+        samples: [sample(0.5, 3), { ...sample(1.7, 20), peakLoadFactor: 2.5 }],
       }),
     );
     expect(summary).toMatchObject({
@@ -91,7 +100,11 @@ describe('summariseRun', () => {
       goodputRps: 45,
       p50Ms: 12,
       p99Ms: 45,
-      maxLoadFactor: 1.7,
+      maxLoadFactor: 2.5,
+      loadFactorP50: 1,
+      loadFactorP99: 1.98,
+      overloadedShare: 0.2,
+      breakerOpenMs: 300,
       maxLoopLagMs: 20,
       recoveryMs: null,
       warnings: [],

@@ -27,6 +27,9 @@ const common = {
   hostOverheadP50Ms: 0.2,
   hostOverheadP99Ms: 1,
   hostShaped: false,
+  loadFactorP50: 0.5,
+  loadFactorP99: 1,
+  overloadedShare: 0,
   suggestedTimeScale: null,
   recoveryMs: null,
   durationMs: 2000,
@@ -36,7 +39,13 @@ const common = {
   samples: [],
   faultWindows: [],
 };
-const rpc: RpcRunSummary = { ...common, name: 'rpc-safe', target: 'rpc', cbOpen: 4 };
+const rpc: RpcRunSummary = {
+  ...common,
+  name: 'rpc-safe',
+  target: 'rpc',
+  cbOpen: 4,
+  breakerOpenMs: 0,
+};
 const events: EventsRunSummary = {
   ...common,
   name: 'events',
