@@ -88,7 +88,8 @@ function compareRuns(
     '<=': high < 0,
     '==': low <= 0 && high >= 0,
   }[threshold.operator];
-  return { value: difference, passed: method !== 'none' && significant, interval };
+  if (method === 'none') return { value: difference, passed: false };
+  return { value: difference, passed: significant, interval };
 }
 
 /** Evaluates each expression against the summaries (medians, with repeats); a missing run or value fails. */

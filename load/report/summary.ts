@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { hostShareLimits } from '../experiment/summarise.ts';
+import { parseThreshold } from '../experiment/thresholds.ts';
 import { renderHtml } from './html.ts';
 
 type Column = [title: string, cell: (run: RunSummary) => string, field?: string];
@@ -145,7 +146,7 @@ export function formatThresholds(result: ExperimentResult): string {
   return result.thresholds
     .map(
       (threshold) =>
-        `${threshold.passed ? '✓' : '✗'} ${threshold.expression} (got ${threshold.value ?? 'no value'}${threshold.interval ? `, 95 % interval of the difference ${fmt(threshold.interval[0])} to ${fmt(threshold.interval[1])}` : ''})`,
+        `${threshold.passed ? '✓' : '✗'} ${threshold.expression} (got ${threshold.value ?? 'no value'}${threshold.interval ? `, interval of the difference ${fmt(threshold.interval[0])} to ${fmt(threshold.interval[1])}` : parseThreshold(threshold.expression)?.other ? '; one repeat has no interval: use --repeat' : ''})`,
     )
     .join('\n');
 }
