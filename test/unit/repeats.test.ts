@@ -8,44 +8,17 @@ import {
 import type { RpcRunSummary } from '../../load/experiment/result.ts';
 import { evaluateThresholds } from '../../load/experiment/thresholds.ts';
 import { createRng } from '../../services/shared/rng.ts';
+import { rpcSummary } from '../support/summaries.ts';
 
-const run = (name: string, overrides: Partial<RpcRunSummary> = {}): RpcRunSummary => ({
-  name,
-  target: 'rpc',
-  sent: 100,
-  ok: 90,
-  failed: 10,
-  dropped: 0,
-  retries: 20,
-  timeouts: 0,
-  cbOpen: 0,
-  breakerOpenMs: 0,
-  attempts: 120,
-  downstreamCalls: 120,
-  amplification: 1.2,
-  goodputRps: 50,
-  p50Ms: 10,
-  p95Ms: 20,
-  p99Ms: 30,
-  meanMs: 12,
-  maxLoadFactor: 1,
-  maxLoopLagMs: 5,
-  hostOverheadP50Ms: 0.1,
-  hostOverheadP99Ms: 1,
-  hostShaped: false,
-  loadFactorP50: 0.5,
-  loadFactorP99: 1,
-  overloadedShare: 0,
-  suggestedTimeScale: null,
-  recoveryMs: null,
-  durationMs: 2000,
-  outcomes: {},
-  warnings: [],
-  series: [],
-  samples: [],
-  faultWindows: [],
-  ...overrides,
-});
+const run = (name: string, overrides: Partial<RpcRunSummary> = {}): RpcRunSummary =>
+  rpcSummary(name, {
+    cbOpen: 0,
+    retries: 20,
+    attempts: 120,
+    amplification: 1.2,
+    goodputRps: 50,
+    ...overrides,
+  });
 const repeated = (name: string, field: keyof RpcRunSummary, values: number[]) =>
   combineRepeats(
     values.map((value) => run(name, { [field]: value })),

@@ -1,62 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { EventsRunSummary, RpcRunSummary } from '../../load/experiment/result.ts';
 import {
   evaluateThresholds,
   parseThreshold,
   thresholdMetrics,
 } from '../../load/experiment/thresholds.ts';
 import { scenarioProblems } from '../../load/scenario.ts';
+import { eventsSummary, rpcSummary } from '../support/summaries.ts';
 
-const common = {
-  sent: 100,
-  ok: 90,
-  failed: 8,
-  dropped: 2,
-  retries: 12,
-  timeouts: 3,
-  attempts: 112,
-  downstreamCalls: 112,
-  amplification: 1.12,
-  goodputRps: 45,
-  p50Ms: 10,
-  p95Ms: 40,
-  p99Ms: 80,
-  meanMs: 15,
-  maxLoadFactor: 1,
-  maxLoopLagMs: 5,
-  hostOverheadP50Ms: 0.2,
-  hostOverheadP99Ms: 1,
-  hostShaped: false,
-  loadFactorP50: 0.5,
-  loadFactorP99: 1,
-  overloadedShare: 0,
-  suggestedTimeScale: null,
-  recoveryMs: null,
-  durationMs: 2000,
-  outcomes: {},
-  warnings: [],
-  series: [],
-  samples: [],
-  faultWindows: [],
-};
-const rpc: RpcRunSummary = {
-  ...common,
-  name: 'rpc-safe',
-  target: 'rpc',
-  cbOpen: 4,
-  breakerOpenMs: 0,
-};
-const events: EventsRunSummary = {
-  ...common,
-  name: 'events',
-  target: 'events',
-  accepted: 98,
-  lost: 0,
-  dlq: 8,
-  processingP50Ms: 5,
-  processingP99Ms: 9,
-  maxQueueDepth: 30,
-};
+const rpc = rpcSummary('rpc-safe');
+const events = eventsSummary('events');
 
 describe('parseThreshold', () => {
   it('reads run, metric, operator and limit', () => {
