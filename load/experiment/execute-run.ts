@@ -2,12 +2,12 @@ import { type LoadProgress, runLoad } from '../generator.ts';
 import type { LoadMetrics } from '../metrics.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
 import type { Run, Scenario } from '../scenario.ts';
-import { type Bases, planRun, type RunPlan } from './time-scale.ts';
+import { planRun, type RunPlan } from './time-scale.ts';
 import { buildSchedule } from '../schedule.ts';
 import type { RunSummary, Window } from './result.ts';
 import { scrapeAll, startSampler } from './sampler.ts';
 import { summariseRun } from './summarise.ts';
-import type { Target } from './target.ts';
+import { readSettings, type Target } from './target.ts';
 
 export interface RunHooks {
   onProgress?:
@@ -34,23 +34,6 @@ export function windowsOf(plan: Pick<RunPlan, 'faults' | 'trigger'>): Window[] {
         ]
       : []),
   ];
-}
-
-/** What the target's services run with now: the bases a run's settings are expanded from. */
-async function readBases(target: Target): Promise<Bases> {
-  const { admin, urls } = target;
-  const [faults, gateway, producer, worker] = await Promise.all([
-    admin.get(`${urls.downstream}/admin/faults`),
-    admin.get(`${urls.gateway}/admin/policy`),
-    admin.get(`${urls.producer}/admin/policy`),
-    admin.get(`${target.workers[0]}/admin/policy`),
-  ]);
-  return {
-    model: (faults as { model: Bases['model'] }).model,
-    gateway: (gateway as { policy: Bases['gateway'] }).policy,
-    producer: producer as Bases['producer'],
-    worker: worker as Bases['worker'],
-  };
 }
 
 /** Applies the plan's model and the run's whole policies: the gateway's, or the producer's and every worker's. */
@@ -81,7 +64,8 @@ export async function executeRun(
 ): Promise<RunSummary> {
   const { admin, urls } = target;
   const adminToken = admin.adminToken;
-  const plan = planRun(scenario, run, timeScale, await readBases(target));
+  const settings = await readSettings(target);
+  const plan = planRun(scenario, run, timeScale, { ...settings, worker: settings.workers[0]! });
   await applyPlan(plan, target);
   // Warm up connections and the JIT at a gentle rate, so a cold start is not what gets measured.
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;

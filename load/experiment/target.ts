@@ -2,6 +2,10 @@ import { lookup } from 'node:dns/promises';
 import { call } from '../http-json.ts';
 import { waitForDrain } from '../queue-counts.ts';
 import { type ServiceName, serviceNames, type Stack } from '../stack.ts';
+import type { FailureModelParams } from '../../services/downstream/failure-model.ts';
+import type { Policy } from '../../services/gateway/policy.ts';
+import type { ProducerPolicy } from '../../services/shared/event-job.ts';
+import type { WorkerPolicy } from '../../services/worker/config.ts';
 import { AdminClient } from './admin-client.ts';
 
 /** The origins of a running stack's four services. */
@@ -84,11 +88,30 @@ export function localTarget(stack: Stack, runName: string): Target {
   };
 }
 
-/** The policies a running stack had when the experiment began; each run starts from them again. */
-interface Baseline {
-  gateway: unknown;
-  producer: unknown;
-  workers: unknown[];
+/** What a stack's services run with now: the downstream's model and every caller's policy. */
+export interface StackSettings {
+  model: FailureModelParams;
+  gateway: Policy;
+  producer: ProducerPolicy;
+  /** One per worker replica, in the order of `Target.workers`. */
+  workers: WorkerPolicy[];
+}
+
+/** Reads a target's settings from its admin endpoints. */
+export async function readSettings(target: Omit<Target, 'idPrefix'>): Promise<StackSettings> {
+  const { admin, urls } = target;
+  const [faults, gateway, producer, workers] = await Promise.all([
+    admin.get(`${urls.downstream}/admin/faults`),
+    admin.get(`${urls.gateway}/admin/policy`),
+    admin.get(`${urls.producer}/admin/policy`),
+    Promise.all(target.workers.map((worker) => admin.get(`${worker}/admin/policy`))),
+  ]);
+  return {
+    model: (faults as { model: FailureModelParams }).model,
+    gateway: (gateway as { policy: Policy }).policy,
+    producer: producer as ProducerPolicy,
+    workers: workers as WorkerPolicy[],
+  };
 }
 
 /**
@@ -97,28 +120,24 @@ interface Baseline {
  */
 export class RunningStack {
   readonly #target: Omit<Target, 'idPrefix'>;
-  readonly #baseline: Baseline;
+  /** The settings the experiment found; each run starts from them again. */
+  readonly #baseline: StackSettings;
   /** Makes request ids unique to this experiment. */
   readonly #stamp = Date.now().toString(36);
 
-  private constructor(target: Omit<Target, 'idPrefix'>, baseline: Baseline) {
+  private constructor(target: Omit<Target, 'idPrefix'>, baseline: StackSettings) {
     this.#target = target;
     this.#baseline = baseline;
   }
 
-  /** Finds the worker replicas and reads the policies the stack has now. */
+  /** Finds the worker replicas and reads the settings the stack has now. */
   static async connect(urls: StackUrls, adminToken: string | undefined): Promise<RunningStack> {
-    const admin = new AdminClient(adminToken);
-    const workers = await replicasOf(urls.worker);
-    const [gateway, producer, workerPolicies] = await Promise.all([
-      admin.get(`${urls.gateway}/admin/policy`),
-      admin.get(`${urls.producer}/admin/policy`),
-      Promise.all(workers.map((worker) => admin.get(`${worker}/admin/policy`))),
-    ]);
-    return new RunningStack(
-      { urls, workers, admin },
-      { gateway: (gateway as { policy: unknown }).policy, producer, workers: workerPolicies },
-    );
+    const target = {
+      urls,
+      workers: await replicasOf(urls.worker),
+      admin: new AdminClient(adminToken),
+    };
+    return new RunningStack(target, await readSettings(target));
   }
 
   targetFor(runName: string): Target {

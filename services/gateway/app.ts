@@ -1,6 +1,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { Pool } from 'undici';
+import { PoolOccupancy } from '../shared/downstream-work.ts';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
@@ -49,6 +50,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     deps.metrics === false ? noGatewayMetrics() : createGatewayMetrics(registry, () => resilient);
   const resilient = new ResilientClient(config.policy, {
     dispatcher: pool,
+    occupancy: new PoolOccupancy(config.downstreamConnections),
     events: metrics,
     rng: forkRng(config.seed, 'gateway'),
     clock: deps.clock ?? monotonicClock,

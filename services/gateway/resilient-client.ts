@@ -11,9 +11,12 @@ import { timeoutLayer } from './layers/timeout.ts';
 import type { Policy } from './policy.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { createTransport } from './transport.ts';
+import type { PoolOccupancy } from '../shared/downstream-work.ts';
 
 export interface ResilientClientDeps {
   dispatcher: Dispatcher;
+  /** The dispatcher's connections in use, shared by every pipeline the policy builds. */
+  occupancy?: PoolOccupancy;
   events: PolicyEvents;
   rng: Rng;
   clock: Clock;
@@ -60,7 +63,7 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
   if (breaker) layers.push(breaker.layer);
   layers.push(timeoutLayer(policy.perAttemptTimeoutMs, events));
   return {
-    call: compose(...layers)(createTransport(deps.dispatcher, events)),
+    call: compose(...layers)(createTransport(deps.dispatcher, events, deps.occupancy)),
     bulkhead,
     throttle,
     breakerState: () => breaker?.state() ?? 'closed',

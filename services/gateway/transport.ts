@@ -1,12 +1,16 @@
 import type { Dispatcher } from 'undici';
-import { postWork } from '../shared/downstream-work.ts';
+import { type PoolOccupancy, postWork } from '../shared/downstream-work.ts';
 import type { Call, PolicyEvents } from './call.ts';
 import { asGatewayError, GatewayError } from './errors.ts';
 
 /** One attempt: `POST /work {id}` on the pool, turned into a reply or a GatewayError. */
-export function createTransport(dispatcher: Dispatcher, events: PolicyEvents): Call {
+export function createTransport(
+  dispatcher: Dispatcher,
+  events: PolicyEvents,
+  occupancy?: PoolOccupancy,
+): Call {
   return async (ctx) => {
-    const attempt = await postWork(dispatcher, ctx.id, ctx.signal);
+    const attempt = await postWork(dispatcher, ctx.id, ctx.signal, occupancy);
     events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
     switch (attempt.result) {
       case 'ok':

@@ -1,4 +1,4 @@
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 
 export const attemptResults = [
   'ok',
@@ -35,6 +35,19 @@ export function serverTimingSeconds(header: string | string[] | undefined): numb
 }
 
 /**
+ * A caller's calls in flight on its pool of `connections` (pipelining 1): a call beyond
+ * them waits for a connection. A counter, so no per-call look into the pool is needed.
+ */
+export class PoolOccupancy {
+  inflight = 0;
+  readonly connections: number;
+
+  constructor(connections: number) {
+    this.connections = connections;
+  }
+}
+
+/**
  * One `POST /work {id}` on the dispatcher, classified. Never throws: the gateway and
  * the worker each turn the result into their own errors.
  */
@@ -42,20 +55,21 @@ export async function postWork(
   dispatcher: Dispatcher,
   id: string,
   signal?: AbortSignal,
+  occupancy?: PoolOccupancy,
 ): Promise<WorkAttempt> {
   const startedAt = performance.now();
   const seconds = () => (performance.now() - startedAt) / 1000;
+  const queuedForConnection =
+    occupancy !== undefined && occupancy.inflight >= occupancy.connections;
+  if (occupancy) occupancy.inflight += 1;
   try {
-    const pending = dispatcher.request({
+    const response = await dispatcher.request({
       method: 'POST',
       path: '/work',
       headers,
       body: JSON.stringify({ id }),
       signal,
     });
-    // A pool queues a request synchronously when every connection is busy.
-    const queuedForConnection = ((dispatcher as Partial<Pool>).stats?.queued ?? 0) > 0;
-    const response = await pending;
     await response.body.dump({ limit: 65_536 });
     const { statusCode } = response;
     const result =
@@ -71,5 +85,7 @@ export async function postWork(
     };
   } catch (error) {
     return { result: signal?.aborted ? 'timeout' : 'connection_error', error, seconds: seconds() };
+  } finally {
+    if (occupancy) occupancy.inflight -= 1;
   }
 }

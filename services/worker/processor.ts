@@ -1,6 +1,6 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
-import { type AttemptResult, postWork } from '../shared/downstream-work.ts';
+import { type AttemptResult, type PoolOccupancy, postWork } from '../shared/downstream-work.ts';
 import type { EventJobData } from '../shared/event-job.ts';
 
 export interface ProcessorEvents {
@@ -19,12 +19,18 @@ export function createProcessor(
   dispatcher: Dispatcher,
   timeoutMs: () => number,
   events: ProcessorEvents,
+  occupancy?: PoolOccupancy,
 ): (job: Job<EventJobData>) => Promise<{ statusCode: number }> {
   return async (job) => {
     const limitMs = timeoutMs();
     events.active(1);
     try {
-      const attempt = await postWork(dispatcher, job.data.id, AbortSignal.timeout(limitMs));
+      const attempt = await postWork(
+        dispatcher,
+        job.data.id,
+        AbortSignal.timeout(limitMs),
+        occupancy,
+      );
       events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
       switch (attempt.result) {
         case 'timeout':

@@ -1,6 +1,7 @@
 import { type Job, Queue, Worker } from 'bullmq';
 import type { FastifyServerOptions } from 'fastify';
 import { Pool } from 'undici';
+import { PoolOccupancy } from '../shared/downstream-work.ts';
 import {
   createBackoffStrategy,
   deadLetterQueueName,
@@ -69,7 +70,12 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
   const workerClient = connection.duplicate();
   const worker = new Worker<EventJobData>(
     config.queueName,
-    createProcessor(pool, () => policy.perAttemptTimeoutMs, metrics.events),
+    createProcessor(
+      pool,
+      () => policy.perAttemptTimeoutMs,
+      metrics.events,
+      new PoolOccupancy(config.downstreamConnections),
+    ),
     {
       connection: workerClient,
       prefix,
