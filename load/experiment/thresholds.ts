@@ -71,7 +71,7 @@ const valuesOf = (run: RunSummary, metric: ThresholdMetric) =>
  * that direction (its interval lies above 0; below 0 for `<`); `==` passes when no
  * difference is detectable (the interval holds 0). One repeat has no interval: it fails.
  */
-function compareRuns(
+function compareTwoRuns(
   a: RunSummary,
   b: RunSummary,
   threshold: Threshold & { other: object },
@@ -105,7 +105,7 @@ export function evaluateThresholds(
     if (threshold.other) {
       const other = runs.find((candidate) => candidate.name === threshold.other.run);
       if (!other) return { expression, value: null, passed: false };
-      return { expression, ...compareRuns(run, other, threshold, seed) };
+      return { expression, ...compareTwoRuns(run, other, threshold, seed) };
     }
     const value = metrics[threshold.metric](run);
     if (value === null) return { expression, value, passed: false };

@@ -6,6 +6,7 @@ import { ProducerPolicy } from '../../services/shared/event-job.ts';
 import { WorkerPolicy } from '../../services/worker/config.ts';
 import { type Run, type Scenario, TimedFault, Trigger } from '../scenario.ts';
 import { ScheduleSpec } from '../schedule.ts';
+import type { StackSettings } from './target.ts';
 
 /**
  * Time dilation (DieCast, NSDI 2008): every time constant of the model is stretched by
@@ -76,12 +77,7 @@ export function scaleBySchema<T>(schema: TSchema, value: T, k: number, name = ''
 }
 
 /** What the services run with before a run changes anything: their startup model and policies. */
-export interface Bases {
-  model: FailureModelParams;
-  gateway: Policy;
-  producer: ProducerPolicy;
-  worker: WorkerPolicy;
-}
+export type Bases = Omit<StackSettings, 'workers'> & { worker: WorkerPolicy };
 
 /** One run of a scenario at scale k, every setting expanded and in wall time: what the runner applies. */
 export interface RunPlan {
