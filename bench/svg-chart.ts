@@ -2,21 +2,12 @@
  * A small line chart as a standalone SVG, for results a README shows. Hand-written:
  * the chart libraries we use (uPlot) need a browser, and a README needs a file.
  */
+import { chartColors as colors, escapeXml as escape, niceStep } from '../load/report/svg.ts';
+
 export interface Line {
   name: string;
   points: Array<[number, number]>;
 }
-
-const colors = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
-
-/** Round axis steps: 1, 2 or 5 × a power of ten, about five per axis. */
-function niceStep(span: number): number {
-  const raw = span / 5;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= raw) ?? raw;
-}
-
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function lineChart(
   lines: Line[],

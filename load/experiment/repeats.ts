@@ -33,13 +33,16 @@ export function interval(
 /**
  * The interval of median(a) − median(b): independent bootstrap resamples of each from 5
  * repeats; below that the min–max of the repeat-by-repeat differences (runs are
- * interleaved, so repeat i of both ran side by side).
+ * interleaved, so repeat i of both ran side by side), which describes the spread but is
+ * no test (see `directionOf`).
  */
-export function differenceInterval(
-  a: number[],
-  b: number[],
-  rng: Rng,
-): { difference: number; interval: Interval; method: IntervalMethod } {
+export interface DifferenceResult {
+  difference: number;
+  interval: Interval;
+  method: IntervalMethod;
+}
+
+export function differenceInterval(a: number[], b: number[], rng: Rng): DifferenceResult {
   const difference = median(a) - median(b);
   const n = Math.min(a.length, b.length);
   if (n < 2) return { difference, interval: [difference, difference], method: 'none' };
@@ -58,6 +61,18 @@ export function differenceInterval(
     interval: [quantile(estimates, 0.025), quantile(estimates, 0.975)],
     method: 'bootstrap 95 %',
   };
+}
+
+export type Direction = 'above 0' | 'below 0' | 'holds 0' | 'too few repeats';
+
+/**
+ * Where a difference's interval lies. Only a bootstrap interval (5 repeats or more) is a
+ * test at 95 %: with 2, 3 or 4 repeats the paired differences all share a sign by chance
+ * 50, 25 or 12.5 % of the time, so a min–max range is never called significant.
+ */
+export function directionOf({ interval: [low, high], method }: DifferenceResult): Direction {
+  if (method !== 'bootstrap 95 %') return 'too few repeats';
+  return low > 0 ? 'above 0' : high < 0 ? 'below 0' : 'holds 0';
 }
 
 /** The figures a run's repeats are summarised by: median, and an interval each. */
@@ -133,17 +148,29 @@ export function combineRepeats(repeats: RunSummary[], seed = 1): RunSummary {
   combined.suggestedTimeScale = combined.hostShaped
     ? Math.max(...shaped.map((repeat) => repeat.suggestedTimeScale ?? 0)) || null
     : null;
-  combined.warnings = [
-    ...new Set(
-      repeats.flatMap((repeat, i) =>
-        repeat.warnings.map((warning) => `repeat ${i + 1}: ${warning}`),
-      ),
-    ),
-  ];
+  combined.warnings = groupWarnings(repeats);
   combined.repeats = repeats;
   combined.intervals = intervals;
   combined.intervalMethod = method;
   return combined as unknown as RunSummary;
+}
+
+/** Each kind of warning once (repeats word it alike, with their own figures), with the repeats it came from. */
+function groupWarnings(repeats: RunSummary[]): string[] {
+  const groups = new Map<string, { text: string; from: number[] }>();
+  repeats.forEach((repeat, i) => {
+    for (const warning of repeat.warnings) {
+      const key = warning.replace(/[0-9.]+/g, '#');
+      const group = groups.get(key) ?? { text: warning, from: [] };
+      group.from.push(i + 1);
+      groups.set(key, group);
+    }
+  });
+  return [...groups.values()].map(({ text, from }) =>
+    from.length === 1
+      ? `repeat ${from[0]}: ${text}`
+      : `${from.length} of ${repeats.length} repeats, e.g. repeat ${from[0]}: ${text}`,
+  );
 }
 
 /** Which way is better for a compared figure. */
@@ -162,8 +189,8 @@ export interface Comparison {
   difference: number;
   interval: Interval;
   method: IntervalMethod;
-  /** For a: better or worse than b when the interval excludes 0. */
-  verdict: 'better' | 'worse' | 'no detectable difference';
+  /** For a: better or worse than b when the interval excludes 0; no verdict below 5 repeats. */
+  verdict: 'better' | 'worse' | 'no detectable difference' | 'too few repeats';
 }
 
 /** Every pair of runs with the same target, on goodput, amplification, p99 and failures. */
@@ -180,14 +207,15 @@ export function compareRuns(runs: RunSummary[], seed = 1): Comparison[] {
         const [av, bv] = [values(a), values(b)];
         if (av.length === 0 || bv.length === 0) continue;
         const result = differenceInterval(av, bv, rng);
-        const [low, high] = result.interval;
-        const significant = result.method !== 'none' && (low > 0 || high < 0);
-        const aHigher = low > 0;
-        const verdict = !significant
-          ? 'no detectable difference'
-          : aHigher === (better === 'higher')
-            ? 'better'
-            : 'worse';
+        const direction = directionOf(result);
+        const verdict =
+          direction === 'too few repeats'
+            ? direction
+            : direction === 'holds 0'
+              ? 'no detectable difference'
+              : (direction === 'above 0') === (better === 'higher')
+                ? 'better'
+                : 'worse';
         comparisons.push({ a: a.name, b: b.name, field, ...result, verdict });
       }
     }

@@ -1,5 +1,5 @@
 import { createRng } from '../../services/shared/rng.ts';
-import { differenceInterval, type Interval } from './repeats.ts';
+import { differenceInterval, directionOf, type Interval } from './repeats.ts';
 import type { RunSummary, ThresholdResult } from './result.ts';
 
 /**
@@ -19,8 +19,10 @@ const metrics = {
   p95_ms: (run) => run.p95Ms,
   p99_ms: (run) => run.p99Ms,
   mean_ms: (run) => run.meanMs,
+  attempts: (run) => run.attempts,
   amplification: (run) => run.amplification,
   goodput_rps: (run) => run.goodputRps,
+  duration_s: (run) => run.durationMs / 1000,
 } satisfies Record<string, (run: RunSummary) => number | null>;
 
 export type ThresholdMetric = keyof typeof metrics;
@@ -69,7 +71,7 @@ const valuesOf = (run: RunSummary, metric: ThresholdMetric) =>
 /**
  * `a.m > b.m` passes only when the difference of the medians is significant at 95 % in
  * that direction (its interval lies above 0; below 0 for `<`); `==` passes when no
- * difference is detectable (the interval holds 0). One repeat has no interval: it fails.
+ * difference is detectable (the interval holds 0). Below 5 repeats there is no test: it fails.
  */
 function compareTwoRuns(
   a: RunSummary,
@@ -79,17 +81,17 @@ function compareTwoRuns(
 ): { value: number | null; passed: boolean; interval?: Interval } {
   const [av, bv] = [valuesOf(a, threshold.metric), valuesOf(b, threshold.other.metric)];
   if (av.length === 0 || bv.length === 0) return { value: null, passed: false };
-  const { difference, interval, method } = differenceInterval(av, bv, createRng(seed));
-  const [low, high] = interval;
-  const significant = {
-    '>': low > 0,
-    '>=': low > 0,
-    '<': high < 0,
-    '<=': high < 0,
-    '==': low <= 0 && high >= 0,
+  const result = differenceInterval(av, bv, createRng(seed));
+  const direction = directionOf(result);
+  const wanted = {
+    '>': 'above 0',
+    '>=': 'above 0',
+    '<': 'below 0',
+    '<=': 'below 0',
+    '==': 'holds 0',
   }[threshold.operator];
-  if (method === 'none') return { value: difference, passed: false };
-  return { value: difference, passed: significant, interval };
+  const interval = result.method === 'none' ? {} : { interval: result.interval };
+  return { value: result.difference, passed: direction === wanted, ...interval };
 }
 
 /** Evaluates each expression against the summaries (medians, with repeats); a missing run or value fails. */

@@ -1,16 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ExperimentResult } from '../experiment/result.ts';
-import { notes, tableRows } from './summary.ts';
+import { repeatFigures, repeatsChart } from './repeats-chart.ts';
+import { notes, signed, tableRows, thresholdLines, verdictText } from './summary.ts';
+import { escapeXml as escapeHtml } from './svg.ts';
 
 const require = createRequire(import.meta.url);
 const asset = (file: string) => readFileSync(require.resolve(`uplot/dist/${file}`), 'utf8');
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"]/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!,
-  );
 
 /** Runs in the page: one uPlot chart per metric, one line per run, fault windows shaded. */
 const clientScript = `
@@ -74,10 +70,10 @@ export function renderHtml(result: ExperimentResult): string {
     .slice(1)
     .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
-  const thresholds = result.thresholds
+  const thresholds = thresholdLines(result)
     .map(
-      (t) =>
-        `<li class="${t.passed ? 'pass' : 'fail'}">${t.passed ? '✓' : '✗'} ${escapeHtml(t.expression)} (got ${t.value ?? 'no value'})</li>`,
+      (line, i) =>
+        `<li class="${result.thresholds[i]!.passed ? 'pass' : 'fail'}">${escapeHtml(line)}</li>`,
     )
     .join('');
   const warnings = result.runs
@@ -111,6 +107,8 @@ th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; }
 th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 12px; }
 .pass { color: #15803d; } .fail { color: #b91c1c; } .note { color: #555; font-size: 12px; }
+.strips { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 8px; }
+tr.better td:last-child { color: #15803d; } tr.worse td:last-child { color: #b91c1c; } tr.none td:last-child { color: #555; }
 </style></head><body>
 <h1>${escapeHtml(scenario.name)}</h1>
 <p>${escapeHtml(scenario.description ?? '')}</p>
@@ -122,10 +120,33 @@ Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded: fault w
     .join('')}</ul>
 ${thresholds ? `<ul>${thresholds}</ul>` : ''}
 ${warnings ? `<ul class="note">${warnings}</ul>` : ''}
+${repeatsSection(result)}
 <div class="charts">${charts}</div>
 <script id="report-data" type="application/json">${json}</script>
 <script>${asset('uPlot.iife.min.js')}</script>
 <script>${clientScript}</script>
 </body></html>
 `;
+}
+
+/** With repeats: each compared figure's repeats per run, and every comparison with its verdict. */
+function repeatsSection(result: ExperimentResult): string {
+  if (result.repeat < 2) return '';
+  const method =
+    result.runs[0]?.intervalMethod === 'min–max' ? 'min–max' : '95 % bootstrap interval';
+  const strips = repeatFigures.map((figure) => repeatsChart(result.runs, figure)).join('');
+  const rows = result.comparisons
+    .map(
+      (c) =>
+        `<tr class="${c.verdict === 'better' || c.verdict === 'worse' ? c.verdict : 'none'}"><td>${escapeHtml(c.a)} vs ${escapeHtml(c.b)}</td><td>${c.field}</td><td>${signed(c.difference)}</td><td>${signed(c.interval[0])} to ${signed(c.interval[1])}</td><td>${escapeHtml(verdictText(c))}</td></tr>`,
+    )
+    .join('');
+  return `<h2>Repeats and comparisons</h2>
+<p class="note">${result.repeat} repeats per run, interleaved. Each dot is one repeat, the tick its median, the band the median's ${method}.</p>
+<div class="strips">${strips}</div>
+${
+  rows
+    ? `<div class="table"><table class="comparisons"><thead><tr><th>runs</th><th>figure</th><th>difference of medians</th><th>${method}</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : '<p class="note">No two runs share a target, so none is compared.</p>'
+}`;
 }

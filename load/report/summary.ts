@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
+import { bootstrapMinRepeats, type Comparison } from '../experiment/repeats.ts';
 import { hostShareLimits } from '../experiment/summarise.ts';
+import { round } from '../stats.ts';
 import { parseThreshold } from '../experiment/thresholds.ts';
 import { renderHtml } from './html.ts';
 
@@ -128,27 +130,49 @@ export function notes(result: ExperimentResult): string[] {
     lines.push(
       `* ${run.name} is host-shaped: the host added ${fmt(run.hostOverheadP50Ms)} ms per call at p50 and ${fmt(run.hostOverheadP99Ms)} ms at p99 (model time), past ${hostShareLimits.p50OfBaseLatency * 100} % of the base latency or ${hostShareLimits.p99OfTimeout * 100} % of the per-attempt timeout${run.suggestedTimeScale ? `; try --time-scale ${run.suggestedTimeScale}` : ''}.`,
     );
-  if (result.repeat > 1)
-    for (const c of result.comparisons)
-      lines.push(
-        `${c.a} vs ${c.b}: ${c.field} ${signed(c.difference)} [${signed(c.interval[0])}, ${signed(c.interval[1])}] → ${c.a} ${c.verdict === 'no detectable difference' ? 'no detectable difference' : c.verdict}`,
-      );
   return lines;
 }
 
-const signed = (value: number) => `${value >= 0 ? '+' : '−'}${fmt(Math.abs(value))}`;
+export const signed = (value: number) => `${value >= 0 ? '+' : '−'}${fmt(Math.abs(value))}`;
+
+/** A comparison's verdict as a reader takes it: for its first run, or why there is none. */
+export const verdictText = (c: Comparison) =>
+  c.verdict === 'too few repeats'
+    ? `no verdict below ${bootstrapMinRepeats} repeats`
+    : c.verdict === 'no detectable difference'
+      ? 'no detectable difference'
+      : `${c.a} ${c.verdict}`;
+
+/** With repeats, one line per comparison: the difference of medians, its interval, the verdict. */
+export function comparisonLines(result: ExperimentResult): string[] {
+  if (result.repeat < 2) return [];
+  return result.comparisons.map(
+    (c) =>
+      `${c.a} vs ${c.b}: ${c.field} ${signed(c.difference)} [${signed(c.interval[0])}, ${signed(c.interval[1])}] → ${verdictText(c)}`,
+  );
+}
 
 export function formatNotes(result: ExperimentResult): string {
-  return `${notes(result).join('\n')}\n`;
+  return `${[...notes(result), ...comparisonLines(result)].join('\n')}\n`;
+}
+
+/** One line per threshold: passed or not, the value, and for two runs the interval or why there is none. */
+export function thresholdLines(result: ExperimentResult): string[] {
+  return result.thresholds.map((threshold) => {
+    const twoRuns = parseThreshold(threshold.expression)?.other !== undefined;
+    const interval = threshold.interval
+      ? `, interval of the difference ${fmt(threshold.interval[0])} to ${fmt(threshold.interval[1])}`
+      : '';
+    const tooFew =
+      twoRuns && result.repeat < bootstrapMinRepeats
+        ? `; ${result.repeat} repeat${result.repeat === 1 ? '' : 's'} cannot show a difference at 95 %: use --repeat ${bootstrapMinRepeats}`
+        : '';
+    return `${threshold.passed ? '✓' : '✗'} ${threshold.expression} (got ${threshold.value === null ? 'no value' : round(threshold.value, 3)}${interval}${tooFew})`;
+  });
 }
 
 export function formatThresholds(result: ExperimentResult): string {
-  return result.thresholds
-    .map(
-      (threshold) =>
-        `${threshold.passed ? '✓' : '✗'} ${threshold.expression} (got ${threshold.value ?? 'no value'}${threshold.interval ? `, interval of the difference ${fmt(threshold.interval[0])} to ${fmt(threshold.interval[1])}` : parseThreshold(threshold.expression)?.other ? '; one repeat has no interval: use --repeat' : ''})`,
-    )
-    .join('\n');
+  return thresholdLines(result).join('\n');
 }
 
 function markdown(result: ExperimentResult): string {
@@ -168,9 +192,7 @@ Load: \`${JSON.stringify(scenario.load)}\`${scenario.faults?.length ? `; faults:
 
 ${table}
 
-${notes(result)
-  .map((line) => `- ${line}`)
-  .join('\n')}
+${[...notes(result), ...comparisonLines(result)].map((line) => `- ${line}`).join('\n')}
 - rpc: ok/fail are answers to \`POST /rpc\`; latency is from the scheduled send to the answer.
 - events: ok = jobs completed, fail = refused at publish + dead-lettered, lost = accepted − completed − dead-lettered;
   latency is end to end (publish → completion), proc is one processing attempt.

@@ -136,6 +136,7 @@ describe('cascade-lab experiment', () => {
       // The HTML report works offline and renders every chart with no console error.
       const html = readFileSync(path.join(out, 'report.html'), 'utf8');
       expect(html).not.toMatch(/<(script|link)[^>]+(src|href)="https?:/);
+      expect(html.match(/<svg[^>]*class="repeats"/g)).toHaveLength(5);
       mkdirSync(artifacts, { recursive: true });
       const rendered = await renderInChromium(
         path.join(out, 'report.html'),

@@ -3,6 +3,7 @@ import {
   combineRepeats,
   compareRuns,
   differenceInterval,
+  directionOf,
   interval,
 } from '../../load/experiment/repeats.ts';
 import type { RpcRunSummary } from '../../load/experiment/result.ts';
@@ -70,6 +71,30 @@ describe('differenceInterval', () => {
     expect(same.interval[1]).toBeGreaterThanOrEqual(0);
   });
 
+  it('calls a difference between two alike runs significant at most about 5 % of the time, whatever the repeats', () => {
+    const rng = createRng(9);
+    // Sum of 12 uniforms: near-normal noise, the same for both runs.
+    const noise = () => Array.from({ length: 12 }, rng).reduce((sum, u) => sum + u, 0);
+    for (const repeats of [2, 3, 4, 5, 7, 10]) {
+      let significant = 0;
+      const trials = 400;
+      for (let t = 0; t < trials; t += 1) {
+        const a = Array.from({ length: repeats }, noise);
+        const b = Array.from({ length: repeats }, noise);
+        if (['above 0', 'below 0'].includes(directionOf(differenceInterval(a, b, rng))))
+          significant += 1;
+      }
+      // A paired min–max would call 50 % of these significant with 2 repeats, 25 % with 3.
+      expect(significant / trials, `${repeats} repeats`).toBeLessThanOrEqual(0.075);
+    }
+  });
+
+  it('has no test below 5 repeats, however clear the repeats look', () => {
+    const result = differenceInterval([50, 51, 52, 53], [1, 2, 3, 4], createRng(1));
+    expect(result.interval).toEqual([49, 49]);
+    expect(directionOf(result)).toBe('too few repeats');
+  });
+
   it('pairs repeats below 5 and has no interval with one', () => {
     expect(differenceInterval([5, 7], [1, 2], createRng(1))).toEqual({
       difference: 4.5,
@@ -95,6 +120,18 @@ describe('combineRepeats', () => {
     expect(combined.intervals!.retries![0]).toBeLessThanOrEqual(30);
     expect(combined.intervals!.retries![1]).toBeGreaterThanOrEqual(30);
     expect(combined.warnings).toEqual(['repeat 2: late']);
+  });
+
+  it('words a warning once with the repeats it came from, whatever its figures', () => {
+    const combined = combineRepeats(
+      [7.5, 0, 26].map((lateMs) =>
+        run('a', { warnings: lateMs ? [`sent late (p99 ${lateMs} ms)`, 'cap hit'] : [] }),
+      ),
+    );
+    expect(combined.warnings).toEqual([
+      '2 of 3 repeats, e.g. repeat 1: sent late (p99 7.5 ms)',
+      '2 of 3 repeats, e.g. repeat 1: cap hit',
+    ]);
   });
 
   it('calls a run host-shaped when most repeats were, and a recovery by the majority', () => {
@@ -127,6 +164,13 @@ describe('compareRuns', () => {
     );
   });
 
+  it('gives no verdict below 5 repeats', () => {
+    const safe = repeated('safe', 'amplification', [1.1, 1.2, 1.15]);
+    const unsafe = repeated('unsafe', 'amplification', [3.8, 3.9, 4.0]);
+    const verdicts = compareRuns([safe, unsafe], 1).map((c) => c.verdict);
+    expect(new Set(verdicts)).toEqual(new Set(['too few repeats']));
+  });
+
   it('does not compare runs of different targets', () => {
     const events = { ...run('e'), target: 'events' } as unknown as RpcRunSummary;
     expect(compareRuns([run('a'), events])).toEqual([]);
@@ -152,6 +196,16 @@ describe('thresholds that compare two runs', () => {
     expect(results.map((r) => r.passed)).toEqual([true, false, false, true, true]);
     expect(results[0]!.value).toBe(20);
     expect(results[0]!.interval![0]).toBeGreaterThan(0);
+  });
+
+  it('fail below 5 repeats, however clear the difference', () => {
+    const three = (name: string, values: number[]) =>
+      combineRepeats(values.map((goodputRps) => run(name, { goodputRps })));
+    const [result] = evaluateThresholds(
+      ['a.goodput_rps > b.goodput_rps'],
+      [three('a', [100, 101, 102]), three('b', [10, 11, 12])],
+    );
+    expect(result).toMatchObject({ value: 90, passed: false, interval: [90, 90] });
   });
 
   it('fail with one repeat: one run each cannot show a difference', () => {
