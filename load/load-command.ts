@@ -3,7 +3,13 @@ import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from '../services/shared/schema-errors.ts';
 import { taggedUnionProblems } from '../services/shared/schemas.ts';
-import { type LoadProgress, type LoadResult, type LoadTarget, runLoad } from './generator.ts';
+import {
+  connectFor,
+  type LoadProgress,
+  type LoadResult,
+  type LoadTarget,
+  runLoad,
+} from './generator.ts';
 import { serveLoadMetrics } from './metrics.ts';
 import { buildSchedule, ScheduleSpec } from './schedule.ts';
 
@@ -78,7 +84,13 @@ export function formatResult(result: LoadResult): string {
     `target ${result.target}: ${result.sent} sent = ${result.ok} ok + ${result.failed} failed + ${result.dropped} dropped in ${(result.durationMs / 1000).toFixed(2)} s`,
     `latency from schedule  p50 ${result.latency.p50Ms} ms  p95 ${result.latency.p95Ms} ms  p99 ${result.latency.p99Ms} ms  max ${result.latency.maxMs} ms  mean ${result.latency.meanMs} ms`,
     `latency from send      p50 ${result.serviceLatency.p50Ms} ms  p99 ${result.serviceLatency.p99Ms} ms`,
-    `generator lateness     p50 ${result.lateness.p50Ms} ms  p99 ${result.lateness.p99Ms} ms  max ${result.lateness.maxMs} ms`,
+    `generator lateness     p50 ${result.lateness.p50Ms} ms  p99 ${result.lateness.p99Ms} ms  max ${result.lateness.maxMs} ms (scheduled → written)`,
+    `  of which its own     p50 ${result.pacing.p50Ms} ms  p99 ${result.pacing.p99Ms} ms (scheduled → handed to the pool; the rest waited for a connection)`,
+    ...(result.bursts
+      ? [
+          `bursts                 ${result.bursts.count} of ${result.bursts.size}: left in p50 ${result.bursts.spreadP50Ms} ms, max ${result.bursts.spreadMaxMs} ms (first → last hand-over); first p99 ${result.bursts.startLatenessP99Ms} ms late`,
+        ]
+      : []),
     'outcomes:',
     ...Object.entries(result.outcomes)
       .sort(([, a], [, b]) => b - a)
@@ -127,16 +139,20 @@ export async function runLoadCommand(
     options.metricsHost ?? '127.0.0.1',
     err,
   );
+  const offsetsMs = buildSchedule(parsed.spec);
+  const baseUrl = (options.url as string).replace(/\/$/, '');
+  const pool = await connectFor(baseUrl, offsetsMs, options.maxOutstanding);
   const result = await runLoad({
     ...(served ? { metrics: served.metrics } : {}),
     target: options.target as LoadTarget,
-    baseUrl: options.url as string,
-    offsetsMs: buildSchedule(parsed.spec),
+    baseUrl,
+    pool,
+    offsetsMs,
     maxOutstanding: options.maxOutstanding,
     idPrefix: `load-${Date.now().toString(36)}`,
     onProgress: (progress) =>
       err(interactive ? `\r${formatProgress(progress)}\u001b[K` : `${formatProgress(progress)}\n`),
-  });
+  }).finally(() => pool.close());
   await served?.close();
   if (interactive) err('\n');
   out(formatResult(result));

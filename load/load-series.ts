@@ -19,25 +19,27 @@ export interface Answer {
   label: string;
 }
 
+/** The status that alone says a request succeeded: the body need not be read. */
+export const successStatus = { rpc: 200, events: 202 } as const satisfies Record<
+  LoadTarget,
+  number
+>;
+
 /**
  * rpc: 200 is ok; events: 202 is ok, 200 `{duplicate: true}` is ok (already queued), 429 is
  * dropped (refused for capacity); anything else failed, labelled by status and error code.
- * The body is read only when the status alone does not say.
+ * `body` is the parsed answer, read only when the status alone does not say.
  */
-export async function classify(
-  target: LoadTarget,
-  statusCode: number,
-  body: () => Promise<unknown>,
-): Promise<Answer> {
-  if ((target === 'rpc' && statusCode === 200) || (target === 'events' && statusCode === 202)) {
-    return { kind: 'ok', label: 'ok' };
-  }
-  const parsed = (await body().catch(() => undefined)) as
-    { error?: unknown; duplicate?: unknown } | undefined;
-  if (target === 'events' && statusCode === 200 && parsed?.duplicate === true) {
+export function classify(target: LoadTarget, statusCode: number, body?: unknown): Answer {
+  if (statusCode === successStatus[target]) return { kind: 'ok', label: 'ok' };
+  const parsed = (typeof body === 'object' && body !== null ? body : {}) as {
+    error?: unknown;
+    duplicate?: unknown;
+  };
+  if (target === 'events' && statusCode === 200 && parsed.duplicate === true) {
     return { kind: 'ok', label: 'duplicate' };
   }
-  const code = typeof parsed?.error === 'string' ? parsed.error : 'error';
+  const code = typeof parsed.error === 'string' ? parsed.error : 'error';
   if (target === 'events' && statusCode === 429) return { kind: 'dropped', label: `429 ${code}` };
   return { kind: 'failed', label: `${statusCode} ${code}` };
 }

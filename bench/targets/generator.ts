@@ -1,17 +1,25 @@
-/** Our open-loop generator at a fixed rate, in its own process; prints what it did and the CPU it used. */
-import { runLoad } from '../../load/generator.ts';
-import { constant } from '../../load/schedule.ts';
+/**
+ * Our open-loop generator on one schedule, in its own process; prints what it did and the
+ * CPU it used: `generator.ts URL SCHEDULE [CONNECTIONS]`, SCHEDULE as `cascade-lab load
+ * --schedule` takes it (`constant:ratePerSecond=5000,durationMs=4000`); CONNECTIONS unset:
+ * those the largest burst needs, opened first.
+ */
+import { connectFor, loadPool, runLoad } from '../../load/generator.ts';
+import { parseScheduleArg } from '../../load/load-command.ts';
+import { buildSchedule, constant } from '../../load/schedule.ts';
 
-const [url, rate, durationMs] = [
-  process.argv[2]!,
-  Number(process.argv[3]),
-  Number(process.argv[4]),
-];
-const offsetsMs = constant(rate, durationMs);
-// Warm up first (JIT, 64 keep-alive connections), as autocannon's run is warmed up too.
-await runLoad({ target: 'rpc', baseUrl: url, offsetsMs: constant(rate, 1000), connections: 64 });
+const [url, scheduleArg, connectionsArg] = process.argv.slice(2);
+const { spec, problems } = parseScheduleArg(scheduleArg ?? '');
+if (!url || !spec) throw new Error(`generator.ts URL SCHEDULE: ${problems.join('; ')}`);
+const offsetsMs = buildSchedule(spec);
+// A fixed number of connections as autocannon is given, or as the schedule's largest burst needs.
+const pool = connectionsArg
+  ? loadPool(url, Number(connectionsArg))
+  : await connectFor(url, offsetsMs);
+// Warm up first (JIT, keep-alive connections), as autocannon's run is warmed up too.
+await runLoad({ target: 'rpc', baseUrl: url, pool, offsetsMs: constant(2000, 1000) });
 const cpuBefore = process.cpuUsage();
-const result = await runLoad({ target: 'rpc', baseUrl: url, offsetsMs, connections: 64 });
+const result = await runLoad({ target: 'rpc', baseUrl: url, pool, offsetsMs });
 const cpu = process.cpuUsage(cpuBefore);
 process.stdout.write(
   `${JSON.stringify({
@@ -19,7 +27,11 @@ process.stdout.write(
     ok: result.ok,
     failed: result.failed,
     dropped: result.dropped,
+    latenessP50Ms: result.lateness.p50Ms,
     latenessP99Ms: result.lateness.p99Ms,
+    burstSpreadP50Ms: result.bursts?.spreadP50Ms ?? null,
+    burstSpreadMaxMs: result.bursts?.spreadMaxMs ?? null,
     cpuS: (cpu.user + cpu.system) / 1e6,
   })}\n`,
 );
+await pool.close();

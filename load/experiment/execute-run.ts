@@ -1,4 +1,5 @@
-import { type LoadProgress, runLoad } from '../generator.ts';
+import type { Pool } from 'undici';
+import { connectFor, type LoadProgress, runLoad } from '../generator.ts';
 import type { LoadMetrics } from '../metrics.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
 import type { Run, Scenario } from '../scenario.ts';
@@ -62,19 +63,43 @@ export async function executeRun(
   hooks: RunHooks = {},
   timeScale = 1,
 ): Promise<RunSummary> {
-  const { admin, urls } = target;
-  const adminToken = admin.adminToken;
+  const { urls } = target;
   const settings = await readSettings(target);
   const plan = planRun(scenario, run, timeScale, { ...settings, worker: settings.workers[0]! });
   await applyPlan(plan, target);
-  // Warm up connections and the JIT at a gentle rate, so a cold start is not what gets measured.
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
-  await runLoad({
-    target: run.target,
-    baseUrl,
-    offsetsMs: plan.warmupOffsetsMs,
-    idPrefix: `warmup-${target.idPrefix}`,
-  });
+  const schedule = buildSchedule(plan.load);
+  const maxOutstanding = scenario.maxOutstanding ?? 10_000;
+  // The connections the largest burst needs, open before the clock starts; then the JIT
+  // warmed at a gentle rate on them, so a cold start is not what gets measured.
+  const pool = await connectFor(baseUrl, schedule, maxOutstanding);
+  try {
+    await runLoad({
+      target: run.target,
+      baseUrl,
+      pool,
+      offsetsMs: plan.warmupOffsetsMs,
+      idPrefix: `warmup-${target.idPrefix}`,
+    });
+    return await measureRun(scenario, run, target, plan, { pool, schedule, maxOutstanding }, hooks);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** After the warm-up: the queue drained and the policy set again, then the fault timeline and the load while the system is sampled. */
+async function measureRun(
+  scenario: Scenario,
+  run: Run,
+  target: Target,
+  plan: RunPlan,
+  load: { pool: Pool; schedule: number[]; maxOutstanding: number },
+  hooks: RunHooks,
+): Promise<RunSummary> {
+  const { admin, urls } = target;
+  const adminToken = admin.adminToken;
+  const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
+  const timeScale = plan.timeScale;
   if (run.target === 'events')
     await waitForDrain(urls.producer, { timeoutMs: 30_000 * timeScale, adminToken }).catch(
       () => undefined,
@@ -101,15 +126,16 @@ export async function executeRun(
     ),
   );
   const warnings: string[] = [];
-  let load;
+  let result;
   let samples;
   let endedAt: number;
   try {
-    load = await runLoad({
+    result = await runLoad({
       target: run.target,
       baseUrl,
-      offsetsMs: buildSchedule(plan.load),
-      maxOutstanding: scenario.maxOutstanding ?? 10_000,
+      pool: load.pool,
+      offsetsMs: load.schedule,
+      maxOutstanding: load.maxOutstanding,
       idPrefix: target.idPrefix,
       ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
       bucketMs: plan.bucketMs,
@@ -138,7 +164,7 @@ export async function executeRun(
   return summariseRun({
     name: run.name,
     target: run.target,
-    load,
+    load: result,
     before,
     after,
     queueBefore,

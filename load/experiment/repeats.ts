@@ -99,6 +99,8 @@ export const repeatedFields = [
   'maxLoopLagMs',
   'hostOverheadP50Ms',
   'hostOverheadP99Ms',
+  'latenessP99Ms',
+  'burstSpreadP50Ms',
   'cbOpen',
   'accepted',
   'lost',

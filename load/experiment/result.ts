@@ -57,6 +57,14 @@ interface CommonSummary {
   loadFactorP99: number | null;
   /** Share of the run the downstream spent overloaded (load factor above 1), 0–1. */
   overloadedShare: number | null;
+  /**
+   * How late the generator handed its requests over against the schedule, p99 (model time):
+   * its own lateness. A request may then wait for the target to accept a connection; that is the
+   * target's doing and counts in its latency, which runs from the scheduled time.
+   */
+  latenessP99Ms: number | null;
+  /** Bursts only: how long a burst took to leave the generator, first to last request, p50 (model time). */
+  burstSpreadP50Ms: number | null;
   /** The longest event-loop stall of the caller or the downstream during the run (wall time): CPU contention shows here. */
   maxLoopLagMs: number | null;
   /** Per downstream call, its duration at the caller minus the downstream's own Server-Timing: the host's share (model time). */

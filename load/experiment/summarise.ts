@@ -124,6 +124,8 @@ function common(o: RunObservations) {
           )
         : null,
     maxLoopLagMs,
+    latenessP99Ms: o.load.pacing.p99Ms,
+    burstSpreadP50Ms: o.load.bursts?.spreadP50Ms ?? null,
     downstreamCalls: delta(o, 'downstream', 'downstream_requests_total'),
     ...hostOverhead(o),
     recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs),
@@ -223,6 +225,8 @@ export function toModelTime<S extends RunSummary>(summary: S, k: number): S {
     meanMs: d(summary.meanMs),
     hostOverheadP50Ms: d(summary.hostOverheadP50Ms),
     hostOverheadP99Ms: d(summary.hostOverheadP99Ms),
+    latenessP99Ms: d(summary.latenessP99Ms),
+    burstSpreadP50Ms: d(summary.burstSpreadP50Ms),
     recoveryMs:
       typeof summary.recoveryMs === 'number'
         ? Math.round(summary.recoveryMs / k)

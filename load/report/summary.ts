@@ -56,6 +56,7 @@ const columns: Column[] = [
     (run) => `${fmt(run.hostOverheadP99Ms)}${run.hostShaped ? '*' : ''}`,
     'hostOverheadP99Ms',
   ],
+  ['late p99 ms', (run) => fmt(run.latenessP99Ms), 'latenessP99Ms'],
   ['max lag ms', (run) => fmt(run.maxLoopLagMs)],
   [
     'recovery',

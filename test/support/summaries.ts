@@ -20,6 +20,8 @@ const common = {
   maxLoopLagMs: 5,
   hostOverheadP50Ms: 0.2,
   hostOverheadP99Ms: 1,
+  latenessP99Ms: 0.5,
+  burstSpreadP50Ms: null,
   hostShaped: false,
   suggestedTimeScale: null,
   loadFactorP50: 0.5,

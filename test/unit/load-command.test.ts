@@ -45,12 +45,27 @@ describe('formatResult', () => {
       latency: { count: 9, p50Ms: 10, p95Ms: 20, p99Ms: 30, maxMs: 31, meanMs: 12 },
       serviceLatency: { count: 9, p50Ms: 9, p95Ms: 19, p99Ms: 29, maxMs: 30, meanMs: 11 },
       lateness: { count: 10, p50Ms: 0.1, p95Ms: 0.2, p99Ms: 0.3, maxMs: 0.4, meanMs: 0.1 },
+      pacing: { count: 8, p50Ms: 0.1, p95Ms: 0.2, p99Ms: 0.2, maxMs: 0.2, meanMs: 0.1 },
+      bursts: {
+        count: 2,
+        size: 5,
+        spreadP50Ms: 0.8,
+        spreadMaxMs: 1.2,
+        startLatenessP99Ms: 0.3,
+        spreadLimitMs: 2,
+      },
       series: [],
       warnings: ['something to know'],
     });
     expect(text).toContain('target rpc: 10 sent = 7 ok + 2 failed + 1 dropped in 1.50 s');
     expect(text).toMatch(
       /\n\s+7 {2}ok\n\s+2 {2}503 circuit_open\n\s+1 {2}dropped: generator cap\n/,
+    );
+    expect(text).toContain(
+      '  of which its own     p50 0.1 ms  p99 0.2 ms (scheduled → handed to the pool; the rest waited for a connection)',
+    );
+    expect(text).toContain(
+      'bursts                 2 of 5: left in p50 0.8 ms, max 1.2 ms (first → last hand-over); first p99 0.3 ms late',
     );
     expect(text).toContain('warning: something to know');
   });

@@ -24,6 +24,8 @@ const load = (overrides: Partial<LoadResult> = {}): LoadResult => ({
   latency,
   serviceLatency: latency,
   lateness: latency,
+  pacing: latency,
+  bursts: null,
   series: [],
   warnings: [],
   ...overrides,

@@ -1,0 +1,93 @@
+import { LatencyRecorder } from './stats.ts';
+
+export interface BurstSummary {
+  /** Groups of arrivals scheduled at the same instant, and the largest group's size. */
+  count: number;
+  size: number;
+  /** First to last hand-over to the pool of a burst, over the bursts (wall ms). */
+  spreadP50Ms: number;
+  spreadMaxMs: number;
+  /** How late the first request of a burst was handed over (p99 over the bursts). */
+  startLatenessP99Ms: number | null;
+  /** The spread a burst of `size` may take before the generator, not the schedule, shaped it. */
+  spreadLimitMs: number;
+}
+
+/**
+ * A burst of 350 requests leaves within 15 ms on two cores (the generator's target,
+ * docs/performance.md); a burst may take that much per 350 requests, and at least 2 ms.
+ */
+export const burstSpreadLimitMs = (size: number) => Math.max(2, (15 * size) / 350);
+
+/** The most arrivals scheduled at one instant (1 when none share one). */
+export function largestBurst(offsetsMs: number[]): number {
+  let largest = offsetsMs.length > 0 ? 1 : 0;
+  for (let start = 0, end = 1; end <= offsetsMs.length; end += 1)
+    if (end === offsetsMs.length || offsetsMs[end] !== offsetsMs[start]) {
+      largest = Math.max(largest, end - start);
+      start = end;
+    }
+  return largest;
+}
+
+/** Tracks, for arrivals scheduled at the same instant, when the first and last of each was handed to the pool. */
+export class BurstTracker {
+  /** The instant each burst is scheduled at. */
+  readonly #scheduledMs: number[] = [];
+  /** The burst of each arrival, or -1 when it is alone at its instant. */
+  readonly #burstOf: Int32Array;
+  readonly #first: Float64Array;
+  readonly #last: Float64Array;
+  readonly #size: number;
+
+  constructor(offsetsMs: number[]) {
+    this.#burstOf = new Int32Array(offsetsMs.length).fill(-1);
+    let count = 0;
+    let size = 0;
+    for (let start = 0; start < offsetsMs.length;) {
+      let end = start + 1;
+      while (end < offsetsMs.length && offsetsMs[end] === offsetsMs[start]) end += 1;
+      if (end - start > 1) {
+        this.#burstOf.fill(count, start, end);
+        this.#scheduledMs.push(offsetsMs[start]!);
+        count += 1;
+        size = Math.max(size, end - start);
+      }
+      start = end;
+    }
+    this.#first = new Float64Array(count).fill(Number.NaN);
+    this.#last = new Float64Array(count).fill(Number.NaN);
+    this.#size = size;
+  }
+
+  dispatched(index: number, atMs: number): void {
+    const burst = this.#burstOf[index]!;
+    if (burst < 0) return;
+    if (Number.isNaN(this.#first[burst]!)) this.#first[burst] = atMs;
+    if (!(this.#last[burst]! >= atMs)) this.#last[burst] = atMs;
+  }
+
+  /** Null when no two arrivals share an instant. */
+  summary(): BurstSummary | null {
+    if (this.#first.length === 0) return null;
+    const spreads = new LatencyRecorder();
+    const startLateness = new LatencyRecorder();
+    let spreadMaxMs = 0;
+    for (let burst = 0; burst < this.#first.length; burst += 1) {
+      const first = this.#first[burst]!;
+      if (Number.isNaN(first)) continue;
+      const spread = this.#last[burst]! - first;
+      spreads.record(spread);
+      spreadMaxMs = Math.max(spreadMaxMs, spread);
+      startLateness.record(first - this.#scheduledMs[burst]!);
+    }
+    return {
+      count: this.#first.length,
+      size: this.#size,
+      spreadP50Ms: spreads.percentileMs(50) ?? 0,
+      spreadMaxMs: Math.round(spreadMaxMs * 100) / 100,
+      startLatenessP99Ms: startLateness.percentileMs(99),
+      spreadLimitMs: Math.round(burstSpreadLimitMs(this.#size) * 100) / 100,
+    };
+  }
+}
