@@ -118,9 +118,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(): void {
-    this.run.answered(this, { kind: 'failed', label: 'connection_error' });
+    this.run.answered(this, connectionError);
   }
 }
+
+const connectionError: Answer = Object.freeze({ kind: 'failed', label: 'connection_error' });
 
 function parseBody(chunks: Buffer[] | undefined): unknown {
   if (!chunks) return undefined;
@@ -177,16 +179,20 @@ class LoadRun {
   /** Sends every arrival that is due, then sleeps until the next one: a timer, never a spin. */
   readonly #tick = () => {
     this.#timer = undefined;
+    this.#sendDue();
+    if (this.#next < this.#offsetsMs.length)
+      this.#timer = setTimeout(this.#tick, Math.max(0, this.#offsetsMs[this.#next]! - this.now()));
+    else this.#settle();
+  };
+
+  #sendDue(): void {
     const offsets = this.#offsetsMs;
     const elapsed = this.now();
     while (this.#next < offsets.length && offsets[this.#next]! <= elapsed) {
       this.#fire(this.#next);
       this.#next += 1;
     }
-    if (this.#next < offsets.length)
-      this.#timer = setTimeout(this.#tick, Math.max(0, offsets[this.#next]! - this.now()));
-    else this.#settle();
-  };
+  }
 
   #fire(index: number): void {
     const scheduledMs = this.#offsetsMs[index]!;
@@ -225,6 +231,8 @@ class LoadRun {
     this.#count(answer, doneMs, latencyMs);
     this.outstanding -= 1;
     this.#options.metrics?.outstanding(this.target, this.outstanding);
+    // Timers fire to the millisecond at best; an answer is a chance to send what fell due since.
+    this.#sendDue();
     this.#settle();
   }
 

@@ -30,8 +30,10 @@ export const successStatus = { rpc: 200, events: 202 } as const satisfies Record
  * dropped (refused for capacity); anything else failed, labelled by status and error code.
  * `body` is the parsed answer, read only when the status alone does not say.
  */
+const okAnswer: Answer = Object.freeze({ kind: 'ok', label: 'ok' });
+
 export function classify(target: LoadTarget, statusCode: number, body?: unknown): Answer {
-  if (statusCode === successStatus[target]) return { kind: 'ok', label: 'ok' };
+  if (statusCode === successStatus[target]) return okAnswer;
   const parsed = (typeof body === 'object' && body !== null ? body : {}) as {
     error?: unknown;
     duplicate?: unknown;

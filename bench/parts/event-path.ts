@@ -1,5 +1,4 @@
 /** The event path (HTTP → producer → BullMQ → worker → downstream) against Queue.add + Worker in one script. */
-import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { runLoad } from '../../load/generator.ts';
 import { waitForDrain } from '../../load/queue-counts.ts';
@@ -48,42 +47,18 @@ export async function eventPath(rounds: number): Promise<PartResult> {
     const redisUrl = stack.redis.url;
     let total = 0;
     let batch = 0;
-    const ours = async (count: number, rate?: number) => {
+    const ours = async (count: number, rate: number) => {
       batch += 1;
       const idPrefix = `o${batch}-`;
       const started = performance.now();
-      if (rate === undefined) {
-        // Throughput: autocannon publishes over 50 connections, as fast as the producer
-        // answers (our generator holds a schedule by spinning, which would take a core).
-        let next = 0;
-        const published = await autocannon({
-          url: stack.services.producer.url,
-          requests: [
-            {
-              method: 'POST',
-              path: '/events',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({
-                ...req,
-                body: JSON.stringify({ id: `${idPrefix}${next++}` }),
-              }),
-            },
-          ],
-          amount: count,
-          connections: 50,
-        });
-        if (published['2xx'] !== count)
-          throw new Error(`only ${published['2xx']} of ${count} events were accepted`);
-      } else {
-        // Latency: a steady open-loop schedule (autocannon's rate limit sends in bursts).
-        const load = await runLoad({
-          target: 'events',
-          baseUrl: stack.services.producer.url,
-          offsetsMs: constant(rate, (count / rate) * 1000),
-          idPrefix: idPrefix.slice(0, -1),
-        });
-        if (load.ok !== count) throw new Error(`only ${load.ok} of ${count} events were accepted`);
-      }
+      // Published by our open-loop generator at the rate the baseline adds its jobs.
+      const load = await runLoad({
+        target: 'events',
+        baseUrl: stack.services.producer.url,
+        offsetsMs: constant(rate, (count / rate) * 1000),
+        idPrefix: idPrefix.slice(0, -1),
+      });
+      if (load.ok !== count) throw new Error(`only ${load.ok} of ${count} events were accepted`);
       total += count;
       await waitForDrain(stack.services.producer.url, {
         timeoutMs: 300_000,
@@ -113,9 +88,11 @@ export async function eventPath(rounds: number): Promise<PartResult> {
       };
     };
     await ours(500, 500);
-    // Throughput: 4 000 events (ours: published over 50 connections as fast as the producer
-    // answers; baseline: added at 4 000/s), until the last one is done.
-    const [oursT, baseT] = await alternate(rounds, [() => ours(4000), () => baseline(4000, 4000)]);
+    // Throughput: 4 000 events published (ours) or added (baseline) at 4 000/s, until the last one is done.
+    const [oursT, baseT] = await alternate(rounds, [
+      () => ours(4000, 4000),
+      () => baseline(4000, 4000),
+    ]);
     // Latency: 500 events/s for 4 s.
     const [oursL, baseL] = await alternate(rounds, [
       () => ours(2000, 500),
@@ -125,12 +102,12 @@ export async function eventPath(rounds: number): Promise<PartResult> {
     const p99Ratio = round(median(oursL!.map((r, i) => r.p99Ms / baseL![i]!.p99Ms)), 2);
     rows.push(
       {
-        what: 'event path: jobs/s (4 000 events, worker concurrency 50)',
+        what: 'event path: jobs/s (4 000 events at 4 000/s, worker concurrency 50)',
         ours: `${round(median(oursT!.map((r) => r.jobsPerS)), 0)}`,
         baseline: `${round(median(baseT!.map((r) => r.jobsPerS)), 0)}`,
         ratio: `${jobsRatio}×`,
-        target: '≥ 0.7×',
-        met: jobsRatio >= 0.7,
+        target: '≥ 0.8×',
+        met: jobsRatio >= 0.8,
       },
       {
         what: 'event path: end-to-end p99 at 500 events/s (ms)',

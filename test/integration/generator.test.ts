@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLoad } from '../../load/generator.ts';
+import { connectFor, runLoad } from '../../load/generator.ts';
 import { serveLoadMetrics } from '../../load/metrics.ts';
 import { Scrape } from '../../load/prom-text.ts';
 import { bursts, constant } from '../../load/schedule.ts';
@@ -150,6 +150,23 @@ describe('open-loop load generator', () => {
     expect(result.outcomes['502 downstream_error']).toBe(result.failed);
     expect(result.failed).toBeGreaterThan(20);
     expect(result.ok).toBeGreaterThan(20);
+  });
+
+  it('opens the connections the largest burst needs before the clock starts, and keeps a pool it was given', async () => {
+    const target = await recordingTarget(1);
+    const offsetsMs = bursts(150, 50, 100);
+    const pool = await connectFor(target.url, offsetsMs);
+    open.push(pool);
+    expect(pool.stats.connected).toBe(50);
+    const result = await runLoad({ target: 'rpc', baseUrl: target.url, pool, offsetsMs });
+    expect(result).toMatchObject({ sent: 150, ok: 150 });
+    expect(result.bursts).toMatchObject({ count: 3, size: 50 });
+    expect(result.lateness.count).toBe(150);
+    expect(result.pacing.count).toBe(150);
+    // Each request left after its scheduled time, and was written no earlier than handed over.
+    expect(result.pacing.p50Ms).toBeGreaterThanOrEqual(0);
+    expect(result.lateness.p99Ms!).toBeGreaterThanOrEqual(result.pacing.p50Ms!);
+    expect(pool.closed).toBe(false);
   });
 
   it('counts connection failures as failed', async () => {
