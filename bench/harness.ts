@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as prettier from 'prettier';
 import { loaderArgs } from '../load/child-process.ts';
-import { repoRoot, round } from './lib.ts';
+import { repoRoot, round, runnable } from './lib.ts';
 import { memoryChart } from './svg-chart.ts';
 
 /** One line of the results table. */
@@ -40,7 +40,7 @@ const run = promisify(execFile);
 
 /** Runs a script of the repository as its own process; it prints one JSON line when done. */
 export async function jsonChild(file: string, args: string[]): Promise<Record<string, number>> {
-  const entry = path.join(repoRoot, file);
+  const entry = runnable(file);
   const { stdout } = await run(process.execPath, [...loaderArgs(entry), entry, ...args], {
     cwd: repoRoot,
     maxBuffer: 1 << 20,

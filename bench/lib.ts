@@ -4,7 +4,13 @@ import autocannon from 'autocannon';
 import { type NodeServer, startNodeServer } from '../load/child-process.ts';
 import { round as roundTo } from '../load/stats.ts';
 
-export const repoRoot = path.resolve(import.meta.dirname, '..');
+/** Compiled (`npm run bench` runs dist/bench/main.js): every part runs the code as it ships. */
+const compiled = import.meta.url.endsWith('.js');
+export const repoRoot = path.resolve(import.meta.dirname, compiled ? '../..' : '..');
+
+/** A source file of the repository as this run executes it: itself, or its build under dist/. */
+export const runnable = (file: string) =>
+  compiled ? path.join(repoRoot, 'dist', file.replace(/\.ts$/, '.js')) : path.join(repoRoot, file);
 
 /** The downstream answering at once and never failing: what is measured is the path, not the model. */
 export const instantDownstream = {
@@ -24,7 +30,7 @@ export function spawnServer(
   nodeArgs: string[] = [],
 ): Promise<Server> {
   // Fastify logs "Server listening" at info; request logging is off in every server measured.
-  return startNodeServer(path.join(repoRoot, file), {
+  return startNodeServer(runnable(file), {
     env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     args,
     nodeArgs,

@@ -3,6 +3,7 @@ import { buildGateway } from '../../services/gateway/app.ts';
 import { loadGatewayEnv, toGatewayConfig } from '../../services/gateway/config.ts';
 import { alternate, type PartResult, type Row } from '../harness.ts';
 import {
+  cpuSeconds,
   hammer,
   instantDownstream,
   log,
@@ -26,13 +27,22 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
     const gatewayOff = await spawnServer('bench/targets/gateway.ts', {}, ['off', downstream.url]);
     const forwarder = await spawnServer('bench/baselines/forwarder.ts', {}, [downstream.url]);
     servers.push(gatewayOn, gatewayOff, forwarder);
-    const shot = (server: Server) => () =>
-      hammer(server.url, {
+    // Each shot also reads the server's own CPU time: CPU per request is steadier than
+    // throughput on a shared machine, where a neighbour can take a core mid-shot.
+    const shot = (server: Server) => async () => {
+      const cpuBefore = cpuSeconds(server.child.pid!);
+      const result = await hammer(server.url, {
         path: '/rpc',
         body: JSON.stringify({ id: 'bench' }),
         connections: 32,
         durationS: 5,
       });
+      const requests = result.rps * 5;
+      return {
+        ...result,
+        cpuUsPerRequest: ((cpuSeconds(server.child.pid!) - cpuBefore) / requests) * 1e6,
+      };
+    };
     for (const server of [gatewayOn, gatewayOff, forwarder])
       await hammer(server.url, { path: '/rpc', body: '{"id":"w"}', connections: 32, durationS: 2 });
     const [on, off, base] = await alternate(rounds, [
@@ -76,6 +86,19 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
         met: p99Ratio <= 1.2,
       },
     );
+    const cpu = {
+      on: on!.map((r) => r.cpuUsPerRequest),
+      base: base!.map((r) => r.cpuUsPerRequest),
+    };
+    const cpuRatio = ratio(cpu.on, cpu.base);
+    rows.push({
+      what: 'gateway hop: CPU per request of the gateway or forwarder process (µs)',
+      ours: `${round(median(cpu.on), 1)}`,
+      baseline: `${round(median(cpu.base), 1)}`,
+      ratio: `${cpuRatio}×`,
+      target: 'report',
+      met: null,
+    });
     const metricsCost = round(1 - median(rps.on.map((value, i) => value / rps.off[i]!)), 3);
     rows.push({
       what: 'metrics: throughput cost (gateway, on vs off)',
@@ -111,6 +134,7 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
     details.gatewayHop = {
       rps: { on: summarize(rps.on), off: summarize(rps.off), baseline: summarize(rps.base) },
       p99Ms: { on: summarize(p99.on), off: summarize(p99.off), baseline: summarize(p99.base) },
+      cpuUsPerRequest: { on: summarize(cpu.on), baseline: summarize(cpu.base) },
       metricsSerialiseMs: summarize(timings),
     };
   } finally {

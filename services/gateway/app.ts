@@ -62,9 +62,10 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     '/rpc',
     {
       schema: { body: RpcRequest, response: { 200: RpcOk, '4xx': ErrorBody, '5xx': ErrorBody } },
-      onSend: async (_request, reply, payload) => {
+      // Answers the handler never saw (invalid body) still say how many attempts were made.
+      onSend: (_request, reply, payload, done) => {
         if (!reply.hasHeader('x-attempts')) reply.header('x-attempts', '0');
-        return payload;
+        done(null, payload);
       },
     },
     async (request, reply) => {

@@ -1,3 +1,4 @@
+import type { Cancellation } from '../shared/cancellation.ts';
 import type { AttemptResult } from '../shared/downstream-work.ts';
 
 /** Mutable per request: the retry layer counts attempts here so the answer can report them. */
@@ -9,7 +10,7 @@ export interface CallContext {
   readonly id: string;
   readonly state: RequestState;
   /** Set by the timeout layer for one attempt. */
-  readonly signal?: AbortSignal;
+  readonly cancellation?: Cancellation;
 }
 
 export interface DownstreamReply {

@@ -10,7 +10,7 @@ export function createTransport(
   occupancy?: PoolOccupancy,
 ): Call {
   return async (ctx) => {
-    const attempt = await postWork(dispatcher, ctx.id, ctx.signal, occupancy);
+    const attempt = await postWork(dispatcher, ctx.id, ctx.cancellation, occupancy);
     events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
     switch (attempt.result) {
       case 'ok':

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { Cancellation } from './cancellation.ts';
 
 export const attemptResults = [
   'ok',
@@ -24,7 +25,7 @@ export interface WorkAttempt {
   error?: unknown;
 }
 
-const headers = { 'content-type': 'application/json' };
+const headers = ['content-type', 'application/json'];
 
 /** The `work` metric's duration of a `Server-Timing` header, in seconds. */
 export function serverTimingSeconds(header: string | string[] | undefined): number | undefined {
@@ -47,14 +48,63 @@ export class PoolOccupancy {
   }
 }
 
+/** Why a call stopped before its answer: the caller's time was up. */
+class CallCancelled extends Error {
+  constructor() {
+    super('the call was cancelled: its time was up');
+    this.name = 'CallCancelled';
+  }
+}
+
+/**
+ * One call as undici's dispatch handler: the status and the `Server-Timing` header are
+ * all it keeps; the body is discarded as it streams in. No response stream, no promise
+ * per body: this is the gateway's hot path.
+ */
+class WorkCall implements Dispatcher.DispatchHandler {
+  statusCode = 0;
+  serverTiming: string | string[] | undefined;
+  readonly #done: (error?: unknown) => void;
+  readonly #cancellation: Cancellation | undefined;
+
+  constructor(done: (error?: unknown) => void, cancellation: Cancellation | undefined) {
+    this.#done = done;
+    this.#cancellation = cancellation;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#cancellation?.bind(() => controller.abort(new CallCancelled()));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    responseHeaders: Record<string, string | string[] | undefined>,
+  ): void {
+    this.statusCode = statusCode;
+    this.serverTiming = responseHeaders['server-timing'];
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    this.#done();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#done(error);
+  }
+}
+
 /**
  * One `POST /work {id}` on the dispatcher, classified. Never throws: the gateway and
- * the worker each turn the result into their own errors.
+ * the worker each turn the result into their own errors. A call cancelled while it
+ * waits for a connection is never sent.
  */
 export async function postWork(
   dispatcher: Dispatcher,
   id: string,
-  signal?: AbortSignal,
+  cancellation?: Cancellation,
   occupancy?: PoolOccupancy,
 ): Promise<WorkAttempt> {
   const startedAt = performance.now();
@@ -62,29 +112,33 @@ export async function postWork(
   const queuedForConnection =
     occupancy !== undefined && occupancy.inflight >= occupancy.connections;
   if (occupancy) occupancy.inflight += 1;
+  let call: WorkCall | undefined;
   try {
-    const response = await dispatcher.request({
-      method: 'POST',
-      path: '/work',
-      headers,
-      body: JSON.stringify({ id }),
-      signal,
+    const error = await new Promise<unknown>((resolve) => {
+      call = new WorkCall(resolve, cancellation);
+      dispatcher.dispatch(
+        { method: 'POST', path: '/work', headers, body: JSON.stringify({ id }) },
+        call,
+      );
     });
-    await response.body.dump({ limit: 65_536 });
-    const { statusCode } = response;
+    if (error !== undefined)
+      return {
+        result: cancellation?.cancelled ? 'timeout' : 'connection_error',
+        error,
+        seconds: seconds(),
+      };
+    const { statusCode } = call!;
     const result =
       statusCode >= 500 ? 'downstream_error' : statusCode >= 400 ? 'downstream_rejected' : 'ok';
     const serviceSeconds = queuedForConnection
       ? undefined
-      : serverTimingSeconds(response.headers['server-timing']);
+      : serverTimingSeconds(call!.serverTiming);
     return {
       result,
       statusCode,
       seconds: seconds(),
       ...(serviceSeconds === undefined ? {} : { serviceSeconds }),
     };
-  } catch (error) {
-    return { result: signal?.aborted ? 'timeout' : 'connection_error', error, seconds: seconds() };
   } finally {
     if (occupancy) occupancy.inflight -= 1;
   }

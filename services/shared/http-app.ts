@@ -75,9 +75,10 @@ export function createServiceApp(options: ServiceAppOptions): App {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback hooks: an async one costs a promise on every answer.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   // Only JSON bodies: text/plain would otherwise reach validation as a string.

@@ -1,5 +1,6 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
+import { Cancellation } from '../shared/cancellation.ts';
 import { type AttemptResult, type PoolOccupancy, postWork } from '../shared/downstream-work.ts';
 import type { EventJobData } from '../shared/event-job.ts';
 
@@ -23,14 +24,10 @@ export function createProcessor(
 ): (job: Job<EventJobData>) => Promise<{ statusCode: number }> {
   return async (job) => {
     const limitMs = timeoutMs();
+    const { cancellation, clear } = Cancellation.after(limitMs);
     events.active(1);
     try {
-      const attempt = await postWork(
-        dispatcher,
-        job.data.id,
-        AbortSignal.timeout(limitMs),
-        occupancy,
-      );
+      const attempt = await postWork(dispatcher, job.data.id, cancellation, occupancy);
       events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
       switch (attempt.result) {
         case 'timeout':
@@ -49,6 +46,7 @@ export function createProcessor(
       events.completed(Math.max(0, Date.now() - job.data.publishedAt) / 1000);
       return { statusCode: attempt.statusCode ?? 200 };
     } finally {
+      clear();
       events.active(-1);
     }
   };

@@ -23,7 +23,7 @@ describe('LatencyRecorder', () => {
     expect(recorder.percentileMs(0)).toBeCloseTo(0.25, 2);
   });
 
-  it('gives the same answers packed as dense', () => {
+  it('gives the dense answers within 1 % packed (2 significant digits, for per-bucket charts)', () => {
     const dense = new LatencyRecorder();
     const packed = new LatencyRecorder({ packed: true });
     for (let i = 0; i < 5000; i += 1) {
@@ -31,7 +31,10 @@ describe('LatencyRecorder', () => {
       dense.record(ms);
       packed.record(ms);
     }
-    expect(packed.summary()).toEqual(dense.summary());
+    const [d, p] = [dense.summary(), packed.summary()];
+    expect(p.count).toBe(d.count);
+    for (const key of ['p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'meanMs'] as const)
+      expect(Math.abs(p[key]! - d[key]!) / d[key]!, key).toBeLessThanOrEqual(0.01);
   });
 
   it('answers null for an empty recorder', () => {
