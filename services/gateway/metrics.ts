@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
-import { hostOverheadHistogram, latencyBucketsSeconds } from '../shared/metrics.ts';
+import { boundByLabel, hostOverheadHistogram, latencyBucketsSeconds } from '../shared/metrics.ts';
 import { TimeInState } from '../shared/time-in-state.ts';
 import { attemptResults } from '../shared/downstream-work.ts';
 import type { BreakerState, PolicyEvents } from './call.ts';
@@ -157,6 +157,15 @@ export function createGatewayMetrics(
 
   for (const outcome of outcomes) requests.inc({ outcome }, 0);
   for (const result of attemptResults) attempts.inc({ result }, 0);
+  // Children bound to each label value once: prom-client builds a closure per unbound call.
+  const byOutcome = boundByLabel(outcomes, (outcome) => ({
+    count: requests.labels({ outcome }),
+    duration: duration.labels({ outcome }),
+  }));
+  const byResult = boundByLabel(attemptResults, (result) => ({
+    count: attempts.labels({ result }),
+    duration: attemptDuration.labels({ result }),
+  }));
   const overhead = hostOverheadHistogram('gateway', registry);
   for (const reason of ['budget', 'circuit_open']) retriesDenied.inc({ reason }, 0);
   for (const to of breakerStates) breakerTransitions.inc({ to }, 0);
@@ -165,12 +174,14 @@ export function createGatewayMetrics(
   return {
     inflight,
     request(outcome, seconds) {
-      requests.inc({ outcome });
-      duration.observe({ outcome }, seconds);
+      const child = byOutcome[outcome];
+      child.count.inc();
+      child.duration.observe(seconds);
     },
     attempt(result, seconds, serviceSeconds) {
-      attempts.inc({ result });
-      attemptDuration.observe({ result }, seconds);
+      const child = byResult[result];
+      child.count.inc();
+      child.duration.observe(seconds);
       overhead(seconds, serviceSeconds);
     },
     retry: () => retries.inc(),

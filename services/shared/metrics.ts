@@ -16,6 +16,14 @@ export const overheadBucketsSeconds = [
  * A caller's host overhead per downstream call: the attempt's duration minus the
  * downstream's own `Server-Timing`, i.e. the time spent in transport and event loops.
  */
+/** One value per label value, built once (e.g. a metric's children bound to each label value). */
+export function boundByLabel<L extends string, T>(
+  values: readonly L[],
+  bind: (value: L) => T,
+): Record<L, T> {
+  return Object.fromEntries(values.map((value) => [value, bind(value)])) as Record<L, T>;
+}
+
 export function hostOverheadHistogram(service: string, registry: Registry) {
   const histogram = new Histogram({
     name: `${service}_host_overhead_seconds`,
