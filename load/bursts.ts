@@ -19,15 +19,18 @@ export interface BurstSummary {
  */
 export const burstSpreadLimitMs = (size: number) => Math.max(2, (15 * size) / 350);
 
-/** The most arrivals scheduled at one instant (1 when none share one). */
-export function largestBurst(offsetsMs: number[]): number {
-  let largest = offsetsMs.length > 0 ? 1 : 0;
-  for (let start = 0, end = 1; end <= offsetsMs.length; end += 1)
-    if (end === offsetsMs.length || offsetsMs[end] !== offsetsMs[start]) {
-      largest = Math.max(largest, end - start);
-      start = end;
-    }
-  return largest;
+/**
+ * The most arrivals scheduled within `windowMs` of each other (inclusive): with a window
+ * of 0, the largest burst; with the longest a request may stay in flight, the most
+ * requests the schedule can have in flight at once.
+ */
+export function peakArrivals(offsetsMs: number[], windowMs = 0): number {
+  let peak = 0;
+  for (let first = 0, last = 0; last < offsetsMs.length; last += 1) {
+    while (offsetsMs[last]! - offsetsMs[first]! > windowMs) first += 1;
+    peak = Math.max(peak, last - first + 1);
+  }
+  return peak;
 }
 
 /** Tracks, for arrivals scheduled at the same instant, when the first and last of each was handed to the pool. */

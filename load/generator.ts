@@ -8,7 +8,7 @@ import {
   successStatus,
 } from './load-series.ts';
 import type { LoadMetrics } from './metrics.ts';
-import { BurstTracker, type BurstSummary, largestBurst } from './bursts.ts';
+import { BurstTracker, type BurstSummary, peakArrivals } from './bursts.ts';
 import { type LatencySummary, LatencyRecorder } from './stats.ts';
 
 export type { Bucket, LoadTarget } from './load-series.ts';
@@ -279,18 +279,20 @@ export const loadPool = (baseUrl: string, connections: number) =>
   new Pool(baseUrl, { connections, pipelining: 1 });
 
 /**
- * A pool with as many connections open as the schedule's largest burst needs, so the
- * first burst does not pay for the TCP handshakes the later ones skip (callers keep
- * connections open between bursts too). Each is opened by a `GET /healthz`, whatever
- * it answers. The caller closes the pool.
+ * A pool with a connection open for every request the schedule can have in flight if
+ * each stays `holdMs` (the arrivals within any `holdMs`; by default the largest burst),
+ * as a population of clients with warm connections would have: then no arrival waits
+ * for a TCP handshake the earlier ones skipped, and a burst is not spread by hundreds of
+ * new connections. Each is opened by a `GET /healthz`, whatever it answers. The caller
+ * closes the pool.
  */
 export async function connectFor(
   baseUrl: string,
   offsetsMs: number[],
-  maxOutstanding = 10_000,
+  { maxOutstanding = 10_000, holdMs = 0 } = {},
 ): Promise<Pool> {
   const pool = loadPool(baseUrl, maxOutstanding);
-  const count = Math.min(maxOutstanding, largestBurst(offsetsMs));
+  const count = Math.min(maxOutstanding, peakArrivals(offsetsMs, holdMs));
   await Promise.all(
     Array.from({ length: count }, () =>
       pool.request({ method: 'GET', path: '/healthz' }).then(

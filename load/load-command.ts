@@ -141,7 +141,10 @@ export async function runLoadCommand(
   );
   const offsetsMs = buildSchedule(parsed.spec);
   const baseUrl = (options.url as string).replace(/\/$/, '');
-  const pool = await connectFor(baseUrl, offsetsMs, options.maxOutstanding);
+  const pool = await connectFor(baseUrl, offsetsMs, {
+    maxOutstanding: options.maxOutstanding,
+    holdMs: 1000,
+  });
   const result = await runLoad({
     ...(served ? { metrics: served.metrics } : {}),
     target: options.target as LoadTarget,

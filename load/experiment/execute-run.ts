@@ -70,9 +70,10 @@ export async function executeRun(
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
   const schedule = buildSchedule(plan.load);
   const maxOutstanding = scenario.maxOutstanding ?? 10_000;
-  // The connections the largest burst needs, open before the clock starts; then the JIT
-  // warmed at a gentle rate on them, so a cold start is not what gets measured.
-  const pool = await connectFor(baseUrl, schedule, maxOutstanding);
+  // A connection for each request the schedule can have in flight if answers take up to a
+  // model second, open before the clock starts; then the JIT warmed at a gentle rate on
+  // them, so a cold start is not what gets measured.
+  const pool = await connectFor(baseUrl, schedule, { maxOutstanding, holdMs: 1000 * timeScale });
   try {
     await runLoad({
       target: run.target,

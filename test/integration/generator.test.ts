@@ -152,12 +152,16 @@ describe('open-loop load generator', () => {
     expect(result.ok).toBeGreaterThan(20);
   });
 
-  it('opens the connections the largest burst needs before the clock starts, and keeps a pool it was given', async () => {
+  it('opens a connection per request the schedule can have in flight (the largest burst by default) and keeps a pool it was given', async () => {
     const target = await recordingTarget(1);
     const offsetsMs = bursts(150, 50, 100);
     const pool = await connectFor(target.url, offsetsMs);
     open.push(pool);
     expect(pool.stats.connected).toBe(50);
+    // Requests held up to 150 ms could make two bursts 100 ms apart overlap: 100 connections.
+    const wider = await connectFor(target.url, offsetsMs, { holdMs: 150 });
+    open.push(wider);
+    expect(wider.stats.connected).toBe(100);
     const result = await runLoad({ target: 'rpc', baseUrl: target.url, pool, offsetsMs });
     expect(result).toMatchObject({ sent: 150, ok: 150 });
     expect(result.bursts).toMatchObject({ count: 3, size: 50 });

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { BurstTracker, burstSpreadLimitMs, largestBurst } from '../../load/bursts.ts';
+import { BurstTracker, burstSpreadLimitMs, peakArrivals } from '../../load/bursts.ts';
 import { bursts, constant } from '../../load/schedule.ts';
 
-describe('largestBurst', () => {
-  it('is the most arrivals at one instant', () => {
-    expect(largestBurst(bursts(2000, 350, 80))).toBe(350);
-    expect(largestBurst(constant(100, 1000))).toBe(1);
-    expect(largestBurst([0, 5, 5, 5, 9, 9])).toBe(3);
-    expect(largestBurst([])).toBe(0);
+describe('peakArrivals', () => {
+  it('is the largest burst with no window', () => {
+    expect(peakArrivals(bursts(2000, 350, 80))).toBe(350);
+    expect(peakArrivals(constant(100, 1000))).toBe(1);
+    expect(peakArrivals([0, 5, 5, 5, 9, 9])).toBe(3);
+    expect(peakArrivals([])).toBe(0);
+  });
+
+  it('counts the most arrivals within a window, its ends included', () => {
+    expect(peakArrivals(bursts(2000, 350, 80), 80)).toBe(700);
+    expect(peakArrivals(bursts(2000, 350, 80), 1000)).toBe(2000);
+    expect(peakArrivals(constant(100, 10_000), 1000)).toBe(101);
+    expect(peakArrivals([0, 5, 5, 5, 9, 9], 4)).toBe(5);
   });
 });
 
