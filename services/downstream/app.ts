@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
+import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { forkRng } from '../shared/rng.ts';
@@ -70,6 +71,7 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
   app.post(
     '/work',
     {
+      ...bodyLimits(16_384, 2),
       schema: {
         body: WorkRequest,
         response: {
@@ -130,7 +132,10 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
     admin.get('/faults', { schema: { response: { 200: FaultsState } } }, async () => state());
     admin.put(
       '/faults',
-      { schema: { body: FaultsUpdate, response: { 200: FaultsState, 400: ErrorBody } } },
+      {
+        ...bodyLimits(16_384, 4),
+        schema: { body: FaultsUpdate, response: { 200: FaultsState, 400: ErrorBody } },
+      },
       async (request, reply) => {
         const specs = request.body.faults ?? [];
         // Check every spec before adding any, so a bad list changes nothing.

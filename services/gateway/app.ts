@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { Pool } from 'undici';
 import { PoolOccupancy } from '../shared/downstream-work.ts';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
+import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { forkRng } from '../shared/rng.ts';
@@ -61,6 +62,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
   app.post(
     '/rpc',
     {
+      ...bodyLimits(16_384, 2),
       schema: { body: RpcRequest, response: { 200: RpcOk, '4xx': ErrorBody, '5xx': ErrorBody } },
       // Answers the handler never saw (invalid body) still say how many attempts were made.
       onSend: (_request, reply, payload, done) => {
@@ -98,7 +100,10 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     admin.get('/policy', { schema: { response: { 200: PolicyState } } }, async () => named);
     admin.put(
       '/policy',
-      { schema: { body: PolicyUpdate, response: { 200: PolicyState, 400: ErrorBody } } },
+      {
+        ...bodyLimits(16_384, 4),
+        schema: { body: PolicyUpdate, response: { 200: PolicyState, 400: ErrorBody } },
+      },
       async (request, reply) => {
         try {
           named = applyPolicyUpdate(resilient.policy, request.body);

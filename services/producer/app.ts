@@ -10,6 +10,7 @@ import {
   eventJobName,
   ProducerPolicy,
 } from '../shared/event-job.ts';
+import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { connectionReady, producerConnection } from '../shared/redis-connection.ts';
@@ -50,6 +51,13 @@ const PolicyUpdate = withoutDefaults(
 );
 
 class Unavailable extends Error {}
+
+/**
+ * A JavaScript error (a stack overflow, a bad value) rather than one from Redis or our
+ * timeout: ioredis and BullMQ fail with plain Errors and ReplyErrors, never with these.
+ */
+const isOwnFault = (error: unknown) =>
+  error instanceof RangeError || error instanceof TypeError || error instanceof SyntaxError;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -101,6 +109,8 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
   app.post(
     '/events',
     {
+      // The payload is the user's: any JSON, 64 KiB and 32 levels at most.
+      ...bodyLimits(65_536, 32),
       schema: {
         body: EventRequest,
         response: { 200: Accepted, 202: Accepted, '4xx': ErrorBody, '5xx': ErrorBody },
@@ -157,6 +167,15 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
       } catch (error) {
         // Nothing was queued (or we cannot tell): give the place back.
         cancelReservation?.();
+        if (isOwnFault(error)) {
+          // Not Redis: an outage would be the wrong story, and the wrong alert.
+          request.log.error({ err: error }, 'publish failed inside the producer');
+          outcome = 'error';
+          return reply.code(500).send({
+            error: 'internal_error',
+            message: 'the producer failed before queuing the event; nothing was queued',
+          });
+        }
         request.log.debug({ err: error }, 'publish failed');
         outcome = 'unavailable';
         return reply.code(503).send({
@@ -223,7 +242,10 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     admin.get('/policy', { schema: { response: { 200: ProducerPolicy } } }, async () => policy);
     admin.put(
       '/policy',
-      { schema: { body: PolicyUpdate, response: { 200: ProducerPolicy } } },
+      {
+        ...bodyLimits(16_384, 3),
+        schema: { body: PolicyUpdate, response: { 200: ProducerPolicy } },
+      },
       async (request) => {
         const { backoff, ...rest } = request.body;
         policy = { ...policy, ...rest, backoff: { ...policy.backoff, ...backoff } };

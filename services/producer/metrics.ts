@@ -1,7 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { latencyBucketsSeconds } from '../shared/metrics.ts';
 
-export const publishOutcomes = ['accepted', 'duplicate', 'dropped', 'unavailable'] as const;
+export const publishOutcomes = [
+  'accepted',
+  'duplicate',
+  'dropped',
+  'unavailable',
+  'error',
+] as const;
 export type PublishOutcome = (typeof publishOutcomes)[number];
 
 export function createProducerMetrics(
@@ -12,7 +18,7 @@ export function createProducerMetrics(
   const registers = [registry];
   const events = new Counter({
     name: 'producer_events_total',
-    help: 'POST /events by outcome: accepted (202, in Redis), duplicate (id already queued), dropped (429 queue_full), unavailable (503).',
+    help: 'POST /events by outcome: accepted (202, in Redis), duplicate (id already queued), dropped (429 queue_full), unavailable (503: Redis failed), error (500: a fault of ours, not an outage).',
     labelNames: ['outcome'],
     registers,
   });

@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
+import { BadInput, parseJsonBody } from './json-body.ts';
 import { formatIssues } from './schema-errors.ts';
 
 export type App = FastifyInstance<
@@ -40,6 +41,7 @@ export interface ServiceAppOptions {
 }
 
 function errorCodeFor(error: FastifyError, statusCode: number): string {
+  if (error instanceof BadInput) return error.errorCode;
   if (error.validation) return 'bad_request';
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -83,6 +85,10 @@ export function createServiceApp(options: ServiceAppOptions): App {
 
   // Only JSON bodies: text/plain would otherwise reach validation as a string.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) =>
+    parseJsonBody(request, body as Buffer, done),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const statusCode = error.statusCode ?? 500;

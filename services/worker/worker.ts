@@ -7,6 +7,7 @@ import {
   deadLetterQueueName,
   type EventJobData,
 } from '../shared/event-job.ts';
+import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { workerConnection } from '../shared/redis-connection.ts';
@@ -151,7 +152,10 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
     admin.get('/policy', { schema: { response: { 200: WorkerPolicy } } }, async () => policy);
     admin.put(
       '/policy',
-      { schema: { body: strictPartial(WorkerPolicy), response: { 200: WorkerPolicy } } },
+      {
+        ...bodyLimits(16_384, 2),
+        schema: { body: strictPartial(WorkerPolicy), response: { 200: WorkerPolicy } },
+      },
       async (request) => {
         policy = { ...policy, ...request.body };
         worker.concurrency = policy.concurrency;
