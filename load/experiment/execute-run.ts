@@ -138,6 +138,7 @@ async function measureRun(
       offsetsMs: load.schedule,
       maxOutstanding: load.maxOutstanding,
       idPrefix: target.idPrefix,
+      timeScale,
       ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
       bucketMs: plan.bucketMs,
       onProgress: (progress) =>

@@ -1,18 +1,23 @@
 import type { Bucket } from '../generator.ts';
 
+export type Recovery = number | null | 'did not recover' | 'fault still active';
+
 /**
  * Time from the end of the last window (fault or load trigger) until the success ratio of
  * 100 ms buckets is back to 90 % of the one before the first window, and stays back for
- * `holdMs` (or until the run ends). A single lucky bucket in a cascade is not a recovery.
+ * `holdMs` (or until the run ends). A single lucky bucket in a cascade is not a recovery;
+ * a window still open when the run ended (at `runEndMs`) leaves nothing to recover from.
  */
 export function recoveryTime(
   series: Bucket[],
   windows: Array<{ startMs: number; endMs: number }>,
   holdMs = 1000,
-): number | null | 'did not recover' {
+  runEndMs = Number.POSITIVE_INFINITY,
+): Recovery {
   if (windows.length === 0) return null;
   const firstStart = Math.min(...windows.map((window) => window.startMs));
   const lastEnd = Math.max(...windows.map((window) => window.endMs));
+  if (lastEnd >= runEndMs) return 'fault still active';
   const ratio = (buckets: Bucket[]) => {
     const ok = buckets.reduce((sum, bucket) => sum + bucket.ok, 0);
     const done = buckets.reduce(

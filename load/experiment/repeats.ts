@@ -145,6 +145,8 @@ export function combineRepeats(repeats: RunSummary[], seed = 1): RunSummary {
       recovered.length > notRecovered.length
         ? median(recovered.map((repeat) => repeat.recoveryMs as number))
         : 'did not recover';
+  else if (repeats.some((repeat) => repeat.recoveryMs === 'fault still active'))
+    combined.recoveryMs = 'fault still active';
   const shaped = repeats.filter((repeat) => repeat.hostShaped);
   combined.hostShaped = shaped.length * 2 > repeats.length;
   combined.suggestedTimeScale = combined.hostShaped

@@ -1,4 +1,5 @@
 import type { Bucket } from '../generator.ts';
+import type { Recovery } from './recovery.ts';
 import type { Comparison } from './repeats.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -75,7 +76,7 @@ interface CommonSummary {
   /** When host-shaped: the smallest time scale at which the overhead measured here would fit. */
   suggestedTimeScale: number | null;
   /** After the last fault (or the load trigger) ends, until the success ratio is back to 90 % of the one before it, and stays back for 1 s. */
-  recoveryMs: number | null | 'did not recover';
+  recoveryMs: Recovery;
   durationMs: number;
   outcomes: Record<string, number>;
   warnings: string[];

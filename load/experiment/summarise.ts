@@ -128,7 +128,7 @@ function common(o: RunObservations) {
     burstSpreadP50Ms: o.load.bursts?.spreadP50Ms ?? null,
     downstreamCalls: delta(o, 'downstream', 'downstream_requests_total'),
     ...hostOverhead(o),
-    recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs),
+    recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs, o.durationMs),
   };
 }
 

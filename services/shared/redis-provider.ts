@@ -36,7 +36,13 @@ export interface RedisStrategies {
 }
 
 async function startContainer(): Promise<ProvidedRedis> {
-  const { RedisContainer } = await import('@testcontainers/redis');
+  // An optional dependency, loaded only here: the image leaves it out.
+  const { RedisContainer } = await import('@testcontainers/redis').catch((error: unknown) => {
+    throw new Error(
+      'testcontainers is not installed (an optional dependency: npm install @testcontainers/redis)',
+      { cause: error },
+    );
+  });
   const container = await new RedisContainer('redis:7-alpine')
     .withCommand(['redis-server', '--maxmemory-policy', 'noeviction', '--appendonly', 'yes'])
     .start();

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyServerOptions } from 'fastify';
 import { ConfigError } from './config.ts';
@@ -9,11 +10,30 @@ export interface RunnableConfig {
   LOG_LEVEL: string;
 }
 
-/** Pino options: JSON lines, pretty only when a human is watching a terminal. */
-export function loggerOptions(level: string, service: string): FastifyServerOptions['logger'] {
-  const pretty = process.stdout.isTTY
-    ? { target: 'pino-pretty', options: { colorize: true } }
-    : undefined;
+/** Whether pino-pretty can be loaded: a dev dependency, so the image has none. */
+function prettyInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pino options: JSON lines, pretty only when a human is watching a terminal and
+ * pino-pretty is there (`docker run -it` on the image has a terminal and no pino-pretty).
+ */
+export function loggerOptions(
+  level: string,
+  service: string,
+  terminal = process.stdout.isTTY === true,
+  prettyAvailable = prettyInstalled,
+): FastifyServerOptions['logger'] {
+  const pretty =
+    terminal && prettyAvailable()
+      ? { target: 'pino-pretty', options: { colorize: true } }
+      : undefined;
   return { level, name: service, ...(pretty ? { transport: pretty } : {}) };
 }
 

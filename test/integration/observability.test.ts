@@ -5,6 +5,7 @@ import { Scrape } from '../../load/prom-text.ts';
 import { constant } from '../../load/schedule.ts';
 import { type Stack, startStack } from '../../load/stack.ts';
 import {
+  asGrafanaSends,
   committedDashboards,
   dashboardQueries,
   dashboardVariables,
@@ -88,7 +89,7 @@ describe('dashboards and rules against a real Prometheus scraping the real servi
   it.each(panelQueries.map((query) => [query.where, query.expr]))(
     '%s returns data: %s',
     async (_where, expr) => {
-      const { result, error } = await prometheus.query(expr.replaceAll('$instance', '.*'), probeAt);
+      const { result, error } = await prometheus.query(asGrafanaSends(expr), probeAt);
       expect(error).toBeUndefined();
       expect(result.length, `no series for ${expr}`).toBeGreaterThan(0);
     },

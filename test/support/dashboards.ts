@@ -41,6 +41,14 @@ export function dashboardQueries(file: string, board: Dashboard): DashboardQuery
   return [...fromPanels, ...fromAnnotations];
 }
 
+/**
+ * A panel query as Grafana would send it: `$instance` matching every instance, and
+ * `$__rate_interval` as Grafana computes it, four scrape intervals (the datasource's
+ * `timeInterval`, 2 s).
+ */
+export const asGrafanaSends = (expr: string) =>
+  expr.replaceAll('$instance', '.*').replaceAll('$__rate_interval', '8s');
+
 /** `label_values(metric, label)` variables, for the label-values API. */
 export function dashboardVariables(board: Dashboard) {
   return (board.templating?.list ?? []).map((variable) => {
@@ -96,7 +104,10 @@ export function metricNames(expr: string): string[] {
   ]);
   const names = new Set<string>();
   // Drop label matchers and by-lists first, so label names are not taken for metrics.
-  const stripped = expr.replace(/\{[^}]*\}/g, '{}').replace(/\b(by|without)\s*\([^)]*\)/g, ' ');
+  const stripped = expr
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\b(by|without)\s*\([^)]*\)/g, ' ')
+    .replace(/\$\w+/g, ' ');
   for (const match of stripped.matchAll(/\b([a-zA-Z_:][\w:]*)\b(?!\s*\()/g)) {
     const name = match[1]!;
     if (!words.has(name) && !/^\d/.test(name) && !/^(\d+[smhd])$/.test(name)) names.add(name);

@@ -4,6 +4,7 @@ import { defaultFailureModel } from '../../services/downstream/failure-model.ts'
 import { loadGatewayEnv, toGatewayConfig } from '../../services/gateway/config.ts';
 import { presets } from '../../services/gateway/policy.ts';
 import { ConfigError } from '../../services/shared/config.ts';
+import { loggerOptions } from '../../services/shared/run-service.ts';
 import { createRng, forkRng } from '../../services/shared/rng.ts';
 import { toDottedPath } from '../../services/shared/schema-errors.ts';
 
@@ -86,5 +87,25 @@ describe('toDottedPath', () => {
     expect(toDottedPath('/runs/1/policy/backoff/capMs')).toBe('runs[1].policy.backoff.capMs');
     expect(toDottedPath('/id', 'body')).toBe('body.id');
     expect(toDottedPath('', 'body')).toBe('body');
+  });
+});
+
+describe('loggerOptions', () => {
+  it('writes pretty lines only on a terminal that has pino-pretty, JSON lines otherwise', () => {
+    const pretty = { target: 'pino-pretty', options: { colorize: true } };
+    expect(loggerOptions('info', 'gateway', true, () => true)).toEqual({
+      level: 'info',
+      name: 'gateway',
+      transport: pretty,
+    });
+    // `docker run -it` on the image: a terminal, but pino-pretty was pruned with the dev dependencies.
+    expect(loggerOptions('info', 'gateway', true, () => false)).toEqual({
+      level: 'info',
+      name: 'gateway',
+    });
+    expect(loggerOptions('warn', 'worker', false, () => true)).toEqual({
+      level: 'warn',
+      name: 'worker',
+    });
   });
 });

@@ -34,6 +34,15 @@ describe('recoveryTime', () => {
     expect(recoveryTime(buckets, window, 100)).toBe(0);
   });
 
+  it('says the fault is still active, not that nothing recovered, when its window outlasts the run', () => {
+    const buckets = series([10, 10, 10, 0, 0, 0]);
+    expect(recoveryTime(buckets, [{ startMs: 300, endMs: 5000 }], 1000, 600)).toBe(
+      'fault still active',
+    );
+    // The same window ending before the run does: judged as usual.
+    expect(recoveryTime(buckets, window, 1000, 600)).toBe('did not recover');
+  });
+
   it('says so when the run never gets back, and skips empty buckets', () => {
     expect(recoveryTime(series([10, 10, 10, 0, 0, 3, null, 4, 2, 1]), window)).toBe(
       'did not recover',

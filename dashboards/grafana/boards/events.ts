@@ -15,7 +15,7 @@ export const eventsDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: 'sum by (outcome) (rate(producer_events_total[10s]))',
+          expr: 'sum by (outcome) (rate(producer_events_total[$__rate_interval]))',
           legend: '{{outcome}}',
         },
       ],
@@ -26,7 +26,7 @@ export const eventsDetail = dashboard(
       unit: 's',
       queries: [
         {
-          expr: 'histogram_quantile(0.99, sum by (le, outcome) (rate(producer_publish_duration_seconds_bucket[10s])))',
+          expr: 'histogram_quantile(0.99, sum by (le, outcome) (rate(producer_publish_duration_seconds_bucket[$__rate_interval])))',
           legend: '{{outcome}}',
         },
       ],
@@ -62,7 +62,7 @@ export const eventsDetail = dashboard(
       queries: [
         { expr: 'events:dlq_size:max', legend: 'size' },
         {
-          expr: 'sum(rate(worker_jobs_total{outcome="dead_lettered"}[10s]))',
+          expr: 'sum(rate(worker_jobs_total{outcome="dead_lettered"}[$__rate_interval]))',
           legend: 'dead-lettered/s',
         },
       ],
@@ -79,7 +79,7 @@ export const eventsDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: `sum by (instance, outcome) (rate(worker_jobs_total${byInstance}[10s]))`,
+          expr: `sum by (instance, outcome) (rate(worker_jobs_total${byInstance}[$__rate_interval]))`,
           legend: '{{instance}} {{outcome}}',
         },
       ],
@@ -101,7 +101,7 @@ export const eventsDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: `sum by (instance, result) (rate(worker_attempts_total${byInstance}[10s]))`,
+          expr: `sum by (instance, result) (rate(worker_attempts_total${byInstance}[$__rate_interval]))`,
           legend: '{{instance}} {{result}}',
         },
       ],
@@ -112,7 +112,7 @@ export const eventsDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: `sum by (instance) (rate(worker_retries_total${byInstance}[10s]))`,
+          expr: `sum by (instance) (rate(worker_retries_total${byInstance}[$__rate_interval]))`,
           legend: '{{instance}}',
         },
       ],
@@ -124,11 +124,11 @@ export const eventsDetail = dashboard(
       unit: 's',
       queries: [
         {
-          expr: `histogram_quantile(0.99, sum by (le) (rate(worker_end_to_end_duration_seconds_bucket${byInstance}[10s])))`,
+          expr: `histogram_quantile(0.99, sum by (le) (rate(worker_end_to_end_duration_seconds_bucket${byInstance}[$__rate_interval])))`,
           legend: 'end to end',
         },
         {
-          expr: `histogram_quantile(0.99, sum by (le) (rate(worker_processing_duration_seconds_bucket${byInstance}[10s])))`,
+          expr: `histogram_quantile(0.99, sum by (le) (rate(worker_processing_duration_seconds_bucket${byInstance}[$__rate_interval])))`,
           legend: 'processing',
         },
       ],
@@ -140,7 +140,7 @@ export const eventsDetail = dashboard(
       unit: 'short',
       queries: [
         {
-          expr: `sum by (instance) (increase(worker_stalled_jobs_total${byInstance}[1m]))`,
+          expr: `60 * sum by (instance) (rate(worker_stalled_jobs_total${byInstance}[$__rate_interval]))`,
           legend: '{{instance}}',
         },
       ],

@@ -14,7 +14,7 @@ export const overview = dashboard(
       queries: [
         paths('path:requests:rate10s', 'received {{path}}'),
         {
-          expr: 'sum by (target) (rate(loadgen_requests_total[10s]))',
+          expr: 'sum by (target) (rate(loadgen_requests_total[$__rate_interval]))',
           legend: 'offered {{target}}',
         },
       ],

@@ -13,7 +13,7 @@ export const rpcDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: 'sum by (outcome) (rate(gateway_requests_total[10s]))',
+          expr: 'sum by (outcome) (rate(gateway_requests_total[$__rate_interval]))',
           legend: '{{outcome}}',
         },
       ],
@@ -23,7 +23,7 @@ export const rpcDetail = dashboard(
       description: 'From request to answer, every attempt and backoff included.',
       unit: 's',
       queries: [0.5, 0.9, 0.99].map((q) => ({
-        expr: `histogram_quantile(${q}, sum by (le) (rate(gateway_request_duration_seconds_bucket[10s])))`,
+        expr: `histogram_quantile(${q}, sum by (le) (rate(gateway_request_duration_seconds_bucket[$__rate_interval])))`,
         legend: `p${Math.round(q * 100)}`,
       })),
     },
@@ -34,7 +34,7 @@ export const rpcDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: 'sum by (result) (rate(gateway_downstream_attempts_total[10s]))',
+          expr: 'sum by (result) (rate(gateway_downstream_attempts_total[$__rate_interval]))',
           legend: '{{result}}',
         },
       ],
@@ -45,7 +45,7 @@ export const rpcDetail = dashboard(
       unit: 's',
       queries: [
         {
-          expr: 'histogram_quantile(0.99, sum by (le, result) (rate(gateway_downstream_attempt_duration_seconds_bucket[10s])))',
+          expr: 'histogram_quantile(0.99, sum by (le, result) (rate(gateway_downstream_attempt_duration_seconds_bucket[$__rate_interval])))',
           legend: '{{result}}',
         },
       ],
@@ -55,9 +55,9 @@ export const rpcDetail = dashboard(
       description: 'Denied: the retry budget was spent, or the breaker was open.',
       unit: 'reqps',
       queries: [
-        { expr: 'sum(rate(gateway_retries_total[10s]))', legend: 'made' },
+        { expr: 'sum(rate(gateway_retries_total[$__rate_interval]))', legend: 'made' },
         {
-          expr: 'sum by (reason) (rate(gateway_retries_denied_total[10s]))',
+          expr: 'sum by (reason) (rate(gateway_retries_denied_total[$__rate_interval]))',
           legend: 'denied: {{reason}}',
         },
       ],
@@ -67,7 +67,7 @@ export const rpcDetail = dashboard(
       description:
         'Attempts aborted by the per-attempt timeout (the request to the downstream is cancelled).',
       unit: 'reqps',
-      queries: [{ expr: 'sum(rate(gateway_timeouts_total[10s]))', legend: 'timeouts' }],
+      queries: [{ expr: 'sum(rate(gateway_timeouts_total[$__rate_interval]))', legend: 'timeouts' }],
     },
     {
       title: 'Breaker state',
@@ -83,10 +83,10 @@ export const rpcDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: 'sum by (to) (rate(gateway_breaker_transitions_total[10s]))',
+          expr: 'sum by (to) (rate(gateway_breaker_transitions_total[$__rate_interval]))',
           legend: 'to {{to}}',
         },
-        { expr: 'sum(rate(gateway_breaker_fast_fails_total[10s]))', legend: 'fast fails' },
+        { expr: 'sum(rate(gateway_breaker_fast_fails_total[$__rate_interval]))', legend: 'fast fails' },
       ],
     },
     {
@@ -98,7 +98,7 @@ export const rpcDetail = dashboard(
       queries: [
         { expr: 'sum(gateway_bulkhead_in_use)', legend: 'in use' },
         { expr: 'sum(gateway_bulkhead_queued)', legend: 'waiting' },
-        { expr: 'sum(rate(gateway_bulkhead_rejected_total[10s]))', legend: 'rejected/s' },
+        { expr: 'sum(rate(gateway_bulkhead_rejected_total[$__rate_interval]))', legend: 'rejected/s' },
       ],
     },
     {
@@ -109,7 +109,7 @@ export const rpcDetail = dashboard(
       rightAxis: { legend: 'rejected/s', unit: 'reqps' },
       queries: [
         { expr: 'max(gateway_throttle_reject_probability)', legend: 'probability' },
-        { expr: 'sum(rate(gateway_throttled_total[10s]))', legend: 'rejected/s' },
+        { expr: 'sum(rate(gateway_throttled_total[$__rate_interval]))', legend: 'rejected/s' },
       ],
     },
     {
@@ -125,7 +125,7 @@ export const rpcDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: 'sum by (outcome) (rate(downstream_requests_total[10s]))',
+          expr: 'sum by (outcome) (rate(downstream_requests_total[$__rate_interval]))',
           legend: '{{outcome}}',
         },
       ],
@@ -136,7 +136,7 @@ export const rpcDetail = dashboard(
       unit: 's',
       queries: [
         {
-          expr: 'histogram_quantile(0.99, sum by (le, outcome) (rate(downstream_request_duration_seconds_bucket[10s])))',
+          expr: 'histogram_quantile(0.99, sum by (le, outcome) (rate(downstream_request_duration_seconds_bucket[$__rate_interval])))',
           legend: '{{outcome}}',
         },
       ],
