@@ -67,7 +67,9 @@ export const rpcDetail = dashboard(
       description:
         'Attempts aborted by the per-attempt timeout (the request to the downstream is cancelled).',
       unit: 'reqps',
-      queries: [{ expr: 'sum(rate(gateway_timeouts_total[$__rate_interval]))', legend: 'timeouts' }],
+      queries: [
+        { expr: 'sum(rate(gateway_timeouts_total[$__rate_interval]))', legend: 'timeouts' },
+      ],
     },
     {
       title: 'Breaker state',
@@ -86,7 +88,10 @@ export const rpcDetail = dashboard(
           expr: 'sum by (to) (rate(gateway_breaker_transitions_total[$__rate_interval]))',
           legend: 'to {{to}}',
         },
-        { expr: 'sum(rate(gateway_breaker_fast_fails_total[$__rate_interval]))', legend: 'fast fails' },
+        {
+          expr: 'sum(rate(gateway_breaker_fast_fails_total[$__rate_interval]))',
+          legend: 'fast fails',
+        },
       ],
     },
     {
@@ -98,7 +103,10 @@ export const rpcDetail = dashboard(
       queries: [
         { expr: 'sum(gateway_bulkhead_in_use)', legend: 'in use' },
         { expr: 'sum(gateway_bulkhead_queued)', legend: 'waiting' },
-        { expr: 'sum(rate(gateway_bulkhead_rejected_total[$__rate_interval]))', legend: 'rejected/s' },
+        {
+          expr: 'sum(rate(gateway_bulkhead_rejected_total[$__rate_interval]))',
+          legend: 'rejected/s',
+        },
       ],
     },
     {
