@@ -24,7 +24,7 @@ interface Case {
   method: string;
   path: string;
   headers?: Record<string, string>;
-  rawBody?: string;
+  rawBody?: string | Buffer;
   status: number;
   error: string;
   mentions?: string;
@@ -73,6 +73,28 @@ function bodyCases(
       rawBody: JSON.stringify({ id: 'x'.repeat(100_000) }),
       status: 413,
       error: 'payload_too_large',
+    },
+    {
+      ...base,
+      name: 'arrays nested 5 000 deep',
+      headers: { ...headers, ...json },
+      rawBody: `{"id":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      status: 400,
+      error: 'json_too_deep',
+      mentions: `deeper than`,
+    },
+    {
+      ...base,
+      name: 'bytes that are not UTF-8 in a string',
+      headers: { ...headers, ...json },
+      rawBody: Buffer.concat([
+        Buffer.from('{"id":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]),
+      status: 400,
+      error: 'invalid_json',
+      mentions: 'UTF-8',
     },
     {
       ...base,

@@ -43,6 +43,31 @@ describe('producer', () => {
     expect(await scrape(url, 'producer_events_total', { outcome: 'duplicate' })).toBe(1);
   });
 
+  it('refuses a payload nested too deep or not UTF-8 as bad input, never as an outage', async () => {
+    const { url, queues } = await producer('hostile');
+    const deep = await call(`${url}/events`, {
+      headers: { 'content-type': 'application/json' },
+      rawBody: `{"id":"deep","payload":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+    });
+    expect(deep.status).toBe(400);
+    expect(deep.body).toMatchObject({ error: 'json_too_deep' });
+    expect(deep.body.message).toContain('32 levels');
+    const bytes = await call(`${url}/events`, {
+      headers: { 'content-type': 'application/json' },
+      rawBody: Buffer.concat([
+        Buffer.from('{"id":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]),
+    });
+    expect(bytes.status).toBe(400);
+    expect(bytes.body).toMatchObject({ error: 'invalid_json' });
+    // Neither reached the handler: nothing counted, nothing queued, no outage reported.
+    for (const outcome of ['unavailable', 'error', 'accepted'])
+      expect(await scrape(url, 'producer_events_total', { outcome })).toBe(0);
+    expect((await queues.main.getJobCounts('waiting')).waiting).toBe(0);
+  });
+
   it('answers 429 queue_full at maxDepth and counts it as dropped', async () => {
     const { post, url } = await producer('full', { maxDepth: 5 }, { depthCacheMs: 60_000 });
     const statuses = [];

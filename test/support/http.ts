@@ -13,7 +13,7 @@ export async function call(
   options: {
     method?: string;
     body?: unknown;
-    rawBody?: string;
+    rawBody?: string | Buffer;
     headers?: Record<string, string>;
   } = {},
 ): Promise<JsonResponse> {
