@@ -128,6 +128,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 const connectionError: Answer = Object.freeze({ kind: 'failed', label: 'connection_error' });
+const cappedAnswer: Answer = Object.freeze({ kind: 'dropped', label: 'dropped: generator cap' });
 
 function parseBody(chunks: Buffer[] | undefined): unknown {
   if (!chunks) return undefined;
@@ -193,10 +194,8 @@ class LoadRun {
   #sendDue(): void {
     const offsets = this.#offsetsMs;
     const elapsed = this.now();
-    while (this.#next < offsets.length && offsets[this.#next]! <= elapsed) {
-      this.#fire(this.#next);
-      this.#next += 1;
-    }
+    // Taken before firing: an answer that comes back at once (a closed pool) may send too.
+    while (this.#next < offsets.length && offsets[this.#next]! <= elapsed) this.#fire(this.#next++);
   }
 
   #fire(index: number): void {
@@ -204,7 +203,7 @@ class LoadRun {
     this.sent += 1;
     this.series.at(scheduledMs).sent += 1;
     if (this.outstanding >= this.#maxOutstanding) {
-      this.#count({ kind: 'dropped', label: 'dropped: generator cap' }, scheduledMs, null);
+      this.#count(cappedAnswer, scheduledMs, null);
       return;
     }
     this.outstanding += 1;
