@@ -84,6 +84,7 @@ export const repeatedFields = [
   'timeouts',
   'attempts',
   'downstreamCalls',
+  'duplicateEffects',
   'amplification',
   'goodputRps',
   'durationMs',

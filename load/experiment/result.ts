@@ -41,6 +41,8 @@ interface CommonSummary {
   timeouts: number;
   /** Calls the gateway or worker sent to the downstream. */
   attempts: number;
+  /** Work the downstream completed twice for one Idempotency-Key: retries and redeliveries done twice. */
+  duplicateEffects: number;
   /** Calls the downstream counted itself (equals `attempts`: nothing else calls it). */
   downstreamCalls: number;
   /** attempts ÷ sent. */

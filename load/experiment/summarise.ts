@@ -127,6 +127,7 @@ function common(o: RunObservations) {
     latenessP99Ms: o.load.pacing.p99Ms,
     burstSpreadP50Ms: o.load.bursts?.spreadP50Ms ?? null,
     downstreamCalls: delta(o, 'downstream', 'downstream_requests_total'),
+    duplicateEffects: delta(o, 'downstream', 'downstream_duplicate_effects_total'),
     ...hostOverhead(o),
     recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs, o.durationMs),
   };

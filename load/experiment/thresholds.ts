@@ -20,6 +20,7 @@ const metrics = {
   p99_ms: (run) => run.p99Ms,
   mean_ms: (run) => run.meanMs,
   attempts: (run) => run.attempts,
+  dup_effects: (run) => run.duplicateEffects,
   amplification: (run) => run.amplification,
   goodput_rps: (run) => run.goodputRps,
   duration_s: (run) => run.durationMs / 1000,

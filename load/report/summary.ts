@@ -25,6 +25,7 @@ const columns: Column[] = [
   ['dlq', (run) => (run.target === 'events' ? int(run.dlq) : '-'), 'dlq'],
   ['attempts', (run) => int(run.attempts), 'attempts'],
   ['amplif.', (run) => run.amplification.toFixed(2), 'amplification'],
+  ['dup effects', (run) => int(run.duplicateEffects), 'duplicateEffects'],
   ['goodput/s', (run) => run.goodputRps.toFixed(1), 'goodputRps'],
   ['duration s', (run) => (run.durationMs / 1000).toFixed(2)],
   ['p50 ms', (run) => fmt(run.p50Ms), 'p50Ms'],

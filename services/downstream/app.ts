@@ -9,6 +9,7 @@ import { forkRng } from '../shared/rng.ts';
 import { strictPartial } from '../shared/schemas.ts';
 import type { DownstreamConfig } from './config.ts';
 import { FailureModelParams, loadFactor, sampleOutcome } from './failure-model.ts';
+import { EffectLedger, type StoredOutcome } from './effects.ts';
 import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';
 import { createDownstreamMetrics } from './metrics.ts';
 
@@ -30,6 +31,7 @@ const FaultsState = Type.Object({
       kind: Type.String(),
       fraction: Type.Number(),
       latencyMs: Type.Optional(Type.Number()),
+      caller: Type.Optional(Type.String()),
       durationMs: Type.Integer(),
       remainingMs: Type.Integer(),
     }),
@@ -44,12 +46,17 @@ const FaultsUpdate = Type.Object(
   { additionalProperties: false },
 );
 
+/** A header's single value; a repeated or empty one counts as absent. */
+const headerValue = (value: string | string[] | undefined) =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
 /** The downstream service: `POST /work` under a load-dependent failure model plus timed faults. */
 export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps = {}): App {
   const clock = deps.clock ?? monotonicClock;
   const rng = forkRng(config.seed, 'downstream');
   const registry = createMetricsRegistry('downstream');
   const faults = new FaultTable(clock);
+  const effects = new EffectLedger();
   let model = { ...config.model };
   let inflight = 0;
   const hung = new Set<() => void>();
@@ -76,54 +83,81 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
         body: WorkRequest,
         response: {
           200: Type.Object({ id: Type.String(), latencyMs: Type.Number() }),
+          409: ErrorBody,
           503: ErrorBody,
         },
       },
     },
     async (request, reply) => {
       const startedAt = clock();
-      const factor = enter();
-      const fault = faults.decide(rng);
-      if (fault.action === 'reset') {
+      const key = headerValue(request.headers['idempotency-key']);
+      const caller = headerValue(request.headers['x-cascade-caller']);
+      const idempotent = model.idempotentReceiver && key !== undefined;
+      if (idempotent) {
+        const seen = effects.check(key);
+        if (seen.kind === 'replay') {
+          metrics.observe('replayed');
+          reply.header('idempotent-replayed', 'true');
+          return seen.outcome;
+        }
+        if (seen.kind === 'in_progress') {
+          metrics.observe('in_progress');
+          return reply.code(409).send({
+            error: 'idempotency_in_progress',
+            message: `a request with Idempotency-Key ${JSON.stringify(key)} is still being worked on; retry later`,
+          });
+        }
+      }
+      let stored: StoredOutcome | undefined;
+      try {
+        const factor = enter();
+        const fault = faults.decide(rng, caller);
+        if (fault.action === 'reset') {
+          leave();
+          metrics.observe('fault_reset');
+          reply.hijack();
+          request.raw.socket.destroy();
+          return reply;
+        }
+        if (fault.action === 'hang') {
+          metrics.observe('fault_hang');
+          reply.hijack();
+          // Held until the client gives up or the server closes.
+          await new Promise<void>((resolve) => {
+            const release = () => {
+              hung.delete(release);
+              resolve();
+            };
+            hung.add(release);
+            request.raw.socket.once('close', release);
+          });
+          leave();
+          request.raw.socket.destroy();
+          return reply;
+        }
+        const outcome = sampleOutcome(factor, model, rng);
+        const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
+        await sleep(latencyMs);
         leave();
-        metrics.observe('fault_reset');
-        reply.hijack();
-        request.raw.socket.destroy();
-        return reply;
+        const seconds = (clock() - startedAt) / 1000;
+        // W3C Server-Timing: the caller subtracts it from its attempt to see the host's share.
+        reply.header('server-timing', `work;dur=${(seconds * 1000).toFixed(3)}`);
+        if (fault.action === 'error' || outcome.fail) {
+          metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', seconds);
+          return reply.code(503).send({
+            error: 'downstream_error',
+            message:
+              fault.action === 'error' ? 'injected error fault' : 'failed under the failure model',
+          });
+        }
+        metrics.observe('ok', seconds);
+        // The work is done whether or not the caller still waits: a second one for a key is a duplicate.
+        if (key !== undefined && effects.applied(key)) metrics.duplicateEffect();
+        stored = { id: request.body.id, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+        return stored;
+      } finally {
+        if (idempotent) effects.release(key, stored);
       }
-      if (fault.action === 'hang') {
-        metrics.observe('fault_hang');
-        reply.hijack();
-        // Held until the client gives up or the server closes.
-        await new Promise<void>((resolve) => {
-          const release = () => {
-            hung.delete(release);
-            resolve();
-          };
-          hung.add(release);
-          request.raw.socket.once('close', release);
-        });
-        leave();
-        request.raw.socket.destroy();
-        return reply;
-      }
-      const outcome = sampleOutcome(factor, model, rng);
-      const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
-      await sleep(latencyMs);
-      leave();
-      const seconds = (clock() - startedAt) / 1000;
-      // W3C Server-Timing: the caller subtracts it from its attempt to see the host's share.
-      reply.header('server-timing', `work;dur=${(seconds * 1000).toFixed(3)}`);
-      if (fault.action === 'error' || outcome.fail) {
-        metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', seconds);
-        return reply.code(503).send({
-          error: 'downstream_error',
-          message:
-            fault.action === 'error' ? 'injected error fault' : 'failed under the failure model',
-        });
-      }
-      metrics.observe('ok', seconds);
-      return { id: request.body.id, latencyMs: Math.round(latencyMs * 1000) / 1000 };
     },
   );
 

@@ -11,6 +11,7 @@ const modelVariables = {
   OVERLOAD_FAIL_PROBABILITY: 'overloadFailProbability',
   MAX_FAIL_PROBABILITY: 'maxFailProbability',
   CAPACITY_RPS: 'capacityRps',
+  IDEMPOTENT_RECEIVER: 'idempotentReceiver',
 } as const satisfies Record<string, keyof FailureModelParams>;
 type ModelVariable = keyof typeof modelVariables;
 

@@ -12,6 +12,11 @@ export const FailureModelParams = Type.Object(
     overloadFailProbability: Type.Number({ minimum: 0, maximum: 1, default: 0.4 }),
     maxFailProbability: Type.Number({ minimum: 0, maximum: 1, default: 0.95 }),
     capacityRps: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 250 }),
+    /**
+     * Idempotent by `Idempotency-Key`: a repeated key gets the first answer without the
+     * work being done again; one still in progress gets 409. Off, as the seed models it.
+     */
+    idempotentReceiver: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );

@@ -12,16 +12,27 @@ export const FaultSpec = Type.Object(
     durationMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
     fraction: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     latencyMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
+    /**
+     * Only calls from this caller (their `x-cascade-caller`): `gateway`, `worker/billing`,
+     * or `worker` for every worker. Unset: every call.
+     */
+    caller: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },
 );
 export type FaultSpec = Static<typeof FaultSpec>;
+
+/** Whether a fault aimed at `target` applies to a call from `caller` (the same, or a name under it). */
+export const callerMatches = (target: string | undefined, caller: string | undefined) =>
+  target === undefined ||
+  (caller !== undefined && (caller === target || caller.startsWith(`${target}/`)));
 
 export interface ActiveFault {
   id: number;
   kind: FaultKind;
   fraction: number;
   latencyMs?: number;
+  caller?: string;
   durationMs: number;
   remainingMs: number;
 }
@@ -87,12 +98,13 @@ export class FaultTable {
     return counts;
   }
 
-  /** Each active fault applies independently with probability `fraction` (default 1). */
-  decide(rng: Rng): FaultDecision {
+  /** Each active fault aimed at this caller applies independently with probability `fraction` (default 1). */
+  decide(rng: Rng, caller?: string): FaultDecision {
     this.#expire();
     const decision: FaultDecision = { action: 'none', addedLatencyMs: 0 };
     const rank = { none: 0, error: 1, hang: 2, reset: 3 } as const;
     for (const { spec } of this.#faults) {
+      if (!callerMatches(spec.caller, caller)) continue;
       if (rng() >= (spec.fraction ?? 1)) continue;
       if (spec.kind === 'latency') decision.addedLatencyMs += spec.latencyMs ?? 0;
       else if (rank[spec.kind] > rank[decision.action]) decision.action = spec.kind;
@@ -114,6 +126,7 @@ export class FaultTable {
       kind: fault.spec.kind,
       fraction: fault.spec.fraction ?? 1,
       ...(fault.spec.latencyMs !== undefined ? { latencyMs: fault.spec.latencyMs } : {}),
+      ...(fault.spec.caller !== undefined ? { caller: fault.spec.caller } : {}),
       durationMs: fault.spec.durationMs,
       remainingMs: Math.max(0, Math.round(fault.endsAt - now)),
     };

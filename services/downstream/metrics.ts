@@ -10,6 +10,8 @@ export const downstreamOutcomes = [
   'fault_error',
   'fault_hang',
   'fault_reset',
+  'replayed',
+  'in_progress',
 ] as const;
 export type DownstreamOutcome = (typeof downstreamOutcomes)[number];
 
@@ -47,7 +49,7 @@ export function createDownstreamMetrics(
   });
   const requests = new Counter({
     name: 'downstream_requests_total',
-    help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults).',
+    help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key).',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -67,6 +69,11 @@ export function createDownstreamMetrics(
   const loadFactorGauge = new Gauge({
     name: 'downstream_load_factor',
     help: 'Current load factor: max(0.5, inflight / (capacityRps / 10)); above 1 the model degrades.',
+    registers: [registry],
+  });
+  const duplicateEffects = new Counter({
+    name: 'downstream_duplicate_effects_total',
+    help: 'Work completed for an Idempotency-Key that had already been completed: a retry or redelivery done twice.',
     registers: [registry],
   });
   new Gauge({
@@ -90,6 +97,9 @@ export function createDownstreamMetrics(
       current = factor;
       peak = Math.max(peak, factor);
       overloaded.set(factor > 1);
+    },
+    duplicateEffect() {
+      duplicateEffects.inc();
     },
     /** At each arrival, the load factor it met. */
     arrival(factor: number) {

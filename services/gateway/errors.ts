@@ -2,6 +2,7 @@
 export type GatewayErrorKind =
   | 'downstream_error'
   | 'downstream_rejected'
+  | 'downstream_busy'
   | 'connection_error'
   | 'timeout'
   | 'circuit_open'
@@ -28,6 +29,12 @@ export const gatewayErrorKinds: Record<GatewayErrorKind, KindInfo> = {
     code: 'GW_ERR_DOWNSTREAM_4XX',
     statusCode: 502,
     retryable: false,
+    breakerFailure: false,
+  },
+  downstream_busy: {
+    code: 'GW_ERR_DOWNSTREAM_IN_PROGRESS',
+    statusCode: 409,
+    retryable: true,
     breakerFailure: false,
   },
   connection_error: {

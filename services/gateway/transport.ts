@@ -10,13 +10,24 @@ export function createTransport(
   occupancy?: PoolOccupancy,
 ): Call {
   return async (ctx) => {
-    const attempt = await postWork(dispatcher, ctx.id, ctx.cancellation, occupancy);
+    // The client's request id is the key: every retry of it is the same piece of work.
+    const attempt = await postWork(dispatcher, ctx.id, {
+      caller: 'gateway',
+      idempotencyKey: ctx.id,
+      cancellation: ctx.cancellation,
+      occupancy,
+    });
     events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
     switch (attempt.result) {
       case 'ok':
         return { statusCode: attempt.statusCode ?? 200 };
       case 'downstream_error':
         throw new GatewayError('downstream_error', `downstream answered ${attempt.statusCode}`);
+      case 'in_progress':
+        throw new GatewayError(
+          'downstream_busy',
+          'the downstream is still working on this request id (409); a retry may find it done',
+        );
       case 'downstream_rejected':
         throw new GatewayError(
           'downstream_rejected',

@@ -5,10 +5,15 @@ export const attemptResults = [
   'ok',
   'downstream_error',
   'downstream_rejected',
+  'in_progress',
   'connection_error',
   'timeout',
 ] as const;
-/** How one downstream call ended: 2xx, 5xx, 4xx, no connection, or aborted by the caller's timeout. */
+/**
+ * How one downstream call ended: 2xx, 5xx, 4xx, 409 (an idempotent downstream still
+ * working on the same key: worth retrying later), no connection, or aborted by the
+ * caller's timeout.
+ */
 export type AttemptResult = (typeof attemptResults)[number];
 
 export interface WorkAttempt {
@@ -25,7 +30,15 @@ export interface WorkAttempt {
   error?: unknown;
 }
 
-const headers = ['content-type', 'application/json'];
+/** Who calls and for what: the downstream counts effects per key and aims faults by caller. */
+export interface WorkCallOptions {
+  /** `gateway`, or `worker/<subscriber>`: sent as `x-cascade-caller`. */
+  caller: string;
+  /** Sent as `Idempotency-Key`: the same for every retry or redelivery of one piece of work. */
+  idempotencyKey: string;
+  cancellation?: Cancellation | undefined;
+  occupancy?: PoolOccupancy | undefined;
+}
 
 /** The `work` metric's duration of a `Server-Timing` header, in seconds. */
 export function serverTimingSeconds(header: string | string[] | undefined): number | undefined {
@@ -104,8 +117,7 @@ class WorkCall implements Dispatcher.DispatchHandler {
 export async function postWork(
   dispatcher: Dispatcher,
   id: string,
-  cancellation?: Cancellation,
-  occupancy?: PoolOccupancy,
+  { caller, idempotencyKey, cancellation, occupancy }: WorkCallOptions,
 ): Promise<WorkAttempt> {
   const startedAt = performance.now();
   const seconds = () => (performance.now() - startedAt) / 1000;
@@ -117,7 +129,19 @@ export async function postWork(
     const error = await new Promise<unknown>((resolve) => {
       call = new WorkCall(resolve, cancellation);
       dispatcher.dispatch(
-        { method: 'POST', path: '/work', headers, body: JSON.stringify({ id }) },
+        {
+          method: 'POST',
+          path: '/work',
+          headers: [
+            'content-type',
+            'application/json',
+            'idempotency-key',
+            idempotencyKey,
+            'x-cascade-caller',
+            caller,
+          ],
+          body: JSON.stringify({ id }),
+        },
         call,
       );
     });
@@ -128,8 +152,14 @@ export async function postWork(
         seconds: seconds(),
       };
     const { statusCode } = call!;
-    const result =
-      statusCode >= 500 ? 'downstream_error' : statusCode >= 400 ? 'downstream_rejected' : 'ok';
+    const result: AttemptResult =
+      statusCode >= 500
+        ? 'downstream_error'
+        : statusCode === 409
+          ? 'in_progress'
+          : statusCode >= 400
+            ? 'downstream_rejected'
+            : 'ok';
     const serviceSeconds = queuedForConnection
       ? undefined
       : serverTimingSeconds(call!.serverTiming);

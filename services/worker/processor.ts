@@ -14,20 +14,31 @@ export interface ProcessorEvents {
 /**
  * One attempt of one job: `POST /work {id}` with a per-attempt timeout that aborts
  * the request. A failure throws, so BullMQ retries with the job's backoff; a 4xx
- * throws UnrecoverableError (retrying cannot help) and goes straight to the DLQ.
+ * throws UnrecoverableError (retrying cannot help) and goes straight to the DLQ,
+ * except a 409 (the same event still in progress elsewhere), which is retried.
  */
 export function createProcessor(
   dispatcher: Dispatcher,
   timeoutMs: () => number,
   events: ProcessorEvents,
-  occupancy?: PoolOccupancy,
+  {
+    caller,
+    keyPrefix,
+    occupancy,
+  }: { caller: string; keyPrefix: string; occupancy?: PoolOccupancy },
 ): (job: Job<EventJobData>) => Promise<{ statusCode: number }> {
   return async (job) => {
     const limitMs = timeoutMs();
     const { cancellation, clear } = Cancellation.after(limitMs);
     events.active(1);
     try {
-      const attempt = await postWork(dispatcher, job.data.id, cancellation, occupancy);
+      // One key per event and consumer, the same for every attempt and redelivery.
+      const attempt = await postWork(dispatcher, job.data.id, {
+        caller,
+        idempotencyKey: `${keyPrefix}/${job.data.id}`,
+        cancellation,
+        occupancy,
+      });
       events.attempt(attempt.result, attempt.seconds, attempt.serviceSeconds);
       switch (attempt.result) {
         case 'timeout':
@@ -38,6 +49,9 @@ export function createProcessor(
           });
         case 'downstream_error':
           throw new Error(`downstream_error: downstream answered ${attempt.statusCode}`);
+        case 'in_progress':
+          // Another delivery of this event is being worked on: retry later, never dead-letter.
+          throw new Error('in_progress: the downstream is still working on this event (409)');
         case 'downstream_rejected':
           throw new UnrecoverableError(
             `downstream_rejected: downstream answered ${attempt.statusCode}`,

@@ -71,12 +71,11 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
   const workerClient = connection.duplicate();
   const worker = new Worker<EventJobData>(
     config.queueName,
-    createProcessor(
-      pool,
-      () => policy.perAttemptTimeoutMs,
-      metrics.events,
-      new PoolOccupancy(config.downstreamConnections),
-    ),
+    createProcessor(pool, () => policy.perAttemptTimeoutMs, metrics.events, {
+      caller: `worker/${config.queueName}`,
+      keyPrefix: config.queueName,
+      occupancy: new PoolOccupancy(config.downstreamConnections),
+    }),
     {
       connection: workerClient,
       prefix,

@@ -10,6 +10,7 @@ const common = {
   timeouts: 3,
   attempts: 112,
   downstreamCalls: 112,
+  duplicateEffects: 0,
   amplification: 1.12,
   goodputRps: 45,
   p50Ms: 10,
