@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig } from '../services/shared/config.ts';
 import { queueEnv, redisUrlPattern } from '../services/shared/queue-env.ts';
+import { subscriberEnv } from '../services/shared/topic.ts';
 
 /** What the CLI reads from the environment; `cli.ts` parses it once and passes it down. */
 export const CliEnv = Type.Object({
@@ -12,6 +13,8 @@ export const CliEnv = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: redisUrlPattern })),
   QUEUE_NAME: queueEnv.QUEUE_NAME,
   QUEUE_PREFIX: queueEnv.QUEUE_PREFIX,
+  /** The default of `dlq --subscriber`. */
+  SUBSCRIBER: subscriberEnv,
   /** The default of `--urls`: a running stack's services. */
   CASCADE_URLS: Type.Optional(Type.String({ minLength: 1 })),
   /** The default of `--metrics-port`. */

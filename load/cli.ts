@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { subscriberQueue } from '../services/shared/topic.ts';
 import { dlqHelp, runDlq } from './dlq.ts';
 import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
 import { runUp } from './up-command.ts';
@@ -60,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       version: { type: 'boolean', short: 'v' },
       redis: { type: 'string' },
       queue: { type: 'string' },
+      subscriber: { type: 'string' },
       prefix: { type: 'string' },
       limit: { type: 'string' },
       ids: { type: 'string' },
@@ -165,7 +167,10 @@ async function main(argv: string[]): Promise<number> {
       rest[0],
       {
         redisUrl: text(values.redis) ?? env.REDIS_URL ?? defaultRedisUrl,
-        queueName: text(values.queue) ?? env.QUEUE_NAME,
+        queueName: subscriberQueue(
+          text(values.queue) ?? env.QUEUE_NAME,
+          text(values.subscriber) ?? (env.SUBSCRIBER === '' ? undefined : env.SUBSCRIBER),
+        ),
         prefix: text(values.prefix) ?? env.QUEUE_PREFIX,
         limit,
         ids: text(values.ids)?.split(',').filter(Boolean),

@@ -20,7 +20,9 @@ export const dlqHelp = `Usage:
 
 Options:
   --redis URL     Redis to use (default: $REDIS_URL, else redis://127.0.0.1:6379)
-  --queue NAME    main queue name (default: $QUEUE_NAME, else events); the DLQ is <NAME>-dlq
+  --queue NAME    the topic, or a plain queue (default: $QUEUE_NAME, else events)
+  --subscriber S  one subscriber of the topic: its queue is <NAME>.<S>, its DLQ <NAME>.<S>-dlq
+                  (default: $SUBSCRIBER; unset: the queue NAME, its DLQ <NAME>-dlq)
   --prefix P      BullMQ key prefix (default: $QUEUE_PREFIX, else cascade)
 `;
 

@@ -15,6 +15,8 @@ export type ServiceName = (typeof serviceNames)[number];
 
 export interface StackService {
   name: ServiceName;
+  /** `worker/<subscriber>` for a subscriber's worker; the name otherwise. */
+  label: string;
   url: string;
   pid: number;
   logFile: string;
@@ -23,13 +25,17 @@ export interface StackService {
 
 export interface Stack {
   redis: ProvidedRedis;
+  /** `worker` is the first of `workers`. */
   services: Record<ServiceName, StackService>;
+  /** One per subscriber of the topic (one for a plain queue). */
+  workers: StackService[];
   logDir: string;
   /** The ADMIN_TOKEN the services were given, if any; admin calls must send it. */
   adminToken?: string | undefined;
   /** Resolves with the first service that exits before `stop` is called. */
   unexpectedExit: Promise<{
     name: ServiceName;
+    label: string;
     code: number | null;
     signal: NodeJS.Signals | null;
   }>;
@@ -48,6 +54,8 @@ export interface StackOptions {
   logDir?: string;
   seed?: number | undefined;
   queueName?: string;
+  /** The topic's subscribers, a worker each; unset: the plain queue and one worker. */
+  subscribers?: string[] | undefined;
 }
 
 /** Each service's main, run from source through tsx or from the build, like this file. */
@@ -61,18 +69,26 @@ async function startService(
   name: ServiceName,
   env: Record<string, string>,
   logDir: string,
+  label: string = name,
 ): Promise<StackService> {
-  const logFile = path.join(logDir, `${name}.log`);
+  const logFile = path.join(logDir, `${label.replace('/', '-')}.log`);
   const server = await startNodeServer(entryOf(name), {
     env: { LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: '0' },
-    label: name,
+    label,
     logFile,
   });
   const health = await request(`${server.url}/healthz`);
   await health.body.dump();
   if (health.statusCode !== 200)
     throw new Error(`${name} is not healthy: /healthz answered ${health.statusCode}`);
-  return { name, url: server.url, pid: server.child.pid ?? -1, logFile, process: server.child };
+  return {
+    name,
+    label,
+    url: server.url,
+    pid: server.child.pid ?? -1,
+    logFile,
+    process: server.child,
+  };
 }
 
 /**
@@ -100,35 +116,46 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     const queue = { REDIS_URL: redis.url, QUEUE_NAME: options.queueName ?? 'events' };
-    const start = async (name: ServiceName, env: Record<string, string>) => {
+    const start = async (name: ServiceName, env: Record<string, string>, label?: string) => {
       const service = await startService(
         name,
         { ...common, ...env, ...options.serviceEnv?.[name] },
         logDir,
+        label,
       );
       started.push(service);
       return service;
     };
+    const subscribers = options.subscribers ?? [];
     const downstream = await start('downstream', {});
-    const [gateway, producer, worker] = await Promise.all([
+    const [gateway, producer, ...workers] = await Promise.all([
       start('gateway', { DOWNSTREAM_URL: downstream.url }),
-      start('producer', queue),
-      start('worker', { ...queue, DOWNSTREAM_URL: downstream.url }),
+      start('producer', { ...queue, SUBSCRIBERS: subscribers.join(',') }),
+      ...(subscribers.length > 0 ? subscribers : [undefined]).map((subscriber) =>
+        start(
+          'worker',
+          { ...queue, DOWNSTREAM_URL: downstream.url, SUBSCRIBER: subscriber ?? '' },
+          subscriber ? `worker/${subscriber}` : 'worker',
+        ),
+      ),
     ]);
+    const worker = workers[0]!;
     const unexpectedExit = new Promise<{
       name: ServiceName;
+      label: string;
       code: number | null;
       signal: NodeJS.Signals | null;
     }>((resolve) => {
       for (const service of started) {
         service.process.once('exit', (code, signal) => {
-          if (!stopping) resolve({ name: service.name, code, signal });
+          if (!stopping) resolve({ name: service.name, label: service.label, code, signal });
         });
       }
     });
     return {
       redis,
       services: { downstream, gateway, producer, worker },
+      workers,
       logDir,
       adminToken: common.ADMIN_TOKEN,
       unexpectedExit,

@@ -1,29 +1,40 @@
 import { type Stack, type StackOptions, serviceNames, startStack } from './stack.ts';
 
 export function formatStack(stack: Stack): string {
-  const rows = serviceNames.map((name) => {
-    const service = stack.services[name];
-    return `  ${name.padEnd(10)} ${service.url.padEnd(24)} pid ${String(service.pid).padEnd(7)} log ${service.logFile}`;
-  });
+  const services = [
+    ...serviceNames.filter((name) => name !== 'worker').map((name) => stack.services[name]),
+    ...stack.workers,
+  ];
+  const rows = services.map(
+    (service) =>
+      `  ${service.label.padEnd(18)} ${service.url.padEnd(24)} pid ${String(service.pid).padEnd(7)} log ${service.logFile}`,
+  );
   return [
-    `  ${'redis'.padEnd(10)} ${stack.redis.url.padEnd(24)} (${stack.redis.source})`,
+    `  ${'redis'.padEnd(18)} ${stack.redis.url.padEnd(24)} (${stack.redis.source})`,
     ...rows,
   ].join('\n');
 }
+
+/** The topic `cascade-lab up` starts: the events of the example, and three subscribers. */
+export const upSubscribers = ['billing', 'audit', 'analytics'];
 
 /** `cascade-lab up`: start the local stack, print where it is, stop everything on Ctrl-C. */
 export async function runUp(
   out: (text: string) => void,
   err: (text: string) => void,
-  options: Pick<StackOptions, 'seed' | 'redisUrl' | 'adminToken'> = {},
+  options: Pick<StackOptions, 'seed' | 'redisUrl' | 'adminToken' | 'subscribers'> = {},
 ): Promise<number> {
   // Handlers first: a Ctrl-C while starting must stop what has started, not orphan it.
   const signal = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  err('cascade-lab up: starting Redis, downstream, gateway, producer, worker…\n');
-  const starting = startStack(options);
+  // A topic with three subscribers, a worker each: fan-out is there to try by hand.
+  const subscribers = options.subscribers ?? upSubscribers;
+  err(
+    `cascade-lab up: starting Redis, downstream, gateway, producer, a worker for each of ${subscribers.join(', ')}…\n`,
+  );
+  const starting = startStack({ ...options, subscribers });
   let stack: Stack;
   try {
     const first = await Promise.race([starting, signal]);
@@ -46,7 +57,7 @@ export async function runUp(
     return 0;
   }
   err(
-    `cascade-lab up: ${reason.name} exited (${reason.signal ?? reason.code}); stopping the rest. Its log: ${stack.services[reason.name].logFile}\n`,
+    `cascade-lab up: ${reason.label} exited (${reason.signal ?? reason.code}); stopping the rest. Its log: ${[...Object.values(stack.services), ...stack.workers].find((service) => service.label === reason.label)?.logFile}\n`,
   );
   await stack.stop();
   return 1;

@@ -82,7 +82,7 @@ export function localTarget(stack: Stack, runName: string): Target {
       producer: services.producer.url,
       worker: services.worker.url,
     },
-    workers: [services.worker.url],
+    workers: stack.workers.map((worker) => worker.url),
     admin: new AdminClient(stack.adminToken),
     idPrefix: runName,
   };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
@@ -16,6 +16,7 @@ import { createMetricsRegistry } from '../shared/metrics.ts';
 import { connectionReady, producerConnection } from '../shared/redis-connection.ts';
 import { withJobOwner } from './job-owner.ts';
 import { strictPartial, withoutDefaults } from '../shared/schemas.ts';
+import { subscriberQueue } from '../shared/topic.ts';
 import type { ProducerConfig } from './config.ts';
 import { DepthEstimate } from './depth-estimate.ts';
 import { createProducerMetrics, type PublishOutcome } from './metrics.ts';
@@ -30,13 +31,24 @@ const EventRequest = Type.Object(
   { additionalProperties: false },
 );
 const Accepted = Type.Object({ jobId: Type.String(), duplicate: Type.Optional(Type.Boolean()) });
-const QueueCounts = Type.Object({
+const counts = {
   waiting: Type.Integer(),
   active: Type.Integer(),
   delayed: Type.Integer(),
   completed: Type.Integer(),
   failed: Type.Integer(),
   deadLettered: Type.Integer(),
+};
+/** The topic's totals, and each subscriber's own (a plain queue is one unnamed subscriber). */
+const QueueCounts = Type.Object({
+  ...counts,
+  subscribers: Type.Array(
+    Type.Object({
+      name: Type.Union([Type.String(), Type.Null()]),
+      queue: Type.String(),
+      ...counts,
+    }),
+  ),
 });
 const PolicyUpdate = withoutDefaults(
   Type.Object(
@@ -45,6 +57,7 @@ const PolicyUpdate = withoutDefaults(
       backoff: Type.Optional(strictPartial(ProducerPolicy.properties.backoff)),
       maxDepth: Type.Optional(ProducerPolicy.properties.maxDepth),
       keepCompleted: Type.Optional(ProducerPolicy.properties.keepCompleted),
+      subscriberRetries: Type.Optional(ProducerPolicy.properties.subscriberRetries),
     },
     { additionalProperties: false },
   ),
@@ -67,23 +80,39 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The producer: `POST /events` puts one BullMQ job per event into Redis, or says why not. */
+/**
+ * The producer: `POST /events` publishes an event to its topic, one BullMQ job in each
+ * subscriber's queue, all of them or none, or says why not. A topic without named
+ * subscribers has one: the queue `queueName` itself.
+ */
 export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): App {
   const registry = createMetricsRegistry('producer');
   const connection = withJobOwner(producerConnection(config.redisUrl));
-  const queue = new Queue<EventJobData>(config.queueName, {
-    connection,
-    prefix: config.queuePrefix,
+  const prefix = config.queuePrefix;
+  const named = config.subscribers.length > 0 ? config.subscribers : [undefined];
+  const subscribers = named.map((name) => {
+    const queueName = subscriberQueue(config.queueName, name);
+    return {
+      name,
+      queueName,
+      queue: new Queue<EventJobData>(queueName, { connection, prefix }),
+      deadLetters: new Queue(deadLetterQueueName(queueName), { connection, prefix }),
+    };
   });
-  const deadLetters = new Queue(deadLetterQueueName(config.queueName), {
-    connection,
-    prefix: config.queuePrefix,
-  });
+  // Every subscriber's job in one MULTI/EXEC (FlowProducer.addBulk): Redis runs it whole
+  // or not at all, and with AOF a crash cannot keep half of it.
+  const flows = new FlowProducer({ connection, prefix });
   let policy = config.policy;
+  // Backpressure by the fullest subscriber: one slow consumer holds the topic back.
   const depth = new DepthEstimate(
     async () => {
-      const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-      return Object.values(counts).reduce((sum, count) => sum + count, 0);
+      const depths = await Promise.all(
+        subscribers.map(async ({ queue }) => {
+          const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+          return Object.values(counts).reduce((sum, count) => sum + count, 0);
+        }),
+      );
+      return Math.max(...depths);
     },
     config.depthCacheMs,
     deps.clock ?? monotonicClock,
@@ -103,8 +132,11 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
   };
   connection.on('error', onRedisError);
   connection.on('ready', () => (lastRedisError = ''));
-  queue.on('error', onRedisError);
-  deadLetters.on('error', onRedisError);
+  flows.on('error', onRedisError);
+  for (const { queue, deadLetters } of subscribers) {
+    queue.on('error', onRedisError);
+    deadLetters.on('error', onRedisError);
+  }
 
   app.post(
     '/events',
@@ -142,19 +174,26 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
           backoff: policy.backoff,
         };
         await withTimeout(
-          queue.add(
-            eventJobName,
-            data,
-            eventJobOptions(id, {
-              attempts: 1 + policy.maxRetries,
-              keepCompleted: policy.keepCompleted,
-            }),
+          flows.addBulk(
+            subscribers.map(({ name, queueName }) => ({
+              name: eventJobName,
+              queueName,
+              data,
+              opts: eventJobOptions(id, {
+                attempts:
+                  1 +
+                  ((name === undefined ? undefined : policy.subscriberRetries[name]) ??
+                    policy.maxRetries),
+                keepCompleted: policy.keepCompleted,
+              }),
+            })),
           ),
           config.publishTimeoutMs,
         );
-        // BullMQ answers an existing id as if it had added it: ask Redis whose job it is.
+        // BullMQ answers an existing id as if it had added it: ask Redis whose job it is
+        // (all of a publish's jobs or none are there, so the first subscriber's says).
         const owner = await withTimeout(
-          connection.jobOwner(queue.toKey(id), data.publishToken),
+          connection.jobOwner(subscribers[0]!.queue.toKey(id), data.publishToken),
           config.publishTimeoutMs,
         );
         if (owner === 'other') {
@@ -194,27 +233,44 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
       { schema: { response: { 200: QueueCounts, 503: ErrorBody } } },
       async (_request, reply) => {
         try {
-          const [main, dlq] = await withTimeout(
-            Promise.all([
-              queue.getJobCounts(
-                'waiting',
-                'active',
-                'delayed',
-                'completed',
-                'failed',
-                'prioritized',
-              ),
-              deadLetters.getJobCounts('waiting'),
-            ]),
+          const each = await withTimeout(
+            Promise.all(
+              subscribers.map(async ({ name, queueName, queue, deadLetters }) => {
+                const [main, dlq] = await Promise.all([
+                  queue.getJobCounts(
+                    'waiting',
+                    'active',
+                    'delayed',
+                    'completed',
+                    'failed',
+                    'prioritized',
+                  ),
+                  deadLetters.getJobCounts('waiting'),
+                ]);
+                return {
+                  name: name ?? null,
+                  queue: queueName,
+                  waiting: (main.waiting ?? 0) + (main.prioritized ?? 0),
+                  active: main.active ?? 0,
+                  delayed: main.delayed ?? 0,
+                  completed: main.completed ?? 0,
+                  failed: main.failed ?? 0,
+                  deadLettered: dlq.waiting ?? 0,
+                };
+              }),
+            ),
             config.publishTimeoutMs,
           );
+          const total = (field: keyof typeof counts) =>
+            each.reduce((sum, subscriber) => sum + subscriber[field], 0);
           return {
-            waiting: (main.waiting ?? 0) + (main.prioritized ?? 0),
-            active: main.active ?? 0,
-            delayed: main.delayed ?? 0,
-            completed: main.completed ?? 0,
-            failed: main.failed ?? 0,
-            deadLettered: dlq.waiting ?? 0,
+            waiting: total('waiting'),
+            active: total('active'),
+            delayed: total('delayed'),
+            completed: total('completed'),
+            failed: total('failed'),
+            deadLettered: total('deadLettered'),
+            subscribers: each,
           };
         } catch (error) {
           return reply
@@ -230,8 +286,11 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
       { schema: { response: { 200: Type.Object({ removed: Type.Integer() }), 503: ErrorBody } } },
       async (_request, reply) => {
         try {
-          const removed = await withTimeout(queue.clean(0, 0, 'completed'), 30_000);
-          return { removed: removed.length };
+          const removed = await withTimeout(
+            Promise.all(subscribers.map(({ queue }) => queue.clean(0, 0, 'completed'))),
+            30_000,
+          );
+          return { removed: removed.reduce((sum, ids) => sum + ids.length, 0) };
         } catch (error) {
           return reply
             .code(503)
@@ -247,8 +306,13 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
         schema: { body: PolicyUpdate, response: { 200: ProducerPolicy } },
       },
       async (request) => {
-        const { backoff, ...rest } = request.body;
-        policy = { ...policy, ...rest, backoff: { ...policy.backoff, ...backoff } };
+        const { backoff, subscriberRetries, ...rest } = request.body;
+        policy = {
+          ...policy,
+          ...rest,
+          backoff: { ...policy.backoff, ...backoff },
+          subscriberRetries: { ...policy.subscriberRetries, ...subscriberRetries },
+        };
         request.log.info({ policy }, 'producer policy changed');
         return policy;
       },
@@ -267,8 +331,11 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
   });
 
   app.addHook('onClose', async () => {
-    await deadLetters.close();
-    await queue.close();
+    await flows.close();
+    for (const { queue, deadLetters } of subscribers) {
+      await deadLetters.close();
+      await queue.close();
+    }
     connection.disconnect();
   });
   return app;

@@ -2,12 +2,15 @@ import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig } from '../shared/config.ts';
 import { defaultProducerPolicy, ProducerPolicy } from '../shared/event-job.ts';
 import { queueEnv } from '../shared/queue-env.ts';
+import { parseSubscribers, subscribersEnv } from '../shared/topic.ts';
 
 export const ProducerEnv = Type.Object({
   ...commonEnv(8082),
   ...queueEnv,
   MAX_RETRIES: ProducerPolicy.properties.maxRetries,
   MAX_DEPTH: ProducerPolicy.properties.maxDepth,
+  /** The topic's subscribers, each with a queue of its own; empty: one, the queue QUEUE_NAME. */
+  SUBSCRIBERS: subscribersEnv,
   DEPTH_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 100 }),
   PUBLISH_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
 });
@@ -17,6 +20,8 @@ export interface ProducerConfig {
   redisUrl: string;
   queueName: string;
   queuePrefix: string;
+  /** Named subscribers of the topic `queueName`; none: the queue `queueName` alone. */
+  subscribers: string[];
   policy: ProducerPolicy;
   depthCacheMs: number;
   publishTimeoutMs: number;
@@ -32,6 +37,7 @@ export function toProducerConfig(env: ProducerEnv): ProducerConfig {
     redisUrl: env.REDIS_URL,
     queueName: env.QUEUE_NAME,
     queuePrefix: env.QUEUE_PREFIX,
+    subscribers: parseSubscribers(env.SUBSCRIBERS),
     policy: { ...defaultProducerPolicy, maxRetries: env.MAX_RETRIES, maxDepth: env.MAX_DEPTH },
     depthCacheMs: env.DEPTH_CACHE_MS,
     publishTimeoutMs: env.PUBLISH_TIMEOUT_MS,

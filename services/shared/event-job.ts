@@ -2,6 +2,7 @@ import type { JobsOptions } from 'bullmq';
 import { type Static, Type } from 'typebox';
 import { BackoffPolicy, backoffDelayMs } from './backoff.ts';
 import type { Rng } from './rng.ts';
+import { SubscriberName } from './topic.ts';
 import { defaultsOf } from './schemas.ts';
 
 /** What the producer stores in each job; the worker and the DLQ tools read it. */
@@ -34,6 +35,10 @@ export const ProducerPolicy = Type.Object(
     maxDepth: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 5000 }),
     /** Completed jobs kept in Redis (for dedup by id and inspection); older ones are removed. */
     keepCompleted: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 100_000 }),
+    /** A subscriber's own retries, instead of `maxRetries` (its jobs carry their attempts). */
+    subscriberRetries: Type.Record(SubscriberName, Type.Integer({ minimum: 0, maximum: 50 }), {
+      default: {},
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig } from '../shared/config.ts';
 import { queueEnv } from '../shared/queue-env.ts';
+import { subscriberEnv } from '../shared/topic.ts';
 
 export const WorkerPolicy = Type.Object(
   {
@@ -14,6 +15,8 @@ export type WorkerPolicy = Static<typeof WorkerPolicy>;
 export const WorkerEnv = Type.Object({
   ...commonEnv(8083),
   ...queueEnv,
+  /** The subscriber of the topic QUEUE_NAME this worker serves (its queue `<QUEUE_NAME>.<SUBSCRIBER>`); empty: the queue QUEUE_NAME. */
+  SUBSCRIBER: subscriberEnv,
   DOWNSTREAM_URL: Type.String({ pattern: '^https?://[^/]+/?$', default: 'http://127.0.0.1:8081' }),
   DOWNSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
   CONCURRENCY: WorkerPolicy.properties.concurrency,
@@ -29,7 +32,9 @@ export type WorkerEnv = Static<typeof WorkerEnv>;
 
 export interface WorkerConfig {
   redisUrl: string;
+  /** The topic; the worker reads its subscriber's queue. */
   queueName: string;
+  subscriber?: string | undefined;
   queuePrefix: string;
   downstreamUrl: string;
   downstreamConnections: number;
@@ -50,6 +55,7 @@ export function toWorkerConfig(env: WorkerEnv): WorkerConfig {
   return {
     redisUrl: env.REDIS_URL,
     queueName: env.QUEUE_NAME,
+    subscriber: env.SUBSCRIBER === '' ? undefined : env.SUBSCRIBER,
     queuePrefix: env.QUEUE_PREFIX,
     downstreamUrl: env.DOWNSTREAM_URL,
     downstreamConnections: env.DOWNSTREAM_CONNECTIONS,

@@ -10,6 +10,7 @@ import {
 import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
+import { subscriberIdentity, subscriberQueue } from '../shared/topic.ts';
 import { workerConnection } from '../shared/redis-connection.ts';
 import { forkRng } from '../shared/rng.ts';
 import { strictPartial } from '../shared/schemas.ts';
@@ -30,10 +31,14 @@ export interface WorkerDeps {
  */
 export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
   const registry = createMetricsRegistry('worker');
+  const queueName = subscriberQueue(config.queueName, config.subscriber);
+  // Subscribers' workers side by side on a dashboard: every series says whose it is.
+  if (config.subscriber)
+    registry.setDefaultLabels({ service: 'worker', subscriber: config.subscriber });
   const connection = workerConnection(config.redisUrl);
   const prefix = config.queuePrefix;
-  const main = new Queue<EventJobData>(config.queueName, { connection, prefix });
-  const dlq = new Queue<DeadLetterData>(deadLetterQueueName(config.queueName), {
+  const main = new Queue<EventJobData>(queueName, { connection, prefix });
+  const dlq = new Queue<DeadLetterData>(deadLetterQueueName(queueName), {
     connection,
     prefix,
   });
@@ -70,10 +75,9 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
 
   const workerClient = connection.duplicate();
   const worker = new Worker<EventJobData>(
-    config.queueName,
+    queueName,
     createProcessor(pool, () => policy.perAttemptTimeoutMs, metrics.events, {
-      caller: `worker/${config.queueName}`,
-      keyPrefix: config.queueName,
+      ...subscriberIdentity(config.queueName, config.subscriber),
       occupancy: new PoolOccupancy(config.downstreamConnections),
     }),
     {

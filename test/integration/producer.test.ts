@@ -95,16 +95,14 @@ describe('producer', () => {
   });
 
   it('reports queue counts and takes policy changes from the next event', async () => {
-    const { post, url, queues } = await producer('admin');
+    const { post, url, queues, queueName } = await producer('admin');
     await post({ id: 'a' });
     const counts = await call(`${url}/admin/queue`);
+    const one = { waiting: 1, active: 0, delayed: 0, completed: 0, failed: 0, deadLettered: 0 };
+    // A plain queue is a topic's one unnamed subscriber.
     expect(counts.body).toEqual({
-      waiting: 1,
-      active: 0,
-      delayed: 0,
-      completed: 0,
-      failed: 0,
-      deadLettered: 0,
+      ...one,
+      subscribers: [{ name: null, queue: queueName, ...one }],
     });
     const put = await call(`${url}/admin/policy`, {
       method: 'PUT',

@@ -17,7 +17,7 @@ const isAlive = (pid: number) => {
 
 describe('cascade-lab up', () => {
   it(
-    'starts Redis and the four services, serves both paths, and Ctrl-C leaves nothing behind',
+    'starts Redis, the services and a worker per subscriber of a three-subscriber topic, serves both paths, and Ctrl-C leaves nothing behind',
     { timeout: 90_000 },
     async () => {
       const env = { ...process.env };
@@ -34,14 +34,16 @@ describe('cascade-lab up', () => {
       try {
         await eventually(() => expect(stdout).toContain('Ctrl-C stops everything.'), 60_000);
         const services: Record<string, { url: string; pid: number; log: string }> = {};
-        for (const m of stdout.matchAll(/^ {2}(\w+)\s+(\S+)\s+pid (\d+)\s+log (\S+)$/gm)) {
+        for (const m of stdout.matchAll(/^ {2}(\S+)\s+(\S+)\s+pid (\d+)\s+log (\S+)$/gm)) {
           services[m[1]!] = { url: m[2]!, pid: Number(m[3]), log: m[4]! };
         }
         expect(Object.keys(services).sort()).toEqual([
           'downstream',
           'gateway',
           'producer',
-          'worker',
+          'worker/analytics',
+          'worker/audit',
+          'worker/billing',
         ]);
         expect(stdout).toMatch(/redis\s+redis:\/\/127\.0\.0\.1:\d+\s+\((binary|env|container)\)/);
 
@@ -50,9 +52,19 @@ describe('cascade-lab up', () => {
         expect(
           (await call(`${services.producer!.url}/events`, { body: { id: 'up-1' } })).status,
         ).toBe(202);
-        await eventually(async () =>
-          expect((await call(`${services.producer!.url}/admin/queue`)).body.completed).toBe(1),
-        );
+        // One event, one job per subscriber, each done by its own worker.
+        await eventually(async () => {
+          const queue = (await call(`${services.producer!.url}/admin/queue`)).body as {
+            completed: number;
+            subscribers: Array<{ name: string; completed: number }>;
+          };
+          expect(queue.completed).toBe(3);
+          expect(queue.subscribers.map(({ name, completed }) => [name, completed])).toEqual([
+            ['billing', 1],
+            ['audit', 1],
+            ['analytics', 1],
+          ]);
+        });
 
         const logDir = path.dirname(services.gateway!.log);
         expect(existsSync(logDir)).toBe(true);

@@ -20,12 +20,18 @@ export async function startProducer(
   redisUrl: string,
   queueName: string,
   policy: Partial<ProducerPolicy> = {},
-  options: { depthCacheMs?: number; publishTimeoutMs?: number; adminToken?: string } = {},
+  options: {
+    depthCacheMs?: number;
+    publishTimeoutMs?: number;
+    adminToken?: string;
+    subscribers?: string[];
+  } = {},
 ): Promise<Running> {
   const app = buildProducer({
     redisUrl,
     queueName,
     queuePrefix: testPrefix,
+    subscribers: options.subscribers ?? [],
     policy: {
       ...defaultProducerPolicy,
       backoff: { ...defaultProducerPolicy.backoff, baseMs: 5, capMs: 40 },
