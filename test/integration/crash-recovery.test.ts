@@ -91,6 +91,55 @@ describe('crash recovery', () => {
     },
   );
 
+  it.each([
+    [false, 'counts the work the redelivery did twice'],
+    [true, 'does the work of each event once'],
+  ])(
+    'a worker killed with SIGKILL mid-run: with the downstream idempotent %s, it %s',
+    { timeout: 60_000 },
+    async (idempotentReceiver) => {
+      const queueName = uniqueQueueName(`idem-${idempotentReceiver}`);
+      const downstream = await startDownstream({
+        baseLatencyMs: 150,
+        jitterMs: 0,
+        idempotentReceiver,
+      });
+      open.push(downstream.app);
+      const producer = await startProducer(currentRedis().url, queueName);
+      open.push(producer.app);
+      const doomed = await startServiceProcess('services/worker/main.ts', {
+        REDIS_URL: currentRedis().url,
+        QUEUE_NAME: queueName,
+        QUEUE_PREFIX: testPrefix,
+        DOWNSTREAM_URL: downstream.url,
+        CONCURRENCY: '8',
+        LOCK_DURATION_MS: '1000',
+        STALLED_INTERVAL_MS: '500',
+        MAX_STALLED_COUNT: '5',
+      });
+      const { accepted } = await publish(
+        producer.url,
+        Array.from({ length: 40 }, (_, i) => `d-${i}`),
+      );
+      const ok = () => scrape(downstream.url, 'downstream_requests_total', { outcome: 'ok' });
+      await eventually(async () => expect(await ok()).toBeGreaterThanOrEqual(8), 15_000);
+      expect(await doomed.stop('SIGKILL')).toBeNull();
+      const rescuer = await startWorker(currentRedis().url, queueName, downstream.url, {
+        lockDurationMs: 1000,
+        stalledIntervalMs: 500,
+        maxStalledCount: 5,
+      });
+      open.push(rescuer.app);
+      await waitUntilSettled(producer.url, accepted.length, 40_000);
+      expect(await scrape(rescuer.url, 'worker_stalled_jobs_total')).toBeGreaterThan(0);
+      const duplicates = await scrape(downstream.url, 'downstream_duplicate_effects_total');
+      if (idempotentReceiver) expect(duplicates).toBe(0);
+      else expect(duplicates).toBeGreaterThan(0);
+      // Either way the work of every event was applied: ok answers cover every key at least once.
+      expect(await ok()).toBeGreaterThanOrEqual(accepted.length);
+    },
+  );
+
   it(
     'dead-letters jobs that stalled more often than allowed, with the stall as the reason',
     { timeout: 60_000 },
