@@ -7,6 +7,8 @@ export const WorkerPolicy = Type.Object(
   {
     concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 16 }),
     perAttemptTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000, default: 200 }),
+    /** Take a Redis lock per idempotency key around each call: no two workers on one event at once. */
+    lockPerKey: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );
@@ -21,6 +23,7 @@ export const WorkerEnv = Type.Object({
   DOWNSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
   CONCURRENCY: WorkerPolicy.properties.concurrency,
   PER_ATTEMPT_TIMEOUT_MS: WorkerPolicy.properties.perAttemptTimeoutMs,
+  LOCK_PER_KEY: WorkerPolicy.properties.lockPerKey,
   /** How long a job's lock lasts without renewal; a worker that dies loses its jobs after this. */
   LOCK_DURATION_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
@@ -59,7 +62,11 @@ export function toWorkerConfig(env: WorkerEnv): WorkerConfig {
     queuePrefix: env.QUEUE_PREFIX,
     downstreamUrl: env.DOWNSTREAM_URL,
     downstreamConnections: env.DOWNSTREAM_CONNECTIONS,
-    policy: { concurrency: env.CONCURRENCY, perAttemptTimeoutMs: env.PER_ATTEMPT_TIMEOUT_MS },
+    policy: {
+      concurrency: env.CONCURRENCY,
+      perAttemptTimeoutMs: env.PER_ATTEMPT_TIMEOUT_MS,
+      lockPerKey: env.LOCK_PER_KEY,
+    },
     lockDurationMs: env.LOCK_DURATION_MS,
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     maxStalledCount: env.MAX_STALLED_COUNT,

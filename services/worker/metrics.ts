@@ -65,6 +65,14 @@ export function createWorkerMetrics(
     registers,
   });
 
+  const keyLocks = new Counter({
+    name: 'worker_key_locks_total',
+    help: 'Per-key Redis locks (LOCK_PER_KEY) asked for: acquired, or busy (another worker held the event; retried later).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of ['acquired', 'busy']) keyLocks.inc({ outcome }, 0);
+
   // One Redis read per scrape feeds both queue gauges.
   let pending: Promise<QueueSnapshot | undefined> | undefined;
   const read = () =>
@@ -102,6 +110,7 @@ export function createWorkerMetrics(
       endToEnd.observe(endToEndSeconds);
     },
     active: (delta) => active.inc(delta),
+    keyLock: (outcome) => keyLocks.inc({ outcome }),
   };
   return {
     events,

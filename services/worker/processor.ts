@@ -3,12 +3,15 @@ import type { Dispatcher } from 'undici';
 import { Cancellation } from '../shared/cancellation.ts';
 import { type AttemptResult, type PoolOccupancy, postWork } from '../shared/downstream-work.ts';
 import type { EventJobData } from '../shared/event-job.ts';
+import type { WorkerPolicy } from './config.ts';
+import type { HeldLock, KeyLocks } from './key-lock.ts';
 
 export interface ProcessorEvents {
   /** One downstream call; `serviceSeconds` is the downstream's own share, when it said. */
   attempt(result: AttemptResult, seconds: number, serviceSeconds?: number): void;
   completed(endToEndSeconds: number): void;
   active(delta: 1 | -1): void;
+  keyLock(outcome: 'acquired' | 'busy'): void;
 }
 
 /**
@@ -19,23 +22,32 @@ export interface ProcessorEvents {
  */
 export function createProcessor(
   dispatcher: Dispatcher,
-  timeoutMs: () => number,
+  policy: () => Pick<WorkerPolicy, 'perAttemptTimeoutMs' | 'lockPerKey'>,
   events: ProcessorEvents,
   {
     caller,
     keyPrefix,
     occupancy,
-  }: { caller: string; keyPrefix: string; occupancy?: PoolOccupancy },
+    locks,
+  }: { caller: string; keyPrefix: string; occupancy?: PoolOccupancy; locks?: KeyLocks },
 ): (job: Job<EventJobData>) => Promise<{ statusCode: number }> {
   return async (job) => {
-    const limitMs = timeoutMs();
+    const { perAttemptTimeoutMs: limitMs, lockPerKey } = policy();
+    // One key per event and consumer, the same for every attempt and redelivery.
+    const idempotencyKey = `${keyPrefix}/${job.data.id}`;
+    let lock: HeldLock | undefined;
+    if (lockPerKey && locks) {
+      // Held a little past the attempt's timeout, renewed while held: a dead holder's lapses.
+      lock = await locks.acquire(idempotencyKey, Math.max(1000, 2 * limitMs));
+      events.keyLock(lock ? 'acquired' : 'busy');
+      if (!lock) throw new Error('locked: another worker is working on this event; retry later');
+    }
     const { cancellation, clear } = Cancellation.after(limitMs);
     events.active(1);
     try {
-      // One key per event and consumer, the same for every attempt and redelivery.
       const attempt = await postWork(dispatcher, job.data.id, {
         caller,
-        idempotencyKey: `${keyPrefix}/${job.data.id}`,
+        idempotencyKey,
         cancellation,
         occupancy,
       });
@@ -62,6 +74,7 @@ export function createProcessor(
     } finally {
       clear();
       events.active(-1);
+      await lock?.release();
     }
   };
 }

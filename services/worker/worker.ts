@@ -17,6 +17,7 @@ import { strictPartial } from '../shared/schemas.ts';
 import { type WorkerConfig, WorkerPolicy } from './config.ts';
 import { type DeadLetterData, DeadLetterQueue } from './dead-letter.ts';
 import { createWorkerMetrics, type QueueSnapshot, queueStates } from './metrics.ts';
+import { KeyLocks } from './key-lock.ts';
 import { createProcessor } from './processor.ts';
 
 export interface WorkerDeps {
@@ -76,8 +77,9 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
   const workerClient = connection.duplicate();
   const worker = new Worker<EventJobData>(
     queueName,
-    createProcessor(pool, () => policy.perAttemptTimeoutMs, metrics.events, {
+    createProcessor(pool, () => policy, metrics.events, {
       ...subscriberIdentity(config.queueName, config.subscriber),
+      locks: new KeyLocks(connection, prefix),
       occupancy: new PoolOccupancy(config.downstreamConnections),
     }),
     {

@@ -226,7 +226,7 @@ describe('event path over real Redis and real HTTP', () => {
       method: 'PUT',
       body: { concurrency: 4 },
     });
-    expect(put.body).toEqual({ concurrency: 4, perAttemptTimeoutMs: 500 });
+    expect(put.body).toEqual({ concurrency: 4, perAttemptTimeoutMs: 500, lockPerKey: false });
     expect(
       (await call(`${worker.url}/admin/policy`, { method: 'PUT', body: { concurrency: 0 } }))
         .status,

@@ -56,7 +56,7 @@ export async function startWorker(
     queuePrefix: testPrefix,
     downstreamUrl,
     downstreamConnections: 32,
-    policy: { concurrency: 16, perAttemptTimeoutMs: 500 },
+    policy: { concurrency: 16, perAttemptTimeoutMs: 500, lockPerKey: false },
     lockDurationMs: 5000,
     stalledIntervalMs: 2000,
     maxStalledCount: 1,

@@ -178,7 +178,7 @@ runs: [{ name: e, target: events, producer: { backoff: { kind: exponential, base
       ...defaultProducerPolicy,
       backoff: { ...defaultProducerPolicy.backoff, baseMs: 80, capMs: 400 },
     });
-    expect(plan.worker).toEqual({ concurrency: 4, perAttemptTimeoutMs: 800 });
+    expect(plan.worker).toEqual({ concurrency: 4, perAttemptTimeoutMs: 800, lockPerKey: false });
     expect(plan.gateway).toBeUndefined();
   });
 
