@@ -1,15 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call } from './http-json.ts';
 
-/** The producer's `GET /admin/queue`. */
-export interface QueueCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  completed: number;
-  failed: number;
-  deadLettered: number;
-}
+export type CountField = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'deadLettered';
+
+/** The producer's `GET /admin/queue`: the topic's totals, and each subscriber's. */
+export type QueueCounts = Record<CountField, number> & {
+  subscribers?: Array<Record<CountField, number> & { name: string | null; queue: string }>;
+};
 
 /** The producer's queue counts, or null when it does not answer them (Redis away, producer down). */
 export async function readQueueCounts(

@@ -8,25 +8,57 @@ import { PolicyUpdate } from '../services/gateway/policy.ts';
 import { ProducerPolicy } from '../services/shared/event-job.ts';
 import { formatIssues } from '../services/shared/schema-errors.ts';
 import { strictPartial, taggedUnionProblems } from '../services/shared/schemas.ts';
+import { SubscriberName } from '../services/shared/topic.ts';
 import { WorkerPolicy } from '../services/worker/config.ts';
 import { parseThreshold, thresholdPattern } from './experiment/thresholds.ts';
 import { ScheduleSpec } from './schedule.ts';
 
 const name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
 
+/** A run's own downstream model fields, over the scenario's (`downstream`). */
+const RunDownstream = Type.Optional(strictPartial(FailureModelParams));
+
 export const RpcRun = Type.Object(
-  { name, target: Type.Literal('rpc'), policy: Type.Optional(PolicyUpdate) },
+  {
+    name,
+    target: Type.Literal('rpc'),
+    policy: Type.Optional(PolicyUpdate),
+    downstream: RunDownstream,
+  },
   { additionalProperties: false },
 );
+
+/** One subscriber of a topic run: its name, its own retries and worker policy. */
+export const SubscriberRun = Type.Object(
+  {
+    name: SubscriberName,
+    maxRetries: Type.Optional(ProducerPolicy.properties.maxRetries),
+    worker: Type.Optional(strictPartial(WorkerPolicy)),
+  },
+  { additionalProperties: false },
+);
+
 export const EventsRun = Type.Object(
   {
     name,
     target: Type.Literal('events'),
     producer: Type.Optional(strictPartial(ProducerPolicy)),
     worker: Type.Optional(strictPartial(WorkerPolicy)),
+    downstream: RunDownstream,
+    /**
+     * Publish to a topic with these subscribers, a worker each (on a fresh local stack);
+     * the table has a row per subscriber, `<run>-<subscriber>`.
+     */
+    subscribers: Type.Optional(Type.Array(SubscriberRun, { minItems: 1, maxItems: 10 })),
   },
   { additionalProperties: false },
 );
+
+/** The rows a run makes in the table: itself, or one per subscriber of its topic. */
+export const rowNames = (run: Run): string[] =>
+  run.target === 'events' && run.subscribers
+    ? run.subscribers.map((subscriber) => `${run.name}-${subscriber.name}`)
+    : [run.name];
 export const Run = Type.Union([RpcRun, EventsRun]);
 export type Run = Static<typeof Run>;
 
@@ -91,6 +123,15 @@ export class ScenarioError extends Error {
 const problemsOf = (schema: TSchema, value: unknown, path: string) =>
   formatIssues(Value.Errors(schema, value), path);
 
+/** rowNames of a run not yet validated, for the checks on names. */
+function uncheckedRowNames(run: unknown): unknown[] {
+  const { name, subscribers } = (run ?? {}) as { name?: unknown; subscribers?: unknown };
+  if (!Array.isArray(subscribers)) return [name];
+  return subscribers.map(
+    (subscriber: { name?: unknown } | null) => `${String(name)}-${String(subscriber?.name)}`,
+  );
+}
+
 /** Every problem of a scenario, one line each, naming its path (`runs[1].policy.backoff.capMs: must be >= 0`). */
 export function scenarioProblems(value: unknown): string[] {
   const problems = problemsOf(ScenarioShape, value, '');
@@ -104,6 +145,12 @@ export function scenarioProblems(value: unknown): string[] {
       ),
     );
   if (Array.isArray(scenario?.runs)) {
+    const topicHint = (named: string) => {
+      const run = scenario.runs!.find((candidate) => candidate?.name === named);
+      return run && 'subscribers' in run
+        ? ` (a topic run: its rows are ${uncheckedRowNames(run).join(', ')})`
+        : '';
+    };
     scenario.runs.forEach((run, index) => {
       problems.push(
         ...taggedUnionProblems(Run, run, 'target', `runs[${index}]`, (variant, v, path) =>
@@ -111,7 +158,7 @@ export function scenarioProblems(value: unknown): string[] {
         ),
       );
     });
-    const names = scenario.runs.map((run) => (run as { name?: unknown }).name);
+    const names = scenario.runs.flatMap(uncheckedRowNames);
     const duplicate = names.find((runName, index) => names.indexOf(runName) !== index);
     if (duplicate !== undefined)
       problems.push(`runs: the name ${JSON.stringify(duplicate)} is used twice`);
@@ -119,7 +166,7 @@ export function scenarioProblems(value: unknown): string[] {
       const parsed = typeof threshold === 'string' ? parseThreshold(threshold) : undefined;
       for (const named of [parsed?.run, parsed?.other?.run])
         if (named !== undefined && !names.includes(named))
-          problems.push(`thresholds[${index}]: no run is named "${named}"`);
+          problems.push(`thresholds[${index}]: no run is named "${named}"${topicHint(named)}`);
       if (parsed?.other && parsed.other.metric !== parsed.metric)
         problems.push(
           `thresholds[${index}]: two runs are compared on one figure (${parsed.metric} against ${parsed.other.metric})`,

@@ -2,7 +2,7 @@ import type { Pool } from 'undici';
 import { connectFor, type LoadProgress, runLoad } from '../generator.ts';
 import type { LoadMetrics } from '../metrics.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
-import type { Run, Scenario } from '../scenario.ts';
+import { type Run, rowNames, type Scenario } from '../scenario.ts';
 import { planRun, type RunPlan } from './time-scale.ts';
 import { buildSchedule } from '../schedule.ts';
 import type { RunSummary, Window } from './result.ts';
@@ -43,10 +43,13 @@ async function applyPlan(plan: RunPlan, target: Target): Promise<void> {
   await admin.put(`${urls.downstream}/admin/faults`, { model: plan.model });
   if (plan.gateway) await admin.put(`${urls.gateway}/admin/policy`, plan.gateway);
   if (plan.producer) await admin.put(`${urls.producer}/admin/policy`, plan.producer);
-  const workerPolicy = plan.worker;
-  if (workerPolicy)
+  // A topic's workers are its subscribers', in order (a fresh stack starts them so).
+  const workerPolicy = (index: number) => plan.subscriberWorkers?.[index] ?? plan.worker;
+  if (plan.worker)
     await Promise.all(
-      target.workers.map((worker) => admin.put(`${worker}/admin/policy`, workerPolicy)),
+      target.workers.map((worker, index) =>
+        admin.put(`${worker}/admin/policy`, workerPolicy(index)),
+      ),
     );
 }
 
@@ -62,7 +65,7 @@ export async function executeRun(
   target: Target,
   hooks: RunHooks = {},
   timeScale = 1,
-): Promise<RunSummary> {
+): Promise<RunSummary[]> {
   const { urls } = target;
   const settings = await readSettings(target);
   const plan = planRun(scenario, run, timeScale, { ...settings, worker: settings.workers[0]! });
@@ -96,7 +99,7 @@ async function measureRun(
   plan: RunPlan,
   load: { pool: Pool; schedule: number[]; maxOutstanding: number },
   hooks: RunHooks,
-): Promise<RunSummary> {
+): Promise<RunSummary[]> {
   const { admin, urls } = target;
   const adminToken = admin.adminToken;
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
@@ -163,7 +166,8 @@ async function measureRun(
   const after = await scrapeAll(target);
   const queueAfter =
     run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;
-  return summariseRun({
+  const subscribers = run.target === 'events' ? (run.subscribers ?? []) : [];
+  const observations = {
     name: run.name,
     target: run.target,
     load: result,
@@ -179,5 +183,16 @@ async function measureRun(
     timeScale,
     baseLatencyMs: plan.model.baseLatencyMs,
     perAttemptTimeoutMs: (plan.gateway ?? plan.worker)?.perAttemptTimeoutMs,
-  });
+  };
+  if (subscribers.length === 0) return [summariseRun(observations)];
+  return subscribers.map(({ name }, index) =>
+    summariseRun({
+      ...observations,
+      // One load for every subscriber: its warnings once, on the first row.
+      load: index === 0 ? result : { ...result, warnings: [] },
+      name: rowNames(run)[index]!,
+      subscriber: name,
+      perAttemptTimeoutMs: (plan.subscriberWorkers?.[index] ?? plan.worker)?.perAttemptTimeoutMs,
+    }),
+  );
 }

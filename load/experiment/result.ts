@@ -17,6 +17,15 @@ export interface SystemSample {
   /** Since the run started: retries (gateway or worker) and calls sent to the downstream. */
   retries: number | null;
   attempts: number | null;
+  /** events on a topic: the same three of each subscriber's queue and workers, by name. */
+  subscribers?: Record<string, SubscriberSample>;
+}
+
+/** One subscriber's share of a sample. */
+export interface SubscriberSample {
+  queueDepth: number | null;
+  retries: number | null;
+  attempts: number | null;
 }
 
 /** A fault or load-trigger window, ms after the load started. */

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { autoTimeScales, type Run, type Scenario } from '../scenario.ts';
+import { autoTimeScales, type Run, rowNames, type Scenario } from '../scenario.ts';
 import { startStack } from '../stack.ts';
 import { executeRun, type RunHooks } from './execute-run.ts';
 import { combineRepeats, compareRuns } from './repeats.ts';
@@ -32,10 +32,16 @@ export async function runExperiment(
   options: ExperimentOptions = {},
 ): Promise<ExperimentResult> {
   const startedAt = new Date().toISOString();
+  const topicRun = scenario.runs.find((run) => run.target === 'events' && run.subscribers);
+  if (options.urls && topicRun)
+    throw new Error(
+      `run ${topicRun.name} publishes to a topic with subscribers: that needs a fresh local stack (leave out --urls)`,
+    );
   const running = options.urls
     ? await RunningStack.connect(options.urls, options.adminToken)
     : undefined;
-  const runOnce = async (run: Run, repeat: number, timeScale: number): Promise<RunSummary> => {
+  /** One summary per row: one, or one per subscriber of a topic run. */
+  const runOnce = async (run: Run, repeat: number, timeScale: number): Promise<RunSummary[]> => {
     if (running) {
       await running.reset();
       try {
@@ -47,6 +53,8 @@ export async function runExperiment(
     const stack = await startStack({
       seed: scenario.seed === undefined ? undefined : scenario.seed + repeat,
       queueName: `events-${run.name}`,
+      subscribers:
+        run.target === 'events' ? run.subscribers?.map((subscriber) => subscriber.name) : undefined,
       redisUrl: options.redisUrl,
       adminToken: options.adminToken,
     });
@@ -61,22 +69,24 @@ export async function runExperiment(
   let choice: TimeScaleChoice | undefined;
   let timeScale = asked === 'auto' ? autoTimeScales[0] : asked;
   if (asked === 'auto') {
-    choice = await chooseTimeScale(scenario.runs[0]!, (run, k) => {
+    choice = await chooseTimeScale(scenario.runs[0]!, async (run, k) => {
       options.onRunStart?.(run, 0, -1, k);
-      return runOnce(run, 0, k);
+      return (await runOnce(run, 0, k))[0]!;
     });
     timeScale = choice.timeScale;
   }
 
   const repeat = options.repeat ?? scenario.repeat ?? 1;
-  const perRun: RunSummary[][] = scenario.runs.map(() => []);
+  // Every row's repeats, rows in the order of the runs (a topic run's subscribers in theirs).
+  const perRow = new Map(scenario.runs.flatMap(rowNames).map((row) => [row, [] as RunSummary[]]));
   for (let i = 0; i < repeat; i += 1)
     for (const [index, run] of scenario.runs.entries()) {
       options.onRunStart?.(run, index, i, timeScale);
-      perRun[index]!.push(await runOnce(run, i, timeScale));
+      for (const summary of await runOnce(run, i, timeScale))
+        perRow.get(summary.name)!.push(summary);
     }
   const seed = scenario.seed ?? 1;
-  const runs = perRun.map((repeats) => combineRepeats(repeats, seed));
+  const runs = [...perRow.values()].map((repeats) => combineRepeats(repeats, seed));
   return {
     scenario,
     timeScale,

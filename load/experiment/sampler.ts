@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Scrape } from '../prom-text.ts';
 import { queueDepth, readQueueCounts } from '../queue-counts.ts';
 import type { ServiceName } from '../stack.ts';
-import type { SystemSample } from './result.ts';
+import type { SubscriberSample, SystemSample } from './result.ts';
 import type { Target } from './target.ts';
 
 /** One scrape summed over replicas. */
@@ -44,7 +44,24 @@ async function sampleSystem(
     (rpc ? Scrape.of(target.urls.gateway) : scrapeMany(target.workers)).catch(() => null),
     rpc ? Promise.resolve(null) : readQueueCounts(target.urls.producer, target.admin.adminToken),
   ]);
-  const since = (name: string) => (callerScrape ? callerScrape.sum(name) - before.sum(name) : null);
+  const since = (name: string, labels: Record<string, string> = {}) =>
+    callerScrape ? callerScrape.sum(name, labels) - before.sum(name, labels) : null;
+  const attemptsName = rpc ? 'gateway_downstream_attempts_total' : 'worker_attempts_total';
+  // A topic's subscribers, each from its own queue and its workers' `subscriber` label.
+  const subscribers = counts?.subscribers?.filter((queue) => queue.name !== null) ?? [];
+  const bySubscriber = Object.fromEntries(
+    subscribers.map((queue): [string, SubscriberSample] => {
+      const mine = { subscriber: queue.name! };
+      return [
+        queue.name!,
+        {
+          queueDepth: queueDepth(queue),
+          retries: since(`${caller}_retries_total`, mine),
+          attempts: since(attemptsName, mine),
+        },
+      ];
+    }),
+  );
   return {
     atMs: Math.round(performance.now() - startedAt),
     loadFactor: downstream?.sum('downstream_load_factor') ?? null,
@@ -54,7 +71,8 @@ async function sampleSystem(
     queueDepth: counts ? queueDepth(counts) : null,
     loopLagMs: loopLag([downstream, callerScrape]),
     retries: since(`${caller}_retries_total`),
-    attempts: since(rpc ? 'gateway_downstream_attempts_total' : 'worker_attempts_total'),
+    attempts: since(attemptsName),
+    ...(subscribers.length > 0 && { subscribers: bySubscriber }),
   };
 }
 

@@ -1,8 +1,9 @@
 import type { LoadResult } from '../generator.ts';
 import { quantileBetween, type Scrape } from '../prom-text.ts';
-import type { QueueCounts } from '../queue-counts.ts';
+import type { CountField, QueueCounts } from '../queue-counts.ts';
 import { round } from '../stats.ts';
 import type { ServiceName } from '../stack.ts';
+import { workerCaller } from '../../services/shared/topic.ts';
 import { recoveryTime } from './recovery.ts';
 import type {
   EventsRunSummary,
@@ -35,6 +36,8 @@ export interface RunObservations {
   /** The yardsticks of host overhead, as the run ran (wall time): the downstream's base latency and the caller's per-attempt timeout. */
   baseLatencyMs?: number;
   perAttemptTimeoutMs?: number;
+  /** events on a topic: the subscriber this summary is of (its queue counts, its worker's series). */
+  subscriber?: string;
 }
 
 /**
@@ -51,8 +54,9 @@ const suggestableScales = [2, 4, 8, 16, 32, 64];
 function hostOverhead(o: RunObservations) {
   const caller = o.target === 'rpc' ? 'gateway' : 'worker';
   const name = `${caller}_host_overhead_seconds`;
-  const p50 = ms(quantileBetween(o.before[caller], o.after[caller], name, 0.5));
-  const p99 = ms(quantileBetween(o.before[caller], o.after[caller], name, 0.99));
+  const mine: Record<string, string> = o.subscriber ? { subscriber: o.subscriber } : {};
+  const p50 = ms(quantileBetween(o.before[caller], o.after[caller], name, 0.5, mine));
+  const p99 = ms(quantileBetween(o.before[caller], o.after[caller], name, 0.99, mine));
   const k = o.timeScale ?? 1;
   const p50Limit = hostShareLimits.p50OfBaseLatency * (o.baseLatencyMs ?? 0);
   const p99Limit = hostShareLimits.p99OfTimeout * (o.perAttemptTimeoutMs ?? 0);
@@ -75,6 +79,9 @@ const ms = (seconds: number | null) => (seconds === null ? null : round(seconds 
 
 /** The figures both targets report, from the observations. */
 function common(o: RunObservations) {
+  // A subscriber's row: the downstream's calls and duplicates from its workers only.
+  const byCaller: Record<string, string> =
+    o.subscriber === undefined ? {} : { caller: workerCaller(o.subscriber) };
   const maxLoopLagMs = round(Math.max(0, ...o.samples.map((sample) => sample.loopLagMs ?? 0)), 1);
   const warnings = [
     ...o.load.warnings,
@@ -126,8 +133,8 @@ function common(o: RunObservations) {
     maxLoopLagMs,
     latenessP99Ms: o.load.pacing.p99Ms,
     burstSpreadP50Ms: o.load.bursts?.spreadP50Ms ?? null,
-    downstreamCalls: delta(o, 'downstream', 'downstream_requests_total'),
-    duplicateEffects: delta(o, 'downstream', 'downstream_duplicate_effects_total'),
+    downstreamCalls: delta(o, 'downstream', 'downstream_requests_total', byCaller),
+    duplicateEffects: delta(o, 'downstream', 'downstream_duplicate_effects_total', byCaller),
     ...hostOverhead(o),
     recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs, o.durationMs),
   };
@@ -164,24 +171,35 @@ function summariseRpc(o: RunObservations): RpcRunSummary {
   };
 }
 
-/** Accounting from Redis itself (what the queues hold), not from the worker's counters. */
+/**
+ * Accounting from Redis itself (what the queues hold), not from the worker's counters.
+ * On a topic, of one subscriber: its queue's counts and its workers' series.
+ */
 function summariseEvents(o: RunObservations): EventsRunSummary {
-  const fromQueue = (field: keyof QueueCounts) =>
-    (o.queueAfter?.[field] ?? 0) - (o.queueBefore?.[field] ?? 0);
+  const countsOf = (counts: QueueCounts | null) =>
+    o.subscriber === undefined
+      ? counts
+      : (counts?.subscribers?.find((subscriber) => subscriber.name === o.subscriber) ?? null);
+  const fromQueue = (field: CountField) =>
+    (countsOf(o.queueAfter)?.[field] ?? 0) - (countsOf(o.queueBefore)?.[field] ?? 0);
   const completed = fromQueue('completed');
   const dlq = fromQueue('deadLettered');
   const base = common(o);
-  const metricCompleted = delta(o, 'worker', 'worker_jobs_total', { outcome: 'completed' });
-  const metricDlq = delta(o, 'worker', 'worker_jobs_total', { outcome: 'dead_lettered' });
+  const mine: Record<string, string> =
+    o.subscriber === undefined ? {} : { subscriber: o.subscriber };
+  const workerDelta = (name: string, labels: Record<string, string> = {}) =>
+    delta(o, 'worker', name, { ...labels, ...mine });
+  const metricCompleted = workerDelta('worker_jobs_total', { outcome: 'completed' });
+  const metricDlq = workerDelta('worker_jobs_total', { outcome: 'dead_lettered' });
   if (metricCompleted !== completed || metricDlq !== dlq) {
     base.warnings.push(
       `the worker's counters (completed ${metricCompleted}, dead-lettered ${metricDlq}) disagree with Redis (completed ${completed}, dead-lettered ${dlq}); the table uses Redis`,
     );
   }
-  const attempts = delta(o, 'worker', 'worker_attempts_total');
-  const e2eCount = delta(o, 'worker', 'worker_end_to_end_duration_seconds_count');
+  const attempts = workerDelta('worker_attempts_total');
+  const e2eCount = workerDelta('worker_end_to_end_duration_seconds_count');
   const quantile = (histogram: string, q: number) =>
-    ms(quantileBetween(o.before.worker, o.after.worker, histogram, q));
+    ms(quantileBetween(o.before.worker, o.after.worker, histogram, q, mine));
   const e2e = (q: number) => quantile('worker_end_to_end_duration_seconds', q);
   return {
     ...base,
@@ -191,8 +209,8 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
     accepted: o.load.ok,
     lost: o.load.ok - completed - dlq,
     dlq,
-    retries: delta(o, 'worker', 'worker_retries_total'),
-    timeouts: delta(o, 'worker', 'worker_attempts_total', { result: 'timeout' }),
+    retries: workerDelta('worker_retries_total'),
+    timeouts: workerDelta('worker_attempts_total', { result: 'timeout' }),
     attempts,
     amplification: round(attempts / Math.max(1, o.load.sent)),
     goodputRps: round(completed / (o.durationMs / 1000)),
@@ -202,7 +220,7 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
     meanMs:
       e2eCount === 0
         ? null
-        : round((delta(o, 'worker', 'worker_end_to_end_duration_seconds_sum') / e2eCount) * 1000),
+        : round((workerDelta('worker_end_to_end_duration_seconds_sum') / e2eCount) * 1000),
     processingP50Ms: quantile('worker_processing_duration_seconds', 0.5),
     processingP99Ms: quantile('worker_processing_duration_seconds', 0.99),
     maxQueueDepth: Math.max(0, ...o.samples.map((sample) => sample.queueDepth ?? 0)),
@@ -256,7 +274,20 @@ export function toModelTime<S extends RunSummary>(summary: S, k: number): S {
 
 /** Pure: one run's observations → its summary, in model time. */
 export function summariseRun(observations: RunObservations): RunSummary {
-  const summary =
-    observations.target === 'rpc' ? summariseRpc(observations) : summariseEvents(observations);
-  return toModelTime(summary, observations.timeScale ?? 1);
+  const o = ofSubscriber(observations);
+  const summary = o.target === 'rpc' ? summariseRpc(o) : summariseEvents(o);
+  return toModelTime(summary, o.timeScale ?? 1);
+}
+
+/** A subscriber's samples: its queue's depth, its workers' retries and calls; the rest is shared. */
+function ofSubscriber(o: RunObservations): RunObservations {
+  const name = o.subscriber;
+  if (name === undefined) return o;
+  return {
+    ...o,
+    samples: o.samples.map(({ subscribers, ...sample }) => ({
+      ...sample,
+      ...(subscribers?.[name] ?? { queueDepth: null, retries: null, attempts: null }),
+    })),
+  };
 }

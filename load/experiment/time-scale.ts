@@ -89,6 +89,8 @@ export interface RunPlan {
   /** events: the producer's and the workers' whole policies. */
   producer?: ProducerPolicy;
   worker?: WorkerPolicy;
+  /** A topic run: each subscriber's worker policy, in the order of its subscribers. */
+  subscriberWorkers?: WorkerPolicy[];
   faults: Array<FaultSpec & { at: number }>;
   trigger?: { at: number; durationMs: number };
   load: ScheduleSpec;
@@ -116,7 +118,11 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
   const scale = <T>(schema: TSchema, value: T) => scaleBySchema(schema, value, k);
   const plan: RunPlan = {
     timeScale: k,
-    model: scale(FailureModelParams, { ...bases.model, ...scenario.downstream }),
+    model: scale(FailureModelParams, {
+      ...bases.model,
+      ...scenario.downstream,
+      ...run.downstream,
+    }),
     faults: (scenario.faults ?? []).map((fault) => scale(TimedFault, fault)),
     load: scale(ScheduleSpec, scenario.load),
     drainTimeoutMs: (scenario.drainTimeoutMs ?? 120_000) * k,
@@ -129,12 +135,26 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
   if (run.target === 'rpc')
     plan.gateway = scale(Policy, applyPolicyUpdate(bases.gateway, run.policy ?? {}).policy);
   else {
+    const subscriberRetries = Object.fromEntries(
+      (run.subscribers ?? []).flatMap(({ name, maxRetries }) =>
+        maxRetries === undefined ? [] : [[name, maxRetries]],
+      ),
+    );
     plan.producer = scale(ProducerPolicy, {
       ...bases.producer,
       ...run.producer,
       backoff: { ...bases.producer.backoff, ...run.producer?.backoff },
+      subscriberRetries: {
+        ...bases.producer.subscriberRetries,
+        ...run.producer?.subscriberRetries,
+        ...subscriberRetries,
+      },
     });
     plan.worker = scale(WorkerPolicy, { ...bases.worker, ...run.worker });
+    if (run.subscribers)
+      plan.subscriberWorkers = run.subscribers.map((subscriber) =>
+        scale(WorkerPolicy, { ...bases.worker, ...run.worker, ...subscriber.worker }),
+      );
   }
   return plan;
 }

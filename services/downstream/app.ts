@@ -96,12 +96,12 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
       if (idempotent) {
         const seen = effects.check(key);
         if (seen.kind === 'replay') {
-          metrics.observe('replayed');
+          metrics.observe('replayed', caller);
           reply.header('idempotent-replayed', 'true');
           return seen.outcome;
         }
         if (seen.kind === 'in_progress') {
-          metrics.observe('in_progress');
+          metrics.observe('in_progress', caller);
           return reply.code(409).send({
             error: 'idempotency_in_progress',
             message: `a request with Idempotency-Key ${JSON.stringify(key)} is still being worked on; retry later`,
@@ -114,13 +114,13 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
         const fault = faults.decide(rng, caller);
         if (fault.action === 'reset') {
           leave();
-          metrics.observe('fault_reset');
+          metrics.observe('fault_reset', caller);
           reply.hijack();
           request.raw.socket.destroy();
           return reply;
         }
         if (fault.action === 'hang') {
-          metrics.observe('fault_hang');
+          metrics.observe('fault_hang', caller);
           reply.hijack();
           // Held until the client gives up or the server closes.
           await new Promise<void>((resolve) => {
@@ -143,16 +143,16 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
         // W3C Server-Timing: the caller subtracts it from its attempt to see the host's share.
         reply.header('server-timing', `work;dur=${(seconds * 1000).toFixed(3)}`);
         if (fault.action === 'error' || outcome.fail) {
-          metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', seconds);
+          metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', caller, seconds);
           return reply.code(503).send({
             error: 'downstream_error',
             message:
               fault.action === 'error' ? 'injected error fault' : 'failed under the failure model',
           });
         }
-        metrics.observe('ok', seconds);
+        metrics.observe('ok', caller, seconds);
         // The work is done whether or not the caller still waits: a second one for a key is a duplicate.
-        if (key !== undefined && effects.applied(key)) metrics.duplicateEffect();
+        if (key !== undefined && effects.applied(key)) metrics.duplicateEffect(caller);
         stored = { id: request.body.id, latencyMs: Math.round(latencyMs * 1000) / 1000 };
         return stored;
       } finally {

@@ -15,6 +15,25 @@ export const downstreamOutcomes = [
 ] as const;
 export type DownstreamOutcome = (typeof downstreamOutcomes)[number];
 
+/**
+ * `x-cascade-caller` comes from the client, so it is a label only while it looks like a
+ * name and until this many callers have one; later ones count as `other`.
+ */
+export const maxCallerLabels = 16;
+const callerName = /^[a-z0-9][a-z0-9/_.-]{0,63}$/;
+
+/** The `caller` label of a call: its `x-cascade-caller`, `unknown` without one, bounded. */
+function callerLabels() {
+  const seen = new Set<string>();
+  return (caller: string | undefined): string => {
+    if (caller === undefined) return 'unknown';
+    if (seen.has(caller)) return caller;
+    if (!callerName.test(caller) || seen.size >= maxCallerLabels) return 'other';
+    seen.add(caller);
+    return caller;
+  };
+}
+
 /** Load factors at arrival: dense around the knee at 1, sparse up to a cascade's hundreds. */
 const loadFactorBuckets = [0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000];
 
@@ -49,8 +68,8 @@ export function createDownstreamMetrics(
   });
   const requests = new Counter({
     name: 'downstream_requests_total',
-    help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key).',
-    labelNames: ['outcome'],
+    help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key); and by caller (x-cascade-caller).',
+    labelNames: ['outcome', 'caller'],
     registers: [registry],
   });
   for (const outcome of downstreamOutcomes) requests.inc({ outcome }, 0);
@@ -73,7 +92,8 @@ export function createDownstreamMetrics(
   });
   const duplicateEffects = new Counter({
     name: 'downstream_duplicate_effects_total',
-    help: 'Work completed for an Idempotency-Key that had already been completed: a retry or redelivery done twice.',
+    help: 'Work completed for an Idempotency-Key that had already been completed: a retry or redelivery done twice; by caller (x-cascade-caller).',
+    labelNames: ['caller'],
     registers: [registry],
   });
   new Gauge({
@@ -86,9 +106,10 @@ export function createDownstreamMetrics(
       for (const kind of faultKinds) this.set({ kind }, counts[kind]);
     },
   });
+  const callerLabel = callerLabels();
   return {
-    observe(outcome: DownstreamOutcome, seconds?: number) {
-      requests.inc({ outcome });
+    observe(outcome: DownstreamOutcome, caller: string | undefined, seconds?: number) {
+      requests.inc({ outcome, caller: callerLabel(caller) });
       if (seconds !== undefined) duration.observe({ outcome }, seconds);
     },
     setLoad(inflightNow: number, factor: number) {
@@ -98,8 +119,8 @@ export function createDownstreamMetrics(
       peak = Math.max(peak, factor);
       overloaded.set(factor > 1);
     },
-    duplicateEffect() {
-      duplicateEffects.inc();
+    duplicateEffect(caller: string | undefined) {
+      duplicateEffects.inc({ caller: callerLabel(caller) });
     },
     /** At each arrival, the load factor it met. */
     arrival(factor: number) {

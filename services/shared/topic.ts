@@ -29,8 +29,13 @@ export const parseSubscribers = (list: string): string[] =>
     .map((name) => name.trim())
     .filter(Boolean);
 
+/** A worker's `x-cascade-caller` (and the downstream's `caller` label): `worker/<subscriber or queue>`. */
+export const workerCaller = (name: string) => `worker/${name}`;
+
 /** Who a worker of a subscriber is, to the downstream, and the prefix of its idempotency keys. */
 export function subscriberIdentity(topic: string, subscriber?: string) {
-  const name = subscriber ?? topic;
-  return { caller: `worker/${name}`, keyPrefix: subscriber ? `${topic}/${subscriber}` : topic };
+  return {
+    caller: workerCaller(subscriber ?? topic),
+    keyPrefix: subscriber ? `${topic}/${subscriber}` : topic,
+  };
 }

@@ -148,4 +148,66 @@ describe('cascade-lab experiment', () => {
       expect(rendered.canvases).toBe(10);
     },
   );
+
+  it(
+    'runs a topic: a row per subscriber, each from its own queue, workers and downstream calls',
+    { timeout: 180_000 },
+    async () => {
+      const file = path.join(dir, 'topic.yaml');
+      writeFileSync(
+        file,
+        `name: topic
+seed: 4
+timeScale: 2
+faults: [{ at: 300, kind: error, durationMs: 600, caller: worker/billing }]
+load: { kind: constant, ratePerSecond: 100, durationMs: 1500 }
+runs:
+  - name: t
+    target: events
+    producer: { backoff: { kind: fixed, baseMs: 10, capMs: 10, jitter: none } }
+    subscribers: [{ name: billing, maxRetries: 1 }, { name: audit }]
+thresholds: [t-billing.dlq > 0, t-audit.dlq == 0, t-audit.lost == 0]
+`,
+      );
+      const out = path.join(dir, 'topic-report');
+      const env = { ...process.env };
+      delete env.REDIS_URL;
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--out', out],
+        { cwd: repoRoot, env },
+      );
+      expect(stdout).toMatch(/^t-billing\s+events\s+150\s/m);
+      expect(stdout).toMatch(/^t-audit\s+events\s+150\s/m);
+      const result = JSON.parse(
+        readFileSync(path.join(out, 'summary.json'), 'utf8'),
+      ) as ExperimentResult;
+      const [billing, audit] = result.runs as [EventsRunSummary, EventsRunSummary];
+      expect([billing.name, audit.name]).toEqual(['t-billing', 't-audit']);
+      expect(result.thresholds.map((t) => t.passed)).toEqual([true, true, true]);
+      for (const row of [billing, audit]) {
+        expect(row.accepted).toBe(150);
+        expect(row.ok + row.dlq).toBe(row.accepted);
+        expect(row.lost).toBe(0);
+        // The downstream counted each subscriber's calls under its caller name.
+        expect(row.attempts).toBe(row.downstreamCalls);
+        expect(row.samples.every((sample) => sample.retries !== null)).toBe(true);
+      }
+      expect(billing.dlq).toBeGreaterThan(0);
+      expect(audit.dlq).toBe(0);
+      expect(billing.retries).toBeGreaterThan(audit.retries);
+      // One publish: the generator's view is the same for both rows, the workers' is not.
+      expect(billing.series).toEqual(audit.series);
+      expect(billing.samples.map((sample) => sample.attempts)).not.toEqual(
+        audit.samples.map((sample) => sample.attempts),
+      );
+      mkdirSync(artifacts, { recursive: true });
+      const rendered = await renderInChromium(
+        path.join(out, 'report.html'),
+        path.join(artifacts, 'topic-report.png'),
+      );
+      expect(rendered.errors).toEqual([]);
+      expect(rendered.canvases).toBe(9);
+    },
+  );
 });

@@ -155,9 +155,14 @@ describe('a topic with subscribers', () => {
         ]);
       }, 30_000);
       // Each subscriber's calls carried its own caller name and idempotency keys.
+      const calls = (outcome: string, caller: string) =>
+        scrape(downstream.url, 'downstream_requests_total', { outcome, caller });
+      expect(await calls('fault_error', 'worker/billing')).toBe(80);
       expect(
         await scrape(downstream.url, 'downstream_requests_total', { outcome: 'fault_error' }),
       ).toBe(80);
+      expect(await calls('ok', 'worker/audit')).toBeGreaterThanOrEqual(40);
+      expect(await calls('ok', 'worker/analytics')).toBeGreaterThanOrEqual(40);
       expect(await scrape(downstream.url, 'downstream_duplicate_effects_total')).toBe(0);
 
       // The fault is over; billing's dead letters go back to billing's queue only.

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   loadScenario,
   parseScenario,
+  rowNames,
   ScenarioError,
   scenarioProblems,
 } from '../../load/scenario.ts';
@@ -88,5 +89,43 @@ describe('scenario files', () => {
     })();
     expect(error).toBeInstanceOf(ScenarioError);
     expect(error?.message).toMatch(/^broken\.yaml: invalid scenario:\n {2}YAML: /);
+  });
+
+  it('gives a topic run a row per subscriber, and checks names and thresholds against the rows', () => {
+    const topic = {
+      name: 'fan',
+      target: 'events',
+      subscribers: [{ name: 'billing', maxRetries: 2 }, { name: 'audit' }],
+    };
+    const scenario = parseScenario(
+      JSON.stringify({
+        ...minimal,
+        runs: [topic],
+        thresholds: ['fan-billing.dlq > fan-audit.dlq'],
+      }),
+    );
+    expect(rowNames(scenario.runs[0]!)).toEqual(['fan-billing', 'fan-audit']);
+    expect(rowNames({ name: 'a', target: 'rpc' })).toEqual(['a']);
+    expect(
+      scenarioProblems({
+        ...minimal,
+        runs: [topic, { name: 'fan-audit', target: 'rpc' }],
+        thresholds: ['fan.lost == 0'],
+      }),
+    ).toEqual([
+      'runs: the name "fan-audit" is used twice',
+      'thresholds[0]: no run is named "fan" (a topic run: its rows are fan-billing, fan-audit)',
+    ]);
+    expect(
+      scenarioProblems({
+        ...minimal,
+        runs: [{ ...topic, subscribers: [{ name: 'Bad Name' }, { name: 'x', colour: 1 }] }],
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^runs\[0\]\.subscribers\[0\]\.name: must match pattern/),
+        'runs[0].subscribers[1]: unknown field "colour"',
+      ]),
+    );
   });
 });

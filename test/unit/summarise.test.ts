@@ -178,6 +178,69 @@ describe('summariseRun', () => {
     ]);
   });
 
+  it('summarises one subscriber of a topic from its own queue, its workers’ labelled series and its samples', () => {
+    // Of 10 events, billing completes 7 and dead-letters 3; audit completes all 10.
+    const queue = (name: string, completed: number, deadLettered: number) => ({
+      name,
+      queue: `events.${name}`,
+      ...{ waiting: 0, active: 0, delayed: 0, failed: 0 },
+      completed,
+      deadLettered,
+    });
+    const counts = (done: number) => {
+      const subscribers = [queue('billing', 0.7 * done, 0.3 * done), queue('audit', done, 0)];
+      return { ...queue('', 1.7 * done, 0.3 * done), subscribers };
+    };
+    const workerMetrics = (done: number) =>
+      [
+        `worker_jobs_total{outcome="completed",subscriber="billing"} ${0.7 * done}`,
+        `worker_jobs_total{outcome="dead_lettered",subscriber="billing"} ${0.3 * done}`,
+        `worker_attempts_total{result="ok",subscriber="billing"} ${0.7 * done}`,
+        `worker_attempts_total{result="error",subscriber="billing"} ${0.9 * done}`,
+        `worker_retries_total{subscriber="billing"} ${0.6 * done}`,
+        `worker_jobs_total{outcome="completed",subscriber="audit"} ${done}`,
+        `worker_attempts_total{result="ok",subscriber="audit"} ${done}`,
+      ].join('\n');
+    const downstreamMetrics = (done: number) =>
+      [
+        `downstream_requests_total{outcome="ok",caller="worker/billing"} ${0.7 * done}`,
+        `downstream_requests_total{outcome="fault_error",caller="worker/billing"} ${0.9 * done}`,
+        `downstream_requests_total{outcome="ok",caller="worker/audit"} ${done}`,
+        `downstream_duplicate_effects_total{caller="worker/audit"} ${0.2 * done}`,
+      ].join('\n');
+    const topic = (subscriber: string) =>
+      summariseRun(
+        observations({
+          target: 'events',
+          subscriber,
+          load: load({ target: 'events', sent: 10, ok: 10, failed: 0 }),
+          queueBefore: counts(0),
+          queueAfter: counts(10),
+          before: scrapes({ worker: workerMetrics(0), downstream: downstreamMetrics(0) }),
+          after: scrapes({ worker: workerMetrics(10), downstream: downstreamMetrics(10) }),
+          samples: [
+            {
+              ...sample(0.5, 5, 12),
+              subscribers: {
+                billing: { queueDepth: 10, retries: 4, attempts: 14 },
+                audit: { queueDepth: 2, retries: 0, attempts: 5 },
+              },
+            },
+          ],
+        }),
+      );
+    const [billing, audit] = [topic('billing'), topic('audit')];
+    expect(billing).toMatchObject({ ok: 7, dlq: 3, lost: 0, attempts: 16, retries: 6 });
+    expect(audit).toMatchObject({ ok: 10, dlq: 0, lost: 0, attempts: 10, retries: 0 });
+    // The downstream's calls and duplicates by caller: each row its own workers'.
+    expect(billing).toMatchObject({ downstreamCalls: 16, duplicateEffects: 0 });
+    expect(audit).toMatchObject({ downstreamCalls: 10, duplicateEffects: 2 });
+    expect(billing.warnings).toEqual([]);
+    expect(billing.samples[0]).toMatchObject({ queueDepth: 10, retries: 4, attempts: 14 });
+    expect(audit.samples[0]).toMatchObject({ queueDepth: 2, retries: 0, attempts: 5 });
+    expect(audit.samples[0]).not.toHaveProperty('subscribers');
+  });
+
   it('times the recovery from the last fault window, and keeps the generator’s and the runner’s warnings', () => {
     const buckets = Array.from({ length: 20 }, (_, i) => ({
       startMs: i * 100,

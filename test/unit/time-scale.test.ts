@@ -182,6 +182,33 @@ runs: [{ name: e, target: events, producer: { backoff: { kind: exponential, base
     expect(plan.gateway).toBeUndefined();
   });
 
+  it('plans a topic run: each subscriber’s retries and worker policy, and the run’s own downstream over the scenario’s', () => {
+    const scenario = parseScenario(`
+name: t
+downstream: { baseLatencyMs: 10, failProbability: 0.01 }
+load: { kind: bursts, total: 10, burst: 5, gapMs: 50 }
+runs:
+  - name: e
+    target: events
+    downstream: { idempotentReceiver: true, baseLatencyMs: 7 }
+    worker: { concurrency: 4 }
+    subscribers:
+      - { name: billing, maxRetries: 1, worker: { perAttemptTimeoutMs: 50 } }
+      - { name: audit }
+`);
+    const plan = planRun(scenario, scenario.runs[0]!, 2, bases);
+    expect(plan.model).toMatchObject({
+      baseLatencyMs: 14,
+      failProbability: 0.01,
+      idempotentReceiver: true,
+    });
+    expect(plan.producer?.subscriberRetries).toEqual({ billing: 1 });
+    expect(plan.subscriberWorkers).toEqual([
+      { concurrency: 4, perAttemptTimeoutMs: 100, lockPerKey: false },
+      { concurrency: 4, perAttemptTimeoutMs: 400, lockPerKey: false },
+    ]);
+  });
+
   it('changes nothing at scale 1', () => {
     const scenario = parseScenario(`
 name: t
