@@ -20,10 +20,12 @@ export const experimentHelp = `Usage:
   --repeat       run each run N times, interleaved; medians and 95 % intervals (default: the
                  scenario's, else 1)
   --urls         run against a running stack instead (docker compose, cascade-lab up):
-                   downstream=URL,gateway=URL,producer=URL,worker=URL
+                   downstream=URL,gateway=URL,producer=URL,worker=URL[,worker=URL…]
                  Nothing is restarted: before and after each run, faults are cleared, the
                  policies the stack had at the start are put back and the queue is drained.
-                 A worker hostname that resolves to several addresses counts as replicas.
+                 Name every worker (one per subscriber); a worker hostname that resolves to
+                 several addresses counts as replicas. When the producer publishes to a
+                 topic, every events run gets a row per subscriber (<run>-<subscriber>).
                  (default: the CASCADE_URLS variable; unset: a fresh local stack)
   --admin-token  the running stack's ADMIN_TOKEN (default: the ADMIN_TOKEN variable)
   --metrics-port the generator's own /metrics while it runs (default: LOAD_METRICS_PORT)
@@ -116,6 +118,7 @@ export async function runExperimentCommand(
     redisUrl: options.redisUrl,
     timeScale: flags.timeScale,
     repeat: flags.repeat,
+    onNote: err,
     onRunStart: (run, index, repeat, timeScale) => {
       const total = repeats * scenario.runs.length;
       const step =

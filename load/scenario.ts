@@ -62,6 +62,51 @@ export const rowNames = (run: Run): string[] =>
 export const Run = Type.Union([RpcRun, EventsRun]);
 export type Run = Static<typeof Run>;
 
+/**
+ * A threshold on a topic run's own name stands for one on each of its rows
+ * (`fanout.lost == 0`: no subscriber lost an event). Comparing two topic runs pairs
+ * their rows by subscriber.
+ */
+export function thresholdsPerRow(runs: Run[], thresholds: string[]): string[] {
+  const subscribersOf = (runName: string) => {
+    const run = runs.find((candidate) => candidate.name === runName);
+    return run?.target === 'events' && run.subscribers
+      ? run.subscribers.map((subscriber) => subscriber.name)
+      : undefined;
+  };
+  return thresholds.flatMap((expression) => {
+    const parsed = parseThreshold(expression);
+    if (!parsed) return [expression];
+    const left = subscribersOf(parsed.run);
+    const right = parsed.other && subscribersOf(parsed.other.run);
+    const names = left && right ? left.filter((name) => right.includes(name)) : (left ?? right);
+    if (!names) return [expression];
+    const side = (runName: string, subscribers: string[] | undefined, name: string) =>
+      subscribers ? `${runName}-${name}` : runName;
+    return names.map((name) => {
+      const lhs = `${side(parsed.run, left, name)}.${parsed.metric}`;
+      const rhs = parsed.other
+        ? `${side(parsed.other.run, right, name)}.${parsed.other.metric}`
+        : String(parsed.limit);
+      return `${lhs} ${parsed.operator} ${rhs}`;
+    });
+  });
+}
+
+/**
+ * The scenario as it runs on a stack whose producer publishes to a topic with these
+ * subscribers (`cascade-lab up`, compose): every events run gets a row per subscriber.
+ */
+export function onTopic(scenario: Scenario, subscribers: string[]): Scenario {
+  if (subscribers.length === 0) return scenario;
+  return {
+    ...scenario,
+    runs: scenario.runs.map((run) =>
+      run.target === 'events' ? { ...run, subscribers: subscribers.map((name) => ({ name })) } : run,
+    ),
+  };
+}
+
 /** A fault from the timeline: one of the downstream's timed faults, `at` ms after the load starts. */
 export const TimedFault = Type.Object(
   { at: Type.Number({ minimum: 0, maximum: 3_600_000 }), ...FaultSpec.properties },
@@ -145,12 +190,6 @@ export function scenarioProblems(value: unknown): string[] {
       ),
     );
   if (Array.isArray(scenario?.runs)) {
-    const topicHint = (named: string) => {
-      const run = scenario.runs!.find((candidate) => candidate?.name === named);
-      return run && 'subscribers' in run
-        ? ` (a topic run: its rows are ${uncheckedRowNames(run).join(', ')})`
-        : '';
-    };
     scenario.runs.forEach((run, index) => {
       problems.push(
         ...taggedUnionProblems(Run, run, 'target', `runs[${index}]`, (variant, v, path) =>
@@ -162,11 +201,13 @@ export function scenarioProblems(value: unknown): string[] {
     const duplicate = names.find((runName, index) => names.indexOf(runName) !== index);
     if (duplicate !== undefined)
       problems.push(`runs: the name ${JSON.stringify(duplicate)} is used twice`);
+    // A threshold may name a row, or a run (a topic run's name: each of its rows).
+    const namable = [...names, ...scenario.runs.map((run) => run?.name)];
     for (const [index, threshold] of (scenario.thresholds ?? []).entries()) {
       const parsed = typeof threshold === 'string' ? parseThreshold(threshold) : undefined;
       for (const named of [parsed?.run, parsed?.other?.run])
-        if (named !== undefined && !names.includes(named))
-          problems.push(`thresholds[${index}]: no run is named "${named}"${topicHint(named)}`);
+        if (named !== undefined && !namable.includes(named))
+          problems.push(`thresholds[${index}]: no run is named "${named}"`);
       if (parsed?.other && parsed.other.metric !== parsed.metric)
         problems.push(
           `thresholds[${index}]: two runs are compared on one figure (${parsed.metric} against ${parsed.other.metric})`,

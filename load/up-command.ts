@@ -12,7 +12,19 @@ export function formatStack(stack: Stack): string {
   return [
     `  ${'redis'.padEnd(18)} ${stack.redis.url.padEnd(24)} (${stack.redis.source})`,
     ...rows,
+    `An experiment on this stack: cascade-lab experiment <scenario.yaml> --urls ${stackUrlsArgument(stack)}`,
   ].join('\n');
+}
+
+/** The `--urls` argument that names this stack's services, every worker included. */
+export function stackUrlsArgument(stack: Stack): string {
+  const { downstream, gateway, producer } = stack.services;
+  return [
+    `downstream=${downstream.url}`,
+    `gateway=${gateway.url}`,
+    `producer=${producer.url}`,
+    ...stack.workers.map((worker) => `worker=${worker.url}`),
+  ].join(',');
 }
 
 /** The topic `cascade-lab up` starts: the events of the example, and three subscribers. */

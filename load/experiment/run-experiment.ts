@@ -1,5 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { autoTimeScales, type Run, rowNames, type Scenario } from '../scenario.ts';
+import {
+  autoTimeScales,
+  onTopic,
+  type Run,
+  rowNames,
+  type Scenario,
+  thresholdsPerRow,
+} from '../scenario.ts';
 import { startStack } from '../stack.ts';
 import { executeRun, type RunHooks } from './execute-run.ts';
 import { combineRepeats, compareRuns } from './repeats.ts';
@@ -16,6 +23,8 @@ export interface ExperimentOptions extends RunHooks {
   adminToken?: string | undefined;
   /** Where a fresh local stack's Redis comes from (unset: a redis-server of their own, or a container). */
   redisUrl?: string | undefined;
+  /** A line for the user about how the experiment runs (e.g. on a running stack's topic). */
+  onNote?: (text: string) => void;
   /** Override the scenario's `timeScale` and `repeat`. */
   timeScale?: number | 'auto' | undefined;
   repeat?: number | undefined;
@@ -35,11 +44,17 @@ export async function runExperiment(
   const topicRun = scenario.runs.find((run) => run.target === 'events' && run.subscribers);
   if (options.urls && topicRun)
     throw new Error(
-      `run ${topicRun.name} publishes to a topic with subscribers: that needs a fresh local stack (leave out --urls)`,
+      `run ${topicRun.name} names its subscribers: that needs a fresh local stack (leave out --urls; on a running stack, the producer's SUBSCRIBERS are used)`,
     );
   const running = options.urls
     ? await RunningStack.connect(options.urls, options.adminToken)
     : undefined;
+  if (running && running.subscribers.length > 0) {
+    options.onNote?.(
+      `the running stack publishes to a topic with subscribers ${running.subscribers.join(', ')}: every events run gets a row per subscriber\n`,
+    );
+    scenario = onTopic(scenario, running.subscribers);
+  }
   /** One summary per row: one, or one per subscriber of a topic run. */
   const runOnce = async (run: Run, repeat: number, timeScale: number): Promise<RunSummary[]> => {
     if (running) {
@@ -100,7 +115,11 @@ export async function runExperiment(
     },
     runs,
     comparisons: compareRuns(runs, seed),
-    thresholds: evaluateThresholds(scenario.thresholds ?? [], runs, seed),
+    thresholds: evaluateThresholds(
+      thresholdsPerRow(scenario.runs, scenario.thresholds ?? []),
+      runs,
+      seed,
+    ),
   };
 }
 

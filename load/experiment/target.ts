@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { call } from '../http-json.ts';
-import { waitForDrain } from '../queue-counts.ts';
+import { readQueueCounts, waitForDrain } from '../queue-counts.ts';
 import { type ServiceName, serviceNames, type Stack } from '../stack.ts';
 import type { FailureModelParams } from '../../services/downstream/failure-model.ts';
 import type { Policy } from '../../services/gateway/policy.ts';
@@ -8,8 +8,16 @@ import type { ProducerPolicy } from '../../services/shared/event-job.ts';
 import type { WorkerPolicy } from '../../services/worker/config.ts';
 import { AdminClient } from './admin-client.ts';
 
-/** The origins of a running stack's four services. */
-export type StackUrls = Record<ServiceName, string>;
+/**
+ * The origins of a running stack's services: one each, and every worker origin named
+ * (a topic's stack has a worker per subscriber; a compose name stands for its replicas).
+ */
+export interface StackUrls {
+  downstream: string;
+  gateway: string;
+  producer: string;
+  workers: string[];
+}
 
 /** Where one run's traffic and admin calls go. */
 export interface Target {
@@ -21,10 +29,15 @@ export interface Target {
   idPrefix: string;
 }
 
-/** Parses `downstream=URL,gateway=URL,producer=URL,worker=URL`; every service must be named once. */
+/**
+ * Parses `downstream=URL,gateway=URL,producer=URL,worker=URL[,worker=URL…]`: every
+ * service named, once, except the worker, which may be named once per worker (a topic's
+ * stack has one per subscriber).
+ */
 export function parseUrls(text: string): { urls?: StackUrls; problems: string[] } {
   const problems: string[] = [];
-  const urls: Partial<StackUrls> = {};
+  const urls: Record<string, string> = {};
+  const workers: string[] = [];
   const named = new Set<string>();
   for (const pair of text.split(',').filter(Boolean)) {
     const [name = '', url] = pair.split(/=(.*)/s, 2);
@@ -32,17 +45,21 @@ export function parseUrls(text: string): { urls?: StackUrls; problems: string[] 
       problems.push(`--urls: "${name}" is not a service (${serviceNames.join(', ')})`);
       continue;
     }
-    if (named.has(name)) problems.push(`--urls: ${name} is named twice`);
+    if (named.has(name) && name !== 'worker') problems.push(`--urls: ${name} is named twice`);
     named.add(name);
     if (!url || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
       problems.push(`--urls: ${name} needs an http(s) URL, got "${url ?? ''}"`);
       continue;
     }
-    urls[name as ServiceName] = url.replace(/\/+$/, '');
+    const origin = url.replace(/\/+$/, '');
+    if (name === 'worker') workers.push(origin);
+    else urls[name] = origin;
   }
   for (const name of serviceNames)
     if (!named.has(name)) problems.push(`--urls: ${name}=URL is missing`);
-  return problems.length > 0 ? { problems } : { urls: urls as StackUrls, problems };
+  return problems.length > 0
+    ? { problems }
+    : { urls: { ...(urls as Omit<StackUrls, 'workers'>), workers }, problems };
 }
 
 /**
@@ -80,7 +97,7 @@ export function localTarget(stack: Stack, runName: string): Target {
       downstream: services.downstream.url,
       gateway: services.gateway.url,
       producer: services.producer.url,
-      worker: services.worker.url,
+      workers: stack.workers.map((worker) => worker.url),
     },
     workers: stack.workers.map((worker) => worker.url),
     admin: new AdminClient(stack.adminToken),
@@ -125,19 +142,42 @@ export class RunningStack {
   /** Makes request ids unique to this experiment. */
   readonly #stamp = Date.now().toString(36);
 
-  private constructor(target: Omit<Target, 'idPrefix'>, baseline: StackSettings) {
+  /** The topic's subscribers, as its producer publishes to them; empty: a plain queue. */
+  readonly subscribers: string[];
+
+  private constructor(
+    target: Omit<Target, 'idPrefix'>,
+    baseline: StackSettings,
+    subscribers: string[],
+  ) {
     this.#target = target;
     this.#baseline = baseline;
+    this.subscribers = subscribers;
   }
 
-  /** Finds the worker replicas and reads the settings the stack has now. */
+  /**
+   * Finds the worker replicas, the topic's subscribers (from the producer) and the
+   * settings the stack has now.
+   */
   static async connect(urls: StackUrls, adminToken: string | undefined): Promise<RunningStack> {
+    const replicas = await Promise.all(urls.workers.map(replicasOf));
     const target = {
       urls,
-      workers: await replicasOf(urls.worker),
+      workers: [...new Set(replicas.flat())],
       admin: new AdminClient(adminToken),
     };
-    return new RunningStack(target, await readSettings(target));
+    const [settings, counts] = await Promise.all([
+      readSettings(target),
+      readQueueCounts(urls.producer, adminToken),
+    ]);
+    if (!counts)
+      throw new Error(
+        `the producer at ${urls.producer} does not answer GET /admin/queue (is its Redis up?)`,
+      );
+    const subscribers = (counts.subscribers ?? []).flatMap((queue) =>
+      queue.name === null ? [] : [queue.name],
+    );
+    return new RunningStack(target, settings, subscribers);
   }
 
   targetFor(runName: string): Target {

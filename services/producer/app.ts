@@ -190,13 +190,16 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
           ),
           config.publishTimeoutMs,
         );
-        // BullMQ answers an existing id as if it had added it: ask Redis whose job it is
-        // (all of a publish's jobs or none are there, so the first subscriber's says).
-        const owner = await withTimeout(
-          connection.jobOwner(subscribers[0]!.queue.toKey(id), data.publishToken),
+        // BullMQ answers an existing id as if it had added it: ask Redis whose jobs they
+        // are. A duplicate only if every subscriber held the id already: one that had
+        // dead-lettered it got it anew (and is answered 202), the others kept theirs.
+        const owners = await withTimeout(
+          Promise.all(
+            subscribers.map(({ queue }) => connection.jobOwner(queue.toKey(id), data.publishToken)),
+          ),
           config.publishTimeoutMs,
         );
-        if (owner === 'other') {
+        if (owners.every((owner) => owner === 'other')) {
           cancelReservation();
           outcome = 'duplicate';
           return reply.code(200).send({ jobId: id, duplicate: true });

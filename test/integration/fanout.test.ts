@@ -194,4 +194,51 @@ describe('a topic with subscribers', () => {
       }, 30_000);
     },
   );
+
+  it('queues a dead-lettered event published again for the subscribers that no longer hold it, whichever comes first', async () => {
+    const topic = uniqueQueueName('again');
+    const downstream = await startDownstream();
+    open.push(downstream.app);
+    await call(`${downstream.url}/admin/faults`, {
+      method: 'PUT',
+      body: { faults: [{ kind: 'error', durationMs: 600_000, caller: 'worker/billing' }] },
+    });
+    // billing second: the producer must not judge a publish by its first subscriber only.
+    const order = ['audit', 'billing'];
+    const producer = await startProducer(
+      currentRedis().url,
+      topic,
+      { maxRetries: 0 },
+      { subscribers: order },
+    );
+    open.push(producer.app);
+    for (const subscriber of order) {
+      const worker = await startWorker(currentRedis().url, topic, downstream.url, { subscriber });
+      open.push(worker.app);
+    }
+    const done = (expected: number[][]) =>
+      eventually(async () => {
+        const counts = await queueCounts(producer.url);
+        expect(
+          counts.subscribers.map(({ completed, deadLettered }) => [completed, deadLettered]),
+        ).toEqual(expected);
+      }, 30_000);
+    expect((await call(`${producer.url}/events`, { body: { id: 'x' } })).status).toBe(202);
+    await done([
+      [1, 0],
+      [0, 1],
+    ]);
+    await call(`${downstream.url}/admin/faults`, { method: 'DELETE' });
+    const again = await call(`${producer.url}/events`, { body: { id: 'x' } });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ jobId: 'x' });
+    await done([
+      [1, 0],
+      [1, 1],
+    ]);
+    // audit still held its completed job: it did not get the event twice.
+    expect(
+      await scrape(downstream.url, 'downstream_requests_total', { caller: 'worker/audit' }),
+    ).toBe(1);
+  });
 });

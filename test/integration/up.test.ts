@@ -1,10 +1,15 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { call, eventually } from '../support/http.ts';
+import type { EventsRunSummary, ExperimentResult } from '../../load/experiment/result.ts';
 import { repoRoot } from '../support/processes.ts';
+
+const run = promisify(execFile);
 
 const isAlive = (pid: number) => {
   try {
@@ -17,8 +22,8 @@ const isAlive = (pid: number) => {
 
 describe('cascade-lab up', () => {
   it(
-    'starts Redis, the services and a worker per subscriber of a three-subscriber topic, serves both paths, and Ctrl-C leaves nothing behind',
-    { timeout: 90_000 },
+    'starts Redis, the services and a worker per subscriber of a three-subscriber topic, serves both paths, takes an experiment with a row per subscriber, and Ctrl-C leaves nothing behind',
+    { timeout: 180_000 },
     async () => {
       const env = { ...process.env };
       delete env.REDIS_URL;
@@ -65,6 +70,47 @@ describe('cascade-lab up', () => {
             ['analytics', 1],
           ]);
         });
+
+        // The line `up` prints runs an experiment on it; the topic gives a row per subscriber.
+        const urls = /--urls (\S+)/.exec(stdout)?.[1];
+        expect(urls?.match(/worker=/g)).toHaveLength(3);
+        const dir = mkdtempSync(path.join(tmpdir(), 'cascade-up-'));
+        const scenario = path.join(dir, 'topic.yaml');
+        writeFileSync(
+          scenario,
+          [
+            'name: on-up',
+            'load: { kind: constant, ratePerSecond: 100, durationMs: 600 }',
+            'runs: [{ name: events, target: events }]',
+            'thresholds: [events.lost == 0]',
+          ].join('\n'),
+        );
+        const experiment = await run(
+          process.execPath,
+          ['--import', 'tsx', 'load/cli.ts', 'experiment', scenario, '--out', dir, '--urls', urls!],
+          { cwd: repoRoot, env },
+        );
+        expect(experiment.stderr).toContain(
+          'publishes to a topic with subscribers billing, audit, analytics',
+        );
+        const result = JSON.parse(
+          readFileSync(path.join(dir, 'summary.json'), 'utf8'),
+        ) as ExperimentResult;
+        expect(result.thresholds.map(({ expression, passed }) => [expression, passed])).toEqual([
+          ['events-billing.lost == 0', true],
+          ['events-audit.lost == 0', true],
+          ['events-analytics.lost == 0', true],
+        ]);
+        for (const row of result.runs as EventsRunSummary[]) {
+          expect(row.accepted).toBe(60);
+          expect(row.ok + row.dlq).toBe(60);
+          // Each row counts its own subscriber's jobs and its own workers' calls.
+          expect(row.attempts).toBe(row.downstreamCalls);
+          expect(row.warnings.filter((w) => /disagree with Redis|did not drain/.test(w))).toEqual(
+            [],
+          );
+        }
+        rmSync(dir, { recursive: true, force: true });
 
         const logDir = path.dirname(services.gateway!.log);
         expect(existsSync(logDir)).toBe(true);

@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   loadScenario,
   parseScenario,
+  onTopic,
   rowNames,
   ScenarioError,
   scenarioProblems,
+  thresholdsPerRow,
 } from '../../load/scenario.ts';
 import { repoRoot } from '../support/processes.ts';
 
@@ -110,11 +112,11 @@ describe('scenario files', () => {
       scenarioProblems({
         ...minimal,
         runs: [topic, { name: 'fan-audit', target: 'rpc' }],
-        thresholds: ['fan.lost == 0'],
+        thresholds: ['fan.lost == 0', 'fanout.lost == 0'],
       }),
     ).toEqual([
       'runs: the name "fan-audit" is used twice',
-      'thresholds[0]: no run is named "fan" (a topic run: its rows are fan-billing, fan-audit)',
+      'thresholds[1]: no run is named "fanout"',
     ]);
     expect(
       scenarioProblems({
@@ -127,5 +129,52 @@ describe('scenario files', () => {
         'runs[0].subscribers[1]: unknown field "colour"',
       ]),
     );
+  });
+
+  it("reads a threshold on a topic run's name as one on each of its rows; two topic runs pair by subscriber", () => {
+    const scenario = parseScenario(
+      JSON.stringify({
+        ...minimal,
+        runs: [
+          { name: 'a', target: 'events', subscribers: [{ name: 'billing' }, { name: 'audit' }] },
+          { name: 'b', target: 'events', subscribers: [{ name: 'audit' }, { name: 'x' }] },
+          { name: 'r', target: 'rpc' },
+        ],
+      }),
+    );
+    expect(
+      thresholdsPerRow(scenario.runs, [
+        'a.lost == 0',
+        'a-billing.dlq > 3',
+        'a.p99_ms < r.p99_ms',
+        'r.ok > 1',
+        'a.goodput_rps > b.goodput_rps',
+      ]),
+    ).toEqual([
+      'a-billing.lost == 0',
+      'a-audit.lost == 0',
+      'a-billing.dlq > 3',
+      'a-billing.p99_ms < r.p99_ms',
+      'a-audit.p99_ms < r.p99_ms',
+      'r.ok > 1',
+      'a-audit.goodput_rps > b-audit.goodput_rps',
+    ]);
+  });
+
+  it("turns every events run into a run on a running stack's topic, and leaves the rest alone", () => {
+    const scenario = parseScenario(
+      JSON.stringify({
+        ...minimal,
+        runs: [
+          { name: 'e', target: 'events', worker: { concurrency: 4 } },
+          { name: 'r', target: 'rpc' },
+        ],
+      }),
+    );
+    expect(onTopic(scenario, [])).toBe(scenario);
+    const topic = onTopic(scenario, ['billing', 'audit']);
+    expect(topic.runs.flatMap(rowNames)).toEqual(['e-billing', 'e-audit', 'r']);
+    expect(topic.runs[0]).toMatchObject({ worker: { concurrency: 4 } });
+    expect(scenario.runs[0]).not.toHaveProperty('subscribers');
   });
 });

@@ -11,7 +11,7 @@ describe('parseUrls', () => {
         downstream: 'http://127.0.0.1:8081',
         gateway: 'http://127.0.0.1:8080',
         producer: 'https://p.example:8082',
-        worker: 'http://worker:8083',
+        workers: ['http://worker:8083'],
       },
       problems: [],
     });
@@ -19,7 +19,17 @@ describe('parseUrls', () => {
 
   it('keeps an = inside a URL', () => {
     const parsed = parseUrls(all.replace('worker=http://worker:8083//', 'worker=http://w:1/?a=b'));
-    expect(parsed.urls?.worker).toBe('http://w:1/?a=b');
+    expect(parsed.urls?.workers).toEqual(['http://w:1/?a=b']);
+  });
+
+  it('takes a worker per subscriber: the worker may be named more than once', () => {
+    const parsed = parseUrls(`${all},worker=http://127.0.0.1:9001,worker=http://127.0.0.1:9002/`);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.urls?.workers).toEqual([
+      'http://worker:8083',
+      'http://127.0.0.1:9001',
+      'http://127.0.0.1:9002',
+    ]);
   });
 
   it('names every problem at once: unknown, repeated, missing and malformed', () => {
