@@ -102,7 +102,9 @@ export function onTopic(scenario: Scenario, subscribers: string[]): Scenario {
   return {
     ...scenario,
     runs: scenario.runs.map((run) =>
-      run.target === 'events' ? { ...run, subscribers: subscribers.map((name) => ({ name })) } : run,
+      run.target === 'events'
+        ? { ...run, subscribers: subscribers.map((name) => ({ name })) }
+        : run,
     ),
   };
 }

@@ -168,6 +168,22 @@ const faultAnnotation: PromAnnotation = {
   useValueForTime: false,
 };
 
+/** The topic's subscribers (none on a plain queue: All matches the unlabelled series too). */
+export const subscriberVariable: QueryVariable = {
+  name: 'subscriber',
+  label: 'subscriber',
+  type: 'query',
+  datasource,
+  query: { query: 'label_values(worker_jobs_total, subscriber)', refId: 'Vars' },
+  definition: 'label_values(worker_jobs_total, subscriber)',
+  refresh: 2,
+  multi: true,
+  includeAll: true,
+  allValue: '.*',
+  current: { text: 'All', value: '$__all' },
+  sort: 1,
+};
+
 export const workerInstance: QueryVariable = {
   name: 'instance',
   label: 'worker',

@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import { connectFor, type LoadProgress, runLoad } from '../generator.ts';
 import type { LoadMetrics } from '../metrics.ts';
+import { Scrape } from '../prom-text.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
 import { type Run, rowNames, type Scenario } from '../scenario.ts';
 import { planRun, type RunPlan } from './time-scale.ts';
@@ -35,6 +37,16 @@ export function windowsOf(plan: Pick<RunPlan, 'faults' | 'trigger'>): Window[] {
         ]
       : []),
   ];
+}
+
+/** Polls the downstream until it works on nothing; answers how many calls it still had at the deadline. */
+async function waitForDownstreamIdle(downstreamUrl: string, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const inflight = (await Scrape.of(downstreamUrl)).sum('downstream_inflight_requests');
+    if (inflight === 0 || performance.now() >= deadline) return inflight;
+    await sleep(50);
+  }
 }
 
 /** Applies the plan's model and the run's whole policies: the gateway's, or the producer's and every worker's. */
@@ -163,6 +175,13 @@ async function measureRun(
   }
   // Ended with the last answer (events: the drained queue), not when the sampler noticed.
   const durationMs = Math.round(endedAt - startedAt);
+  // Work a caller gave up on goes on in the downstream: counted once it is done (its calls,
+  // and the duplicate effects it makes), so read the counters when nothing is in flight.
+  const stillInFlight = await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
+  if (stillInFlight > 0)
+    warnings.push(
+      `${stillInFlight} downstream calls were still in flight ${5 * timeScale} s after the run (hung?): the downstream's figures leave them out`,
+    );
   const after = await scrapeAll(target);
   const queueAfter =
     run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;

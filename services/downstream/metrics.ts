@@ -109,7 +109,10 @@ export function createDownstreamMetrics(
   const callerLabel = callerLabels();
   return {
     observe(outcome: DownstreamOutcome, caller: string | undefined, seconds?: number) {
-      requests.inc({ outcome, caller: callerLabel(caller) });
+      const label = callerLabel(caller);
+      requests.inc({ outcome, caller: label });
+      // Every caller's duplicates from 0, so a rate sees its first one (and a panel shows 0, not nothing).
+      duplicateEffects.inc({ caller: label }, 0);
       if (seconds !== undefined) duration.observe({ outcome }, seconds);
     },
     setLoad(inflightNow: number, factor: number) {

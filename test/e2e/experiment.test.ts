@@ -9,6 +9,8 @@ import type {
   ExperimentResult,
   RpcRunSummary,
 } from '../../load/experiment/result.ts';
+import { runExperiment } from '../../load/experiment/run-experiment.ts';
+import { parseScenario } from '../../load/scenario.ts';
 import { renderInChromium } from '../support/chromium.ts';
 import { repoRoot } from '../support/processes.ts';
 
@@ -47,6 +49,30 @@ thresholds:
 `;
 
 describe('cascade-lab experiment', () => {
+  it(
+    'reads the downstream after the work callers gave up on is done: every abandoned call counted',
+    { timeout: 90_000 },
+    async () => {
+      // Every call takes 400 ms more; the gateway gives up after 40 ms and does not retry.
+      // Its last answer comes 40 ms after the last request, while the downstream still
+      // works on the last 400 ms of them.
+      const scenario = parseScenario(`
+name: abandoned
+faults: [{ at: 0, kind: latency, durationMs: 60000, latencyMs: 400 }]
+load: { kind: constant, ratePerSecond: 50, durationMs: 600 }
+runs:
+  - { name: rpc, target: rpc, policy: { preset: unsafe, maxRetries: 0, perAttemptTimeoutMs: 40 } }
+`);
+      const result = await runExperiment(scenario, { redisUrl: undefined });
+      const [rpc] = result.runs as [RpcRunSummary];
+      expect(rpc.sent).toBe(30);
+      expect(rpc.timeouts).toBe(30);
+      expect(rpc.attempts).toBe(30);
+      expect(rpc.downstreamCalls).toBe(30);
+      expect(rpc.warnings.filter((w) => /still in flight/.test(w))).toEqual([]);
+    },
+  );
+
   it(
     'runs a scenario on fresh stacks, accounts for every request, and writes a report that agrees with the metrics',
     { timeout: 180_000 },

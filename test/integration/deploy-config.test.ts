@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { upSubscribers } from '../../load/up-command.ts';
 import { repoRoot } from '../support/processes.ts';
 import { startDownstream } from '../support/rpc-path.ts';
 import {
@@ -26,6 +27,7 @@ interface ComposeService {
   profiles?: string[];
   healthcheck?: { disable?: boolean; test?: string[] };
   depends_on?: Record<string, { condition: string }>;
+  networks?: Record<string, { aliases?: string[] }>;
   deploy?: { replicas?: number | string; resources?: { limits?: { memory?: string } } };
 }
 const compose = parse(composeText, { merge: true }) as {
@@ -34,6 +36,15 @@ const compose = parse(composeText, { merge: true }) as {
 const ownImage = Object.entries(compose.services).filter(
   ([, service]) => service.image === 'cascade-lab:local',
 );
+/** The topic's worker groups, `worker-<subscriber>`: each is what `serve worker` runs. */
+const workerServices = ownImage.filter(([name]) => name.startsWith('worker-'));
+/** A compose service's program: `worker-billing` runs the worker. */
+const programOf = (name: string) => (name.startsWith('worker-') ? 'worker' : name);
+/** The services that run one program. */
+const servicesOf = (program: string) =>
+  program === 'worker'
+    ? workerServices.map(([, service]) => service)
+    : [compose.services[program]!];
 
 /** The current compose-spec JSON schema, as the dclint package ships it. */
 function composeValidator() {
@@ -94,8 +105,8 @@ describe('docker-compose.yml (Docker cannot run here: checked against the spec a
       const [command, arg] = service.command ?? [];
       expect(help, name).toContain(`cascade-lab ${command}`);
       if (command === 'serve') {
-        expect(arg, name).toBe(name);
-        expect(existsSync(path.join(repoRoot, `services/${name}/main.ts`)), name).toBe(true);
+        expect(arg, name).toBe(programOf(name));
+        expect(existsSync(path.join(repoRoot, `services/${arg}/main.ts`)), name).toBe(true);
       }
     }
     // The image's entry point is the build of load/cli.ts, and every COPY source exists.
@@ -130,20 +141,41 @@ describe('docker-compose.yml (Docker cannot run here: checked against the spec a
     expect(compose.services.redis!.command).toEqual(
       expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']),
     );
-    expect(compose.services.worker!.deploy!.replicas).toBe('${WORKER_REPLICAS}');
+    for (const [name, service] of workerServices)
+      expect(service.deploy!.replicas, name).toBe('${WORKER_REPLICAS}');
     expect(compose.services.load!.profiles).toEqual(['load']);
   });
 
   it('makes every service that exports metrics a Prometheus target on the port it listens on', () => {
     const targets = composeTargets(readPrometheusConfig());
     for (const [name, service] of ownImage) {
-      const job = name === 'load' ? 'loadgen' : name;
+      const job = name === 'load' ? 'loadgen' : programOf(name);
       const port =
         name === 'load' ? service.environment?.LOAD_METRICS_PORT : service.environment?.PORT;
-      expect(targets[job], job).toEqual([`${name}:${port}`]);
+      // A worker group is found by the name all of them share on the network.
+      const host = service.networks?.default?.aliases?.[0] ?? name;
+      expect(targets[job], name).toEqual([`${host}:${port}`]);
     }
     expect(Object.keys(targets).sort()).toEqual(
       ['downstream', 'gateway', 'loadgen', 'producer', 'worker'].sort(),
+    );
+  });
+
+  it('runs the topic `cascade-lab up` runs: a worker group per subscriber the producer publishes to, all named `worker`', () => {
+    const published = String(compose.services.producer!.environment!.SUBSCRIBERS).split(',');
+    expect(published).toEqual(upSubscribers);
+    expect(workerServices.map(([name]) => name)).toEqual(published.map((s) => `worker-${s}`));
+    for (const [name, service] of workerServices) {
+      expect(service.environment!.SUBSCRIBER, name).toBe(name.slice('worker-'.length));
+      expect(service.environment!.QUEUE_NAME, name).toBe(
+        compose.services.producer!.environment!.QUEUE_NAME,
+      );
+      expect(service.networks?.default?.aliases, name).toEqual(['worker']);
+    }
+    // The load runner finds them all by that name, and waits for each group.
+    expect(compose.services.load!.environment!.CASCADE_URLS).toContain('worker=http://worker:8083');
+    expect(Object.keys(compose.services.load!.depends_on!)).toEqual(
+      expect.arrayContaining(workerServices.map(([name]) => name)),
     );
   });
 
@@ -186,16 +218,16 @@ describe('the compose stack survives its own experiments', () => {
     expect([...documented.keys()].sort()).toEqual(
       ['downstream', 'gateway', 'producer', 'redis', 'worker'].sort(),
     );
-    for (const [name, doc] of documented) {
-      const service = compose.services[name]!;
-      const limit = mib(service.deploy!.resources!.limits!.memory!);
-      expect(limit, name).toBe(doc.limit);
-      expect(limit, `${name}: room over its peak`).toBeGreaterThanOrEqual(1.5 * doc.peak);
-      if (doc.heap === null) continue;
-      expect(service.environment?.NODE_OPTIONS, name).toBe(`--max-old-space-size=${doc.heap}`);
-      // Buffers, code and stacks live outside the V8 heap: leave them a quarter of the limit.
-      expect(doc.heap, `${name}: heap under the limit`).toBeLessThanOrEqual(0.75 * limit);
-    }
+    for (const [name, doc] of documented)
+      for (const service of servicesOf(name)) {
+        const limit = mib(service.deploy!.resources!.limits!.memory!);
+        expect(limit, name).toBe(doc.limit);
+        expect(limit, `${name}: room over its peak`).toBeGreaterThanOrEqual(1.5 * doc.peak);
+        if (doc.heap === null) continue;
+        expect(service.environment?.NODE_OPTIONS, name).toBe(`--max-old-space-size=${doc.heap}`);
+        // Buffers, code and stacks live outside the V8 heap: leave them a quarter of the limit.
+        expect(doc.heap, `${name}: heap under the limit`).toBeLessThanOrEqual(0.75 * limit);
+      }
   });
 
   it('keeps every acknowledged job on disk, with room for an AOF rewrite beside maxmemory', () => {
@@ -216,8 +248,10 @@ describe('the compose stack survives its own experiments', () => {
     for (const name of ['downstream', 'gateway', 'producer', 'worker']) {
       const own = /graceMs: ([\d_]+)/.exec(read(`services/${name}/main.ts`))?.[1];
       const closeMs = own ? Number(own.replaceAll('_', '')) : defaultCloseMs;
-      const stop = (compose.services[name] as { stop_grace_period?: string }).stop_grace_period;
-      expect(graceS(stop) * 1000, `${name} closes within ${closeMs} ms`).toBeGreaterThan(closeMs);
+      for (const service of servicesOf(name)) {
+        const stop = (service as { stop_grace_period?: string }).stop_grace_period;
+        expect(graceS(stop) * 1000, `${name} closes within ${closeMs} ms`).toBeGreaterThan(closeMs);
+      }
     }
   });
 
@@ -301,7 +335,7 @@ describe('Prometheus configuration and rules (promtool from Debian’s prometheu
       },
     );
     expect(rules.stdout).toMatch(
-      /SUCCESS: 15 rules found[\s\S]*SUCCESS: 4 rules found|SUCCESS: 4 rules found[\s\S]*SUCCESS: 15 rules found/,
+      /SUCCESS: 18 rules found[\s\S]*SUCCESS: 4 rules found|SUCCESS: 4 rules found[\s\S]*SUCCESS: 18 rules found/,
     );
   });
 

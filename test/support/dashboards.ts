@@ -42,12 +42,12 @@ export function dashboardQueries(file: string, board: Dashboard): DashboardQuery
 }
 
 /**
- * A panel query as Grafana would send it: `$instance` matching every instance, and
- * `$__rate_interval` as Grafana computes it, four scrape intervals (the datasource's
- * `timeInterval`, 2 s).
+ * A panel query as Grafana would send it: every variable (`$subscriber`, `$instance`) at
+ * All, its allValue `.*`, and `$__rate_interval` as Grafana computes it, four scrape
+ * intervals (the datasource's `timeInterval`, 2 s).
  */
 export const asGrafanaSends = (expr: string) =>
-  expr.replaceAll('$instance', '.*').replaceAll('$__rate_interval', '8s');
+  expr.replaceAll('$__rate_interval', '8s').replace(/\$(?!__)\w+/g, '.*');
 
 /** `label_values(metric, label)` variables, for the label-values API. */
 export function dashboardVariables(board: Dashboard) {

@@ -62,7 +62,9 @@ export interface RunningPrometheus {
  * The repository's prometheus.yml and rules, run by a real Prometheus with each job's
  * targets replaced by local ones (`targets[job]`, as host:port).
  */
-export async function startPrometheus(targets: Record<string, string>): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  targets: Record<string, string | string[]>,
+): Promise<RunningPrometheus> {
   const binary = requireBinary('prometheus');
   const dir = mkdtempSync(path.join(tmpdir(), 'cascade-prometheus-'));
   const config = readPrometheusConfig();
@@ -78,7 +80,7 @@ export async function startPrometheus(targets: Record<string, string>): Promise<
           ([key]) => !key.endsWith('_sd_configs') && key !== 'static_configs',
         ),
       );
-      return { job_name, ...kept, static_configs: [{ targets: [targets[job_name]!] }] };
+      return { job_name, ...kept, static_configs: [{ targets: [targets[job_name]!].flat() }] };
     }),
   };
   writeFileSync(path.join(dir, 'prometheus.yml'), stringify(local));

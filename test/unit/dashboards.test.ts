@@ -66,8 +66,21 @@ describe('Grafana dashboards', () => {
       );
     }
     expect(committed['events.json']!.templating?.list?.map((variable) => variable.name)).toEqual([
+      'subscriber',
       'instance',
     ]);
+    // Subscribers side by side: panels grouped by subscriber, narrowed by the variable.
+    const perSubscriber = panelsOf('events.json').filter((panel) =>
+      panel.targets?.some((target) => String(target.expr).includes('$subscriber')),
+    );
+    expect(perSubscriber.map((panel) => panel.title)).toEqual(
+      expect.arrayContaining([
+        'Jobs finished per second, per subscriber',
+        'End to end p99, per subscriber',
+        'Queue depth, per subscriber',
+        'Dead-letter queue size, per subscriber',
+      ]),
+    );
     const perWorker = panelsOf('events.json').filter((panel) =>
       panel.targets?.some((target) => String(target.expr).includes('$instance')),
     );

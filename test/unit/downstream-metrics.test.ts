@@ -29,5 +29,11 @@ describe('the downstream’s caller label', () => {
     expect(scrape.sum('downstream_requests_total', { caller: 'other' })).toBe(8);
     expect(scrape.sum('downstream_requests_total')).toBe(maxCallerLabels + 9);
     expect(scrape.sum('downstream_duplicate_effects_total', { caller: 'worker/billing' })).toBe(1);
+    // A caller with no duplicate yet has its series at 0, so a rate over it sees the first.
+    const zero = scrape.samples.find(
+      (sample) =>
+        sample.name === 'downstream_duplicate_effects_total' && sample.labels.caller === 'gateway',
+    );
+    expect(zero?.value).toBe(0);
   });
 });

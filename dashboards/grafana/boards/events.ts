@@ -1,12 +1,13 @@
-/** The event path in detail: publish, queue, DLQ, and per worker. */
-import { dashboard, workerInstance } from '../panels.ts';
+/** The event path in detail: publish, queue, DLQ, the topic's subscribers side by side, and per worker. */
+import { dashboard, subscriberVariable, workerInstance } from '../panels.ts';
 
-const byInstance = '{instance=~"$instance"}';
+const bySubscriber = 'subscriber=~"$subscriber"';
+const byInstance = `{${bySubscriber}, instance=~"$instance"}`;
 
 export const eventsDetail = dashboard(
   'cascade-events',
   'cascade-lab: event path detail',
-  'Producer, queue, workers (per replica) and the dead-letter queue.',
+  'Producer, queue, each subscriber of the topic side by side, workers (per replica) and the dead-letter queues.',
   [
     {
       title: 'Published events per second by outcome',
@@ -32,13 +33,13 @@ export const eventsDetail = dashboard(
       ],
     },
     {
-      title: 'Main queue by state',
+      title: 'Main queues by state',
       description:
-        'waiting, active, delayed (backing off before a retry), completed (kept, capped), failed (on its way to the DLQ).',
+        'waiting, active, delayed (backing off before a retry), completed (kept, capped), failed (on its way to the DLQ); summed over the subscribers chosen.',
       unit: 'short',
       queries: [
         {
-          expr: 'max by (state) (worker_queue_jobs{queue="main"})',
+          expr: `sum by (state) (max by (subscriber, state) (worker_queue_jobs{queue="main", ${bySubscriber}}))`,
           legend: '{{state}}',
         },
       ],
@@ -68,6 +69,68 @@ export const eventsDetail = dashboard(
       ],
     },
     {
+      title: 'Jobs finished per second, per subscriber',
+      description:
+        'Each subscriber gets every event: one that falls behind or dead-letters does not slow the others.',
+      unit: 'reqps',
+      queries: [
+        {
+          expr: `sum by (subscriber, outcome) (rate(worker_jobs_total{${bySubscriber}, outcome=~"completed|dead_lettered"}[$__rate_interval]))`,
+          legend: '{{subscriber}} {{outcome}}',
+        },
+      ],
+    },
+    {
+      title: 'End to end p99, per subscriber',
+      description:
+        'From publish to completion, queueing and backoff included, for each subscriber.',
+      unit: 's',
+      queries: [
+        {
+          expr: `histogram_quantile(0.99, sum by (le, subscriber) (rate(worker_end_to_end_duration_seconds_bucket{${bySubscriber}}[$__rate_interval])))`,
+          legend: '{{subscriber}}',
+        },
+      ],
+    },
+    {
+      title: 'Queue depth, per subscriber',
+      description:
+        'Waiting, active and delayed jobs in each subscriber’s own queue; the producer’s bound waits on the fullest.',
+      unit: 'short',
+      queries: [{ expr: `subscriber:queue_depth:max{${bySubscriber}}`, legend: '{{subscriber}}' }],
+    },
+    {
+      title: 'Dead-letter queue size, per subscriber',
+      description:
+        'Each subscriber has its own DLQ: cascade-lab dlq list --subscriber NAME, redrive --subscriber NAME.',
+      unit: 'short',
+      queries: [{ expr: `subscriber:dlq_size:max{${bySubscriber}}`, legend: '{{subscriber}}' }],
+    },
+    {
+      title: 'Downstream calls per second by result, per subscriber',
+      description:
+        'One call per processing attempt; a fault aimed at one caller (worker/<subscriber>) shows in its row only.',
+      unit: 'reqps',
+      queries: [
+        {
+          expr: `sum by (subscriber, result) (rate(worker_attempts_total{${bySubscriber}}[$__rate_interval]))`,
+          legend: '{{subscriber}} {{result}}',
+        },
+      ],
+    },
+    {
+      title: 'Effects the downstream applied twice, per caller',
+      description:
+        'Calls whose Idempotency-Key had already had its effect: retries after a timeout, redeliveries after a crash. 0 with an idempotent receiver.',
+      unit: 'reqps',
+      queries: [
+        {
+          expr: 'sum by (caller) (rate(downstream_duplicate_effects_total[$__rate_interval]))',
+          legend: '{{caller}}',
+        },
+      ],
+    },
+    {
       title: 'Age of the oldest waiting job',
       description: 'How far behind the workers are; 0 when nothing waits.',
       unit: 's',
@@ -79,8 +142,8 @@ export const eventsDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: `sum by (instance, outcome) (rate(worker_jobs_total${byInstance}[$__rate_interval]))`,
-          legend: '{{instance}} {{outcome}}',
+          expr: `sum by (subscriber, instance, outcome) (rate(worker_jobs_total${byInstance}[$__rate_interval]))`,
+          legend: '{{subscriber}} {{instance}} {{outcome}}',
         },
       ],
     },
@@ -90,8 +153,8 @@ export const eventsDetail = dashboard(
       unit: 'short',
       queries: [
         {
-          expr: `sum by (instance) (worker_active_jobs${byInstance})`,
-          legend: '{{instance}}',
+          expr: `sum by (subscriber, instance) (worker_active_jobs${byInstance})`,
+          legend: '{{subscriber}} {{instance}}',
         },
       ],
     },
@@ -101,8 +164,8 @@ export const eventsDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: `sum by (instance, result) (rate(worker_attempts_total${byInstance}[$__rate_interval]))`,
-          legend: '{{instance}} {{result}}',
+          expr: `sum by (subscriber, instance, result) (rate(worker_attempts_total${byInstance}[$__rate_interval]))`,
+          legend: '{{subscriber}} {{instance}} {{result}}',
         },
       ],
     },
@@ -112,8 +175,8 @@ export const eventsDetail = dashboard(
       unit: 'reqps',
       queries: [
         {
-          expr: `sum by (instance) (rate(worker_retries_total${byInstance}[$__rate_interval]))`,
-          legend: '{{instance}}',
+          expr: `sum by (subscriber, instance) (rate(worker_retries_total${byInstance}[$__rate_interval]))`,
+          legend: '{{subscriber}} {{instance}}',
         },
       ],
     },
@@ -140,13 +203,13 @@ export const eventsDetail = dashboard(
       unit: 'short',
       queries: [
         {
-          expr: `60 * sum by (instance) (rate(worker_stalled_jobs_total${byInstance}[$__rate_interval]))`,
-          legend: '{{instance}}',
+          expr: `60 * sum by (subscriber, instance) (rate(worker_stalled_jobs_total${byInstance}[$__rate_interval]))`,
+          legend: '{{subscriber}} {{instance}}',
         },
       ],
     },
   ],
   {
-    templating: { list: [workerInstance] },
+    templating: { list: [subscriberVariable, workerInstance] },
   },
 );
