@@ -134,7 +134,6 @@ describe('dashboards and rules against a real Prometheus scraping the real servi
     expect(await value('events:subscribers:count')).toBe(subscribers.length);
   });
 
-
   it('every metric a dashboard or rule names is exported by a service or the generator, or is a recording rule', async () => {
     const exported = new Set<string>();
     for (const url of [...Object.values(stack.services).map((s) => s.url), loadMetrics.url]) {
