@@ -3,7 +3,7 @@ import { type Static, type TSchema, Type } from 'typebox';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { FailureModelParams } from '../services/downstream/failure-model.ts';
-import { FaultSpec } from '../services/downstream/faults.ts';
+import { FaultSpec, faultSpecProblem } from '../services/downstream/faults.ts';
 import { PolicyUpdate } from '../services/gateway/policy.ts';
 import { ProducerPolicy } from '../services/shared/event-job.ts';
 import { formatIssues } from '../services/shared/schema-errors.ts';
@@ -18,12 +18,22 @@ const name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
 /** A run's own downstream model fields, over the scenario's (`downstream`). */
 const RunDownstream = Type.Optional(strictPartial(FailureModelParams));
 
+/** A fault from the timeline: one of the downstream's timed faults, `at` ms after the load starts. */
+export const TimedFault = Type.Object(
+  { at: Type.Number({ minimum: 0, maximum: 3_600_000 }), ...FaultSpec.properties },
+  { additionalProperties: false },
+);
+
+/** A run's own fault timeline, instead of the scenario's (`faults: []`: none for this run). */
+const RunFaults = Type.Optional(Type.Array(TimedFault, { maxItems: 100 }));
+
 export const RpcRun = Type.Object(
   {
     name,
     target: Type.Literal('rpc'),
     policy: Type.Optional(PolicyUpdate),
     downstream: RunDownstream,
+    faults: RunFaults,
   },
   { additionalProperties: false },
 );
@@ -45,11 +55,26 @@ export const EventsRun = Type.Object(
     producer: Type.Optional(strictPartial(ProducerPolicy)),
     worker: Type.Optional(strictPartial(WorkerPolicy)),
     downstream: RunDownstream,
+    faults: RunFaults,
     /**
      * Publish to a topic with these subscribers, a worker each (on a fresh local stack);
      * the table has a row per subscriber, `<run>-<subscriber>`.
      */
     subscribers: Type.Optional(Type.Array(SubscriberRun, { minItems: 1, maxItems: 10 })),
+    /**
+     * SIGKILL a worker `at` ms after the load starts (the first, or the subscriber's) and
+     * start another in its place, as an orchestrator would (on a fresh local stack): its
+     * jobs are redelivered once their lock lapses, and their calls may be made twice.
+     */
+    killWorker: Type.Optional(
+      Type.Object(
+        {
+          at: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+          subscriber: Type.Optional(SubscriberName),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -108,12 +133,6 @@ export function onTopic(scenario: Scenario, subscribers: string[]): Scenario {
     ),
   };
 }
-
-/** A fault from the timeline: one of the downstream's timed faults, `at` ms after the load starts. */
-export const TimedFault = Type.Object(
-  { at: Type.Number({ minimum: 0, maximum: 3_600_000 }), ...FaultSpec.properties },
-  { additionalProperties: false },
-);
 
 /** A window the load itself makes (a spike): nothing is injected; it is shaded and recovery is timed from its end. */
 export const Trigger = Type.Object(
@@ -191,6 +210,22 @@ export function scenarioProblems(value: unknown): string[] {
         problemsOf(variant, v, path),
       ),
     );
+  // What the schema can't say about a fault (the downstream would refuse it mid-run).
+  const timelines: Array<[string, unknown]> = [
+    ['faults', scenario?.faults],
+    ...(Array.isArray(scenario?.runs)
+      ? scenario.runs.map((run, index): [string, unknown] => [
+          `runs[${index}].faults`,
+          (run as { faults?: unknown } | null)?.faults,
+        ])
+      : []),
+  ];
+  for (const [path, faults] of timelines)
+    if (Array.isArray(faults))
+      faults.forEach((fault: FaultSpec | null, index) => {
+        const problem = fault && typeof fault === 'object' ? faultSpecProblem(fault) : undefined;
+        if (problem) problems.push(`${path}[${index}]: ${problem}`);
+      });
   if (Array.isArray(scenario?.runs)) {
     scenario.runs.forEach((run, index) => {
       problems.push(
@@ -198,6 +233,20 @@ export function scenarioProblems(value: unknown): string[] {
           problemsOf(variant, v, path),
         ),
       );
+    });
+    scenario.runs.forEach((run, index) => {
+      const { killWorker, subscribers } = (run ?? {}) as {
+        killWorker?: { subscriber?: unknown };
+        subscribers?: Array<{ name?: unknown }>;
+      };
+      const victim = killWorker?.subscriber;
+      if (
+        victim !== undefined &&
+        !(Array.isArray(subscribers) && subscribers.some((s) => s?.name === victim))
+      )
+        problems.push(
+          `runs[${index}].killWorker.subscriber: ${JSON.stringify(victim)} is not one of the run's subscribers`,
+        );
     });
     const names = scenario.runs.flatMap(uncheckedRowNames);
     const duplicate = names.find((runName, index) => names.indexOf(runName) !== index);

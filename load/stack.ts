@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,11 @@ export interface Stack {
   }>;
   /** SIGTERM in reverse order (SIGKILL after `graceMs`), then Redis; removes a temp log dir. */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * A crash and an orchestrator's restart: SIGKILLs the worker at `index` (of `workers`)
+   * and starts another with the same settings in its place; answers the new one.
+   */
+  restartWorker(index: number): Promise<StackService>;
 }
 
 export interface StackOptions {
@@ -104,6 +110,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   );
   const started: StackService[] = [];
   let stopping = false;
+  /** Killed on purpose (restartWorker): their exit is not unexpected. */
+  const killed = new Set<ChildProcess>();
+  let reportExit: (exit: Awaited<Stack['unexpectedExit']>) => void = () => undefined;
+  const unexpectedExit = new Promise<Awaited<Stack['unexpectedExit']>>(
+    (resolve) => (reportExit = resolve),
+  );
+  const watch = (service: StackService) =>
+    service.process.once('exit', (code, signal) => {
+      if (!stopping && !killed.has(service.process))
+        reportExit({ name: service.name, label: service.label, code, signal });
+    });
   const common: Record<string, string> = {
     ...(options.seed !== undefined ? { SEED: String(options.seed) } : {}),
     ...(options.adminToken ? { ADMIN_TOKEN: options.adminToken } : {}),
@@ -124,42 +141,52 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         label,
       );
       started.push(service);
+      watch(service);
       return service;
     };
     const subscribers = options.subscribers ?? [];
     const downstream = await start('downstream', {});
+    const workerEnv = (subscriber: string | undefined) => ({
+      ...queue,
+      DOWNSTREAM_URL: downstream.url,
+      SUBSCRIBER: subscriber ?? '',
+    });
+    const workerLabel = (subscriber: string | undefined) =>
+      subscriber ? `worker/${subscriber}` : 'worker';
+    const subscribed = subscribers.length > 0 ? subscribers : [undefined];
     const [gateway, producer, ...workers] = await Promise.all([
       start('gateway', { DOWNSTREAM_URL: downstream.url }),
       start('producer', { ...queue, SUBSCRIBERS: subscribers.join(',') }),
-      ...(subscribers.length > 0 ? subscribers : [undefined]).map((subscriber) =>
-        start(
-          'worker',
-          { ...queue, DOWNSTREAM_URL: downstream.url, SUBSCRIBER: subscriber ?? '' },
-          subscriber ? `worker/${subscriber}` : 'worker',
-        ),
+      ...subscribed.map((subscriber) =>
+        start('worker', workerEnv(subscriber), workerLabel(subscriber)),
       ),
     ]);
-    const worker = workers[0]!;
-    const unexpectedExit = new Promise<{
-      name: ServiceName;
-      label: string;
-      code: number | null;
-      signal: NodeJS.Signals | null;
-    }>((resolve) => {
-      for (const service of started) {
-        service.process.once('exit', (code, signal) => {
-          if (!stopping) resolve({ name: service.name, label: service.label, code, signal });
-        });
+    const services = { downstream, gateway, producer, worker: workers[0]! };
+    const restartWorker = async (index: number) => {
+      const doomed = workers[index];
+      if (!doomed) throw new Error(`no worker ${index}: the stack has ${workers.length}`);
+      killed.add(doomed.process);
+      if (doomed.process.exitCode === null && doomed.process.signalCode === null) {
+        const exited = once(doomed.process, 'exit');
+        doomed.process.kill('SIGKILL');
+        await exited;
       }
-    });
+      started.splice(started.indexOf(doomed), 1);
+      const subscriber = subscribed[index];
+      const replacement = await start('worker', workerEnv(subscriber), workerLabel(subscriber));
+      workers[index] = replacement;
+      if (index === 0) services.worker = replacement;
+      return replacement;
+    };
     return {
       redis,
-      services: { downstream, gateway, producer, worker },
+      services,
       workers,
       logDir,
       adminToken: common.ADMIN_TOKEN,
       unexpectedExit,
       stop,
+      restartWorker,
     };
   } catch (error) {
     await stop(2000);

@@ -12,6 +12,14 @@ import { scrapeAll, startSampler } from './sampler.ts';
 import { summariseRun } from './summarise.ts';
 import { readSettings, type Target } from './target.ts';
 
+/** A job's lock on a fresh stack whose run kills a worker: its jobs wait this long (wall time) for redelivery. */
+export const killedWorkerLockMs = 2000;
+/** The worker settings of such a stack: locks that lapse in 2 s, checked every second. */
+export const killedWorkerEnv = {
+  LOCK_DURATION_MS: String(killedWorkerLockMs),
+  STALLED_INTERVAL_MS: '1000',
+};
+
 export interface RunHooks {
   onProgress?:
     ((run: string, progress: LoadProgress, queueDepth: number | null) => void) | undefined;
@@ -20,8 +28,18 @@ export interface RunHooks {
 }
 
 /** The plan's fault timeline and load trigger as windows, ms after the load starts (wall time). */
-export function windowsOf(plan: Pick<RunPlan, 'faults' | 'trigger'>): Window[] {
+export function windowsOf(plan: Pick<RunPlan, 'faults' | 'trigger' | 'killWorker'>): Window[] {
   return [
+    // Until its jobs' locks lapse (killedWorkerEnv), then they are redelivered.
+    ...(plan.killWorker
+      ? [
+          {
+            startMs: plan.killWorker.at,
+            endMs: plan.killWorker.at + killedWorkerLockMs,
+            kind: 'worker killed',
+          },
+        ]
+      : []),
     ...plan.faults.map(({ at, durationMs, kind }) => ({
       startMs: at,
       endMs: at + durationMs,
@@ -37,6 +55,24 @@ export function windowsOf(plan: Pick<RunPlan, 'faults' | 'trigger'>): Window[] {
         ]
       : []),
   ];
+}
+
+/**
+ * At the plan's time, the worker's last scrape kept (its counters still count), then
+ * SIGKILL and a replacement, which gets the run's policy for its place.
+ */
+async function killWorkerAt(target: Target, plan: RunPlan, warnings: string[]): Promise<void> {
+  const { at, index } = plan.killWorker!;
+  if (!target.killWorker) throw new Error('killWorker needs a fresh local stack');
+  await sleep(at);
+  try {
+    target.retiredWorkers.push(await Scrape.of(target.workers[index]!));
+    const replacement = await target.killWorker(index);
+    target.workers[index] = replacement;
+    await target.admin.put(`${replacement}/admin/policy`, workerPolicyOf(plan, index));
+  } catch (error) {
+    warnings.push(`killing worker ${index} failed: ${(error as Error).message}`);
+  }
 }
 
 /** Polls the downstream until it works on nothing; answers how many calls it still had at the deadline. */
@@ -55,15 +91,17 @@ async function applyPlan(plan: RunPlan, target: Target): Promise<void> {
   await admin.put(`${urls.downstream}/admin/faults`, { model: plan.model });
   if (plan.gateway) await admin.put(`${urls.gateway}/admin/policy`, plan.gateway);
   if (plan.producer) await admin.put(`${urls.producer}/admin/policy`, plan.producer);
-  // A topic's workers are its subscribers', in order (a fresh stack starts them so).
-  const workerPolicy = (index: number) => plan.subscriberWorkers?.[index] ?? plan.worker;
   if (plan.worker)
     await Promise.all(
       target.workers.map((worker, index) =>
-        admin.put(`${worker}/admin/policy`, workerPolicy(index)),
+        admin.put(`${worker}/admin/policy`, workerPolicyOf(plan, index)),
       ),
     );
 }
+
+/** A topic's workers are its subscribers', in order (a fresh stack starts them so). */
+const workerPolicyOf = (plan: RunPlan, index: number) =>
+  plan.subscriberWorkers?.[index] ?? plan.worker;
 
 /**
  * One run on a target that is ready, at time scale k: the run's settings expanded from
@@ -142,6 +180,7 @@ async function measureRun(
     ),
   );
   const warnings: string[] = [];
+  const killing = plan.killWorker && killWorkerAt(target, plan, warnings);
   let result;
   let samples;
   let endedAt: number;
@@ -160,6 +199,8 @@ async function measureRun(
         hooks.onProgress?.(run.name, progress, sampler.samples.at(-1)?.queueDepth ?? null),
     });
     if (run.target === 'events') {
+      // A kill planned after the last request still happens, before the queue is judged.
+      await killing;
       await waitForDrain(urls.producer, { timeoutMs: plan.drainTimeoutMs, adminToken }).catch(
         (error: unknown) => {
           if (!(error instanceof DrainTimeoutError)) throw error;

@@ -8,7 +8,7 @@ import {
   thresholdsPerRow,
 } from '../scenario.ts';
 import { startStack } from '../stack.ts';
-import { executeRun, type RunHooks } from './execute-run.ts';
+import { executeRun, killedWorkerEnv, type RunHooks } from './execute-run.ts';
 import { combineRepeats, compareRuns } from './repeats.ts';
 import type { ExperimentResult, RunSummary, TimeScaleChoice } from './result.ts';
 import { localTarget, RunningStack, type StackUrls } from './target.ts';
@@ -42,6 +42,11 @@ export async function runExperiment(
 ): Promise<ExperimentResult> {
   const startedAt = new Date().toISOString();
   const topicRun = scenario.runs.find((run) => run.target === 'events' && run.subscribers);
+  const killRun = scenario.runs.find((run) => run.target === 'events' && run.killWorker);
+  if (options.urls && killRun)
+    throw new Error(
+      `run ${killRun.name} kills a worker: that needs a fresh local stack (leave out --urls)`,
+    );
   if (options.urls && topicRun)
     throw new Error(
       `run ${topicRun.name} names its subscribers: that needs a fresh local stack (leave out --urls; on a running stack, the producer's SUBSCRIBERS are used)`,
@@ -72,6 +77,9 @@ export async function runExperiment(
         run.target === 'events' ? run.subscribers?.map((subscriber) => subscriber.name) : undefined,
       redisUrl: options.redisUrl,
       adminToken: options.adminToken,
+      ...(run.target === 'events' && run.killWorker
+        ? { serviceEnv: { worker: killedWorkerEnv } }
+        : {}),
     });
     try {
       return await executeRun(scenario, run, localTarget(stack, run.name), options, timeScale);

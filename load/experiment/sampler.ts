@@ -11,13 +11,20 @@ async function scrapeMany(origins: string[]): Promise<Scrape> {
   return new Scrape(scrapes.flatMap((scrape) => scrape.samples));
 }
 
+/** Every worker's `/metrics`, summed, with the last words of those killed during the run. */
+const workersScrape = async (target: Target): Promise<Scrape> =>
+  new Scrape([
+    ...(await scrapeMany(target.workers)).samples,
+    ...target.retiredWorkers.flatMap((scrape) => scrape.samples),
+  ]);
+
 /** Every service's `/metrics` at once; the workers' summed over replicas. */
 export async function scrapeAll(target: Target): Promise<Record<ServiceName, Scrape>> {
   const [downstream, gateway, producer, worker] = await Promise.all([
     Scrape.of(target.urls.downstream),
     Scrape.of(target.urls.gateway),
     Scrape.of(target.urls.producer),
-    scrapeMany(target.workers),
+    workersScrape(target),
   ]);
   return { downstream, gateway, producer, worker };
 }
@@ -41,7 +48,7 @@ async function sampleSystem(
   const caller = rpc ? 'gateway' : 'worker';
   const [downstream, callerScrape, counts] = await Promise.all([
     Scrape.of(target.urls.downstream).catch(() => null),
-    (rpc ? Scrape.of(target.urls.gateway) : scrapeMany(target.workers)).catch(() => null),
+    (rpc ? Scrape.of(target.urls.gateway) : workersScrape(target)).catch(() => null),
     rpc ? Promise.resolve(null) : readQueueCounts(target.urls.producer, target.admin.adminToken),
   ]);
   const since = (name: string, labels: Record<string, string> = {}) =>

@@ -193,7 +193,7 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
   const metricDlq = workerDelta('worker_jobs_total', { outcome: 'dead_lettered' });
   if (metricCompleted !== completed || metricDlq !== dlq) {
     base.warnings.push(
-      `the worker's counters (completed ${metricCompleted}, dead-lettered ${metricDlq}) disagree with Redis (completed ${completed}, dead-lettered ${dlq}); the table uses Redis`,
+      `the worker's counters (completed ${metricCompleted}, dead-lettered ${metricDlq}) disagree with Redis (completed ${completed}, dead-lettered ${dlq}); the table uses Redis${o.faultWindows.some((w) => w.kind === 'worker killed') ? ' (a worker was killed: what it finished after its last scrape is not in its counters)' : ''}`,
     );
   }
   const attempts = workerDelta('worker_attempts_total');

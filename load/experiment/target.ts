@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { call } from '../http-json.ts';
+import type { Scrape } from '../prom-text.ts';
 import { readQueueCounts, waitForDrain } from '../queue-counts.ts';
 import { type ServiceName, serviceNames, type Stack } from '../stack.ts';
 import type { FailureModelParams } from '../../services/downstream/failure-model.ts';
@@ -27,6 +28,10 @@ export interface Target {
   admin: AdminClient;
   /** Request ids must not repeat on a long-lived queue (the producer answers a repeat as a duplicate). */
   idPrefix: string;
+  /** The last scrape of each worker killed during the run: its counters still count. */
+  retiredWorkers: Scrape[];
+  /** A fresh stack only: SIGKILL the worker at `index` and start another; answers its origin. */
+  killWorker?: (index: number) => Promise<string>;
 }
 
 /**
@@ -102,6 +107,8 @@ export function localTarget(stack: Stack, runName: string): Target {
     workers: stack.workers.map((worker) => worker.url),
     admin: new AdminClient(stack.adminToken),
     idPrefix: runName,
+    retiredWorkers: [],
+    killWorker: async (index) => (await stack.restartWorker(index)).url,
   };
 }
 
@@ -115,7 +122,9 @@ export interface StackSettings {
 }
 
 /** Reads a target's settings from its admin endpoints. */
-export async function readSettings(target: Omit<Target, 'idPrefix'>): Promise<StackSettings> {
+export async function readSettings(
+  target: Pick<Target, 'urls' | 'workers' | 'admin'>,
+): Promise<StackSettings> {
   const { admin, urls } = target;
   const [faults, gateway, producer, workers] = await Promise.all([
     admin.get(`${urls.downstream}/admin/faults`),
@@ -136,7 +145,7 @@ export async function readSettings(target: Omit<Target, 'idPrefix'>): Promise<St
  * restarted, so before and after each run it is put back where the experiment found it.
  */
 export class RunningStack {
-  readonly #target: Omit<Target, 'idPrefix'>;
+  readonly #target: Omit<Target, 'idPrefix' | 'retiredWorkers'>;
   /** The settings the experiment found; each run starts from them again. */
   readonly #baseline: StackSettings;
   /** Makes request ids unique to this experiment. */
@@ -146,7 +155,7 @@ export class RunningStack {
   readonly subscribers: string[];
 
   private constructor(
-    target: Omit<Target, 'idPrefix'>,
+    target: Omit<Target, 'idPrefix' | 'retiredWorkers'>,
     baseline: StackSettings,
     subscribers: string[],
   ) {
@@ -181,7 +190,7 @@ export class RunningStack {
   }
 
   targetFor(runName: string): Target {
-    return { ...this.#target, idPrefix: `${runName}-${this.#stamp}` };
+    return { ...this.#target, idPrefix: `${runName}-${this.#stamp}`, retiredWorkers: [] };
   }
 
   /**

@@ -100,6 +100,8 @@ export interface RunPlan {
   sampleEveryMs: number;
   recoveryHoldMs: number;
   warmupOffsetsMs: number[];
+  /** events: SIGKILL the worker at this index (the stack's order) at this time, and replace it. */
+  killWorker?: { at: number; index: number };
 }
 
 /** The runner's clocks at scale 1: 100 ms series buckets, a sample every 250 ms, recovery held 1 s, a 40/s warm-up. */
@@ -123,7 +125,7 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
       ...scenario.downstream,
       ...run.downstream,
     }),
-    faults: (scenario.faults ?? []).map((fault) => scale(TimedFault, fault)),
+    faults: (run.faults ?? scenario.faults ?? []).map((fault) => scale(TimedFault, fault)),
     load: scale(ScheduleSpec, scenario.load),
     drainTimeoutMs: (scenario.drainTimeoutMs ?? 120_000) * k,
     bucketMs: runnerClocks.bucketMs * k,
@@ -155,6 +157,11 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
       plan.subscriberWorkers = run.subscribers.map((subscriber) =>
         scale(WorkerPolicy, { ...bases.worker, ...run.worker, ...subscriber.worker }),
       );
+    if (run.killWorker) {
+      const { at, subscriber } = run.killWorker;
+      const index = run.subscribers?.findIndex(({ name }) => name === subscriber) ?? -1;
+      plan.killWorker = { at: at * k, index: Math.max(0, index) };
+    }
   }
   return plan;
 }

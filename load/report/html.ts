@@ -11,17 +11,21 @@ const asset = (file: string) => readFileSync(require.resolve(`uplot/dist/${file}
 /** Runs in the page: one uPlot chart per metric, one line per run, fault windows shaded. */
 const clientScript = `
 const data = JSON.parse(document.getElementById('report-data').textContent);
-const colors = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
-const faults = data.runs[0] ? data.runs[0].faultWindows : [];
+const colors = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#a16207', '#db2777', '#4b5563', '#65a30d'];
+// Every run's windows, each once (runs may have their own faults, or a worker killed).
+const windows = [...new Map(data.runs.flatMap((run) => run.faultWindows)
+  .map((w) => [w.startMs + '-' + w.endMs + '-' + w.kind, w])).values()];
+const shadeOf = (kind) => kind === 'worker killed' ? 'rgba(107, 114, 128, 0.2)'
+  : kind === 'load trigger' ? 'rgba(234, 179, 8, 0.18)' : 'rgba(239, 68, 68, 0.14)';
 const shadeFaults = {
   hooks: {
     drawClear: [(u) => {
       const ctx = u.ctx;
       ctx.save();
-      ctx.fillStyle = 'rgba(239, 68, 68, 0.14)';
-      for (const w of faults) {
+      for (const w of windows) {
         const x0 = u.valToPos(w.startMs / 1000, 'x', true);
         const x1 = u.valToPos(w.endMs / 1000, 'x', true);
+        ctx.fillStyle = shadeOf(w.kind);
         ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
       }
       ctx.restore();
@@ -113,7 +117,7 @@ tr.better td:last-child { color: #15803d; } tr.worse td:last-child { color: #b91
 <h1>${escapeHtml(scenario.name)}</h1>
 <p>${escapeHtml(scenario.description ?? '')}</p>
 <p class="note">Run ${escapeHtml(result.startedAt)} on ${escapeHtml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeHtml(environment.node)}.
-Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded: fault windows and load triggers.</p>
+Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded, for every run that has them: fault windows (red), load triggers (amber), a killed worker until its jobs are redelivered (grey).</p>
 <div class="table">${table}</div>
 <ul class="note">${notes(result)
     .map((line) => `<li>${escapeHtml(line)}</li>`)

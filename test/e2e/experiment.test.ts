@@ -50,6 +50,46 @@ thresholds:
 
 describe('cascade-lab experiment', () => {
   it(
+    'kills a worker mid-run and starts another: nothing lost, its redelivered calls duplicated unless the receiver is idempotent',
+    { timeout: 120_000 },
+    async () => {
+      // ~9 calls in flight when the worker dies (75 calls/s wall, 120 ms each).
+      const scenario = parseScenario(`
+name: crash
+seed: 4
+timeScale: 2
+downstream: { baseLatencyMs: 60, failProbability: 0 }
+load: { kind: constant, ratePerSecond: 150, durationMs: 1600 }
+runs:
+  - name: crash
+    target: events
+    worker: { concurrency: 32, perAttemptTimeoutMs: 1000 }
+    killWorker: { at: 800 }
+  - name: crash-idem
+    target: events
+    worker: { concurrency: 32, perAttemptTimeoutMs: 1000 }
+    downstream: { idempotentReceiver: true }
+    killWorker: { at: 800 }
+`);
+      const result = await runExperiment(scenario);
+      const [crash, idempotent] = result.runs as [EventsRunSummary, EventsRunSummary];
+      for (const row of [crash, idempotent]) {
+        expect(row.lost, row.name).toBe(0);
+        expect(row.ok + row.dlq, row.name).toBe(row.accepted);
+        expect(row.faultWindows, row.name).toContainEqual({
+          startMs: 800,
+          endMs: 800 + 1000,
+          kind: 'worker killed',
+        });
+        // The calls the dead worker had in flight reached the downstream; their attempts never ended.
+        expect(row.downstreamCalls, row.name).toBeGreaterThan(row.attempts);
+      }
+      expect(crash.duplicateEffects).toBeGreaterThan(0);
+      expect(idempotent.duplicateEffects).toBe(0);
+    },
+  );
+
+  it(
     'reads the downstream after the work callers gave up on is done: every abandoned call counted',
     { timeout: 90_000 },
     async () => {

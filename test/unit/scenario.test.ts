@@ -131,6 +131,58 @@ describe('scenario files', () => {
     );
   });
 
+  it('takes a run’s own fault timeline, and checks every timeline as the downstream would', () => {
+    const scenario = parseScenario(
+      JSON.stringify({
+        ...minimal,
+        faults: [{ at: 0, kind: 'error', durationMs: 100 }],
+        runs: [{ name: 'a', target: 'rpc', faults: [] }],
+      }),
+    );
+    expect(scenario.runs[0]!.faults).toEqual([]);
+    expect(
+      scenarioProblems({
+        ...minimal,
+        faults: [{ at: 0, kind: 'latency', durationMs: 100 }],
+        runs: [
+          {
+            name: 'a',
+            target: 'rpc',
+            faults: [{ at: 0, kind: 'error', durationMs: 1, latencyMs: 5 }],
+          },
+        ],
+      }),
+    ).toEqual([
+      'faults[0]: a latency fault needs latencyMs',
+      'runs[0].faults[0]: latencyMs only applies to latency faults, not error',
+    ]);
+  });
+
+  it('kills a worker of the run only: a subscriber it names must be one of the run’s', () => {
+    expect(
+      scenarioProblems({
+        ...minimal,
+        runs: [
+          { name: 'a', target: 'events', killWorker: { at: 10, subscriber: 'nobody' } },
+          {
+            name: 'b',
+            target: 'events',
+            subscribers: [{ name: 'billing' }],
+            killWorker: { at: -1, subscriber: 'billing', signal: 9 },
+          },
+          { name: 'c', target: 'rpc', killWorker: { at: 10 } },
+        ],
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        'runs[0].killWorker.subscriber: "nobody" is not one of the run\'s subscribers',
+        expect.stringMatching(/^runs\[1\]\.killWorker\.at: must be >= 0/),
+        'runs[1].killWorker: unknown field "signal"',
+        'runs[2]: unknown field "killWorker"',
+      ]),
+    );
+  });
+
   it("reads a threshold on a topic run's name as one on each of its rows; two topic runs pair by subscriber", () => {
     const scenario = parseScenario(
       JSON.stringify({

@@ -209,6 +209,43 @@ runs:
     ]);
   });
 
+  it('plans a worker kill at its scaled time, on the named subscriber’s worker (the first without one)', () => {
+    const scenario = parseScenario(`
+name: t
+load: { kind: bursts, total: 10, burst: 5, gapMs: 50 }
+runs:
+  - name: e
+    target: events
+    killWorker: { at: 300, subscriber: audit }
+    subscribers: [{ name: billing }, { name: audit }]
+  - { name: plain, target: events, killWorker: { at: 100 } }
+`);
+    expect(planRun(scenario, scenario.runs[0]!, 4, bases).killWorker).toEqual({
+      at: 1200,
+      index: 1,
+    });
+    expect(planRun(scenario, scenario.runs[1]!, 2, bases).killWorker).toEqual({
+      at: 200,
+      index: 0,
+    });
+  });
+
+  it('plays a run’s own fault timeline instead of the scenario’s', () => {
+    const scenario = parseScenario(`
+name: t
+faults: [{ at: 100, kind: error, durationMs: 50 }]
+load: { kind: bursts, total: 10, burst: 5, gapMs: 50 }
+runs:
+  - { name: own, target: rpc, faults: [{ at: 10, kind: latency, latencyMs: 5, durationMs: 20 }] }
+  - { name: none, target: rpc, faults: [] }
+  - { name: shared, target: rpc }
+`);
+    const [own, none, shared] = scenario.runs.map((run) => planRun(scenario, run, 2, bases));
+    expect(own!.faults).toEqual([{ at: 20, kind: 'latency', latencyMs: 10, durationMs: 40 }]);
+    expect(none!.faults).toEqual([]);
+    expect(shared!.faults).toEqual([{ at: 200, kind: 'error', durationMs: 100 }]);
+  });
+
   it('changes nothing at scale 1', () => {
     const scenario = parseScenario(`
 name: t
