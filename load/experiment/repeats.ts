@@ -85,6 +85,7 @@ export const repeatedFields = [
   'attempts',
   'downstreamCalls',
   'duplicateEffects',
+  'wastedWork',
   'amplification',
   'goodputRps',
   'durationMs',

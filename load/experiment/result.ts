@@ -52,6 +52,8 @@ interface CommonSummary {
   attempts: number;
   /** Work the downstream completed twice for one Idempotency-Key: retries and redeliveries done twice. */
   duplicateEffects: number;
+  /** Work the downstream finished for callers that had already gone (closed the connection). */
+  wastedWork: number;
   /** Calls the downstream counted itself (equals `attempts`: nothing else calls it). */
   downstreamCalls: number;
   /** attempts ÷ sent. */

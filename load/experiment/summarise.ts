@@ -135,6 +135,7 @@ function common(o: RunObservations) {
     burstSpreadP50Ms: o.load.bursts?.spreadP50Ms ?? null,
     downstreamCalls: delta(o, 'downstream', 'downstream_requests_total', byCaller),
     duplicateEffects: delta(o, 'downstream', 'downstream_duplicate_effects_total', byCaller),
+    wastedWork: delta(o, 'downstream', 'downstream_wasted_work_total', byCaller),
     ...hostOverhead(o),
     recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs, o.durationMs),
   };

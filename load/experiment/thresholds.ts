@@ -21,6 +21,7 @@ const metrics = {
   mean_ms: (run) => run.meanMs,
   attempts: (run) => run.attempts,
   dup_effects: (run) => run.duplicateEffects,
+  wasted_work: (run) => run.wastedWork,
   amplification: (run) => run.amplification,
   goodput_rps: (run) => run.goodputRps,
   duration_s: (run) => run.durationMs / 1000,

@@ -26,6 +26,7 @@ const columns: Column[] = [
   ['attempts', (run) => int(run.attempts), 'attempts'],
   ['amplif.', (run) => run.amplification.toFixed(2), 'amplification'],
   ['dup effects', (run) => int(run.duplicateEffects), 'duplicateEffects'],
+  ['wasted', (run) => int(run.wastedWork), 'wastedWork'],
   ['goodput/s', (run) => run.goodputRps.toFixed(1), 'goodputRps'],
   ['duration s', (run) => (run.durationMs / 1000).toFixed(2)],
   ['p50 ms', (run) => fmt(run.p50Ms), 'p50Ms'],

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
@@ -9,6 +10,8 @@ import { forkRng } from '../shared/rng.ts';
 import { strictPartial } from '../shared/schemas.ts';
 import type { DownstreamConfig } from './config.ts';
 import { FailureModelParams, loadFactor, sampleOutcome } from './failure-model.ts';
+import { deadlineHeader } from '../shared/downstream-work.ts';
+import { decideDeadline, parseDeadlineMs } from './deadline.ts';
 import { EffectLedger, type StoredOutcome } from './effects.ts';
 import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';
 import { createDownstreamMetrics } from './metrics.ts';
@@ -46,6 +49,11 @@ const FaultsUpdate = Type.Object(
   { additionalProperties: false },
 );
 
+const deadlineExceeded = (when: string) => ({
+  error: 'deadline_exceeded',
+  message: `the caller's deadline (${deadlineHeader}) ${when}`,
+});
+
 /** A header's single value; a repeated or empty one counts as absent. */
 const headerValue = (value: string | string[] | undefined) =>
   typeof value === 'string' && value !== '' ? value : undefined;
@@ -74,6 +82,28 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
     inflight -= 1;
     metrics.setLoad(inflight, loadFactor(inflight, model.capacityRps));
   };
+  /**
+   * The work itself, `ms` long; with `cancelOnDisconnect` it stops when the caller closes
+   * the connection. Answers whether it ran to the end.
+   */
+  const doWork = async (socket: Socket, ms: number): Promise<boolean> => {
+    if (!model.cancelOnDisconnect) {
+      await sleep(ms);
+      return true;
+    }
+    if (socket.destroyed) return false;
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    socket.once('close', onClose);
+    try {
+      await sleep(ms, undefined, { signal: gone.signal });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      socket.off('close', onClose);
+    }
+  };
 
   app.post(
     '/work',
@@ -85,6 +115,7 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
           200: Type.Object({ id: Type.String(), latencyMs: Type.Number() }),
           409: ErrorBody,
           503: ErrorBody,
+          504: ErrorBody,
         },
       },
     },
@@ -108,8 +139,16 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
           });
         }
       }
+      const budgetMs = model.honourDeadlines
+        ? parseDeadlineMs(headerValue(request.headers[deadlineHeader]))
+        : undefined;
       let stored: StoredOutcome | undefined;
       try {
+        // Nobody waits for it any more: refused before it takes a slot.
+        if (budgetMs === 0) {
+          metrics.observe('deadline_refused', caller);
+          return await reply.code(504).send(deadlineExceeded('had passed on arrival'));
+        }
         const factor = enter();
         const fault = faults.decide(rng, caller);
         if (fault.action === 'reset') {
@@ -137,9 +176,22 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
         }
         const outcome = sampleOutcome(factor, model, rng);
         const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
-        await sleep(latencyMs);
+        const work = decideDeadline(budgetMs, latencyMs);
+        const finished = work.kind === 'work' && (await doWork(request.raw.socket, work.ms));
         leave();
         const seconds = (clock() - startedAt) / 1000;
+        if (!finished) {
+          // The caller closed the connection: the work stopped, and nobody is there to answer.
+          metrics.observe('cancelled', caller, seconds);
+          reply.hijack();
+          return reply;
+        }
+        if (work.kind === 'work' && work.dropped) {
+          metrics.observe('deadline_dropped', caller, seconds);
+          return await reply.code(504).send(deadlineExceeded('passed while it was worked on'));
+        }
+        // Finished, and the caller had gone: done for nobody.
+        if (request.raw.socket.destroyed) metrics.wastedWork(caller);
         // W3C Server-Timing: the caller subtracts it from its attempt to see the host's share.
         reply.header('server-timing', `work;dur=${(seconds * 1000).toFixed(3)}`);
         if (fault.action === 'error' || outcome.fail) {

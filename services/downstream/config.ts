@@ -12,6 +12,8 @@ const modelVariables = {
   MAX_FAIL_PROBABILITY: 'maxFailProbability',
   CAPACITY_RPS: 'capacityRps',
   IDEMPOTENT_RECEIVER: 'idempotentReceiver',
+  HONOUR_DEADLINES: 'honourDeadlines',
+  CANCEL_ON_DISCONNECT: 'cancelOnDisconnect',
 } as const satisfies Record<string, keyof FailureModelParams>;
 type ModelVariable = keyof typeof modelVariables;
 

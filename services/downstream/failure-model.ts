@@ -17,6 +17,13 @@ export const FailureModelParams = Type.Object(
      * work being done again; one still in progress gets 409. Off, as the seed models it.
      */
     idempotentReceiver: Type.Boolean({ default: false }),
+    /**
+     * Honour the caller's `x-cascade-deadline-ms`: refuse work whose deadline has passed
+     * (504 deadline_exceeded) and drop work when its deadline passes. Off, as the seed.
+     */
+    honourDeadlines: Type.Boolean({ default: false }),
+    /** Stop the work when the caller closes the connection, freeing its slot. Off, as the seed. */
+    cancelOnDisconnect: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );

@@ -12,6 +12,9 @@ export const downstreamOutcomes = [
   'fault_reset',
   'replayed',
   'in_progress',
+  'deadline_refused',
+  'deadline_dropped',
+  'cancelled',
 ] as const;
 export type DownstreamOutcome = (typeof downstreamOutcomes)[number];
 
@@ -68,14 +71,14 @@ export function createDownstreamMetrics(
   });
   const requests = new Counter({
     name: 'downstream_requests_total',
-    help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key); and by caller (x-cascade-caller).',
+    help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key), deadline_refused and deadline_dropped (a deadline honoured), cancelled (the caller closed the connection); and by caller (x-cascade-caller).',
     labelNames: ['outcome', 'caller'],
     registers: [registry],
   });
   for (const outcome of downstreamOutcomes) requests.inc({ outcome }, 0);
   const duration = new Histogram({
     name: 'downstream_request_duration_seconds',
-    help: 'Time from arrival to answer of POST /work, by outcome (ok, error, fault_error).',
+    help: 'Time from arrival to answer (or to the work stopping) of POST /work, by outcome (ok, error, fault_error, deadline_dropped, cancelled).',
     labelNames: ['outcome'],
     buckets: latencyBucketsSeconds,
     registers: [registry],
@@ -96,6 +99,12 @@ export function createDownstreamMetrics(
     labelNames: ['caller'],
     registers: [registry],
   });
+  const wastedWork = new Counter({
+    name: 'downstream_wasted_work_total',
+    help: 'Work finished for a caller that had already gone (it closed the connection first): done for nobody; by caller.',
+    labelNames: ['caller'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'downstream_active_faults',
     help: 'Timed faults active now, by kind.',
@@ -113,6 +122,7 @@ export function createDownstreamMetrics(
       requests.inc({ outcome, caller: label });
       // Every caller's duplicates from 0, so a rate sees its first one (and a panel shows 0, not nothing).
       duplicateEffects.inc({ caller: label }, 0);
+      wastedWork.inc({ caller: label }, 0);
       if (seconds !== undefined) duration.observe({ outcome }, seconds);
     },
     setLoad(inflightNow: number, factor: number) {
@@ -121,6 +131,9 @@ export function createDownstreamMetrics(
       current = factor;
       peak = Math.max(peak, factor);
       overloaded.set(factor > 1);
+    },
+    wastedWork(caller: string | undefined) {
+      wastedWork.inc({ caller: callerLabel(caller) });
     },
     duplicateEffect(caller: string | undefined) {
       duplicateEffects.inc({ caller: callerLabel(caller) });

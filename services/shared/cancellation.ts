@@ -6,6 +6,8 @@
 export class Cancellation {
   #cancelled = false;
   #abort: (() => void) | undefined;
+  /** When its time is up (`performance.now()` ms), for one made by `after`. */
+  #deadlineAt: number | undefined;
 
   get cancelled(): boolean {
     return this.#cancelled;
@@ -25,9 +27,15 @@ export class Cancellation {
     abort?.();
   }
 
+  /** The time left before it fires, in ms (0 once past); undefined without a deadline. */
+  remainingMs(now = performance.now()): number | undefined {
+    return this.#deadlineAt === undefined ? undefined : Math.max(0, this.#deadlineAt - now);
+  }
+
   /** A cancellation that fires after `ms`; `clear` stops its timer once the call is over. */
   static after(ms: number): { cancellation: Cancellation; clear: () => void } {
     const cancellation = new Cancellation();
+    cancellation.#deadlineAt = performance.now() + ms;
     const timer = setTimeout(() => cancellation.cancel(), ms);
     return { cancellation, clear: () => clearTimeout(timer) };
   }

@@ -30,6 +30,9 @@ export interface WorkAttempt {
   error?: unknown;
 }
 
+/** The time, in whole ms, the caller is still willing to wait for this attempt. */
+export const deadlineHeader = 'x-cascade-deadline-ms';
+
 /** Who calls and for what: the downstream counts effects per key and aims faults by caller. */
 export interface WorkCallOptions {
   /** `gateway`, or `worker/<subscriber>`: sent as `x-cascade-caller`. */
@@ -128,6 +131,9 @@ export async function postWork(
   try {
     const error = await new Promise<unknown>((resolve) => {
       call = new WorkCall(resolve, cancellation);
+      // How long the caller will still wait (as gRPC's grpc-timeout): a downstream that
+      // honours deadlines stops work nobody waits for.
+      const remainingMs = cancellation?.remainingMs();
       dispatcher.dispatch(
         {
           method: 'POST',
@@ -139,6 +145,7 @@ export async function postWork(
             idempotencyKey,
             'x-cascade-caller',
             caller,
+            ...(remainingMs === undefined ? [] : [deadlineHeader, String(Math.floor(remainingMs))]),
           ],
           body: JSON.stringify({ id }),
         },

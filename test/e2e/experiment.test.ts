@@ -90,7 +90,7 @@ runs:
   );
 
   it(
-    'reads the downstream after the work callers gave up on is done: every abandoned call counted',
+    'reads the downstream after the work callers gave up on is done: every abandoned call counted, and wasted unless cancelled',
     { timeout: 90_000 },
     async () => {
       // Every call takes 400 ms more; the gateway gives up after 40 ms and does not retry.
@@ -102,14 +102,23 @@ faults: [{ at: 0, kind: latency, durationMs: 60000, latencyMs: 400 }]
 load: { kind: constant, ratePerSecond: 50, durationMs: 600 }
 runs:
   - { name: rpc, target: rpc, policy: { preset: unsafe, maxRetries: 0, perAttemptTimeoutMs: 40 } }
+  - name: cancelled
+    target: rpc
+    policy: { preset: unsafe, maxRetries: 0, perAttemptTimeoutMs: 40 }
+    downstream: { cancelOnDisconnect: true }
 `);
       const result = await runExperiment(scenario, { redisUrl: undefined });
-      const [rpc] = result.runs as [RpcRunSummary];
-      expect(rpc.sent).toBe(30);
-      expect(rpc.timeouts).toBe(30);
-      expect(rpc.attempts).toBe(30);
-      expect(rpc.downstreamCalls).toBe(30);
-      expect(rpc.warnings.filter((w) => /still in flight/.test(w))).toEqual([]);
+      const [rpc, cancelled] = result.runs as [RpcRunSummary, RpcRunSummary];
+      for (const row of [rpc, cancelled]) {
+        expect(row.sent).toBe(30);
+        expect(row.timeouts).toBe(30);
+        expect(row.attempts).toBe(30);
+        expect(row.downstreamCalls).toBe(30);
+        expect(row.warnings.filter((w) => /still in flight/.test(w))).toEqual([]);
+      }
+      // All 30 finished for nobody; stopped when their caller left, none.
+      expect(rpc.wastedWork).toBe(30);
+      expect(cancelled.wastedWork).toBe(0);
     },
   );
 

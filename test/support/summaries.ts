@@ -11,6 +11,7 @@ const common = {
   attempts: 112,
   downstreamCalls: 112,
   duplicateEffects: 0,
+  wastedWork: 0,
   amplification: 1.12,
   goodputRps: 45,
   p50Ms: 10,

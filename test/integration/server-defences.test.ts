@@ -1,0 +1,128 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deadlineHeader } from '../../services/shared/downstream-work.ts';
+import { call, eventually, scrape } from '../support/http.ts';
+import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
+
+const open: Array<{ close(): Promise<unknown> }> = [];
+afterEach(async () => {
+  for (const item of open.splice(0).reverse()) await item.close();
+});
+const keep = (running: Running) => {
+  open.push(running.app);
+  return running;
+};
+
+const outcomes = (url: string, outcome: string) =>
+  scrape(url, 'downstream_requests_total', { outcome });
+
+/** A POST /work the client gives up on after `abortAfterMs`: it closes the connection. */
+async function abandon(url: string, id: string, abortAfterMs: number) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), abortAfterMs);
+  await request(`${url}/work`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-cascade-caller': 'test' },
+    body: JSON.stringify({ id }),
+    signal: controller.signal,
+  }).catch(() => undefined);
+  clearTimeout(timer);
+}
+
+describe('server-side defences over real HTTP', () => {
+  it('refuses work whose deadline has passed on arrival, before it takes a slot', async () => {
+    const downstream = keep(await startDownstream({ honourDeadlines: true }));
+    const refused = await call(`${downstream.url}/work`, {
+      body: { id: 'late' },
+      headers: { [deadlineHeader]: '0' },
+    });
+    expect(refused.status).toBe(504);
+    expect(refused.body).toMatchObject({ error: 'deadline_exceeded' });
+    expect(await outcomes(downstream.url, 'deadline_refused')).toBe(1);
+    // It never took a slot: no arrival was counted towards the load.
+    expect(await scrape(downstream.url, 'downstream_arrival_load_factor_count')).toBe(0);
+    // A malformed deadline is no deadline; without the setting the header is ignored.
+    const ignored = await call(`${downstream.url}/work`, {
+      body: { id: 'odd' },
+      headers: { [deadlineHeader]: 'soon' },
+    });
+    expect(ignored.status).toBe(200);
+    const off = keep(await startDownstream());
+    expect(
+      (await call(`${off.url}/work`, { body: { id: 'x' }, headers: { [deadlineHeader]: '0' } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('drops work when its deadline passes in flight: no effect applied, the slot freed at the deadline', async () => {
+    const downstream = keep(
+      await startDownstream({ honourDeadlines: true, baseLatencyMs: 1500, jitterMs: 0 }),
+    );
+    const startedAt = performance.now();
+    const dropped = await call(`${downstream.url}/work`, {
+      body: { id: 'slow' },
+      headers: { [deadlineHeader]: '100', 'idempotency-key': 'k-slow' },
+    });
+    // Less than the 1.5 s of work (wide margin for a loaded machine).
+    expect(performance.now() - startedAt).toBeLessThan(1200);
+    expect(dropped.status).toBe(504);
+    expect(await outcomes(downstream.url, 'deadline_dropped')).toBe(1);
+    expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(0);
+    // A retry with the same key is no duplicate: the first never had its effect.
+    await call(`${downstream.url}/work`, {
+      body: { id: 'slow' },
+      headers: { [deadlineHeader]: '5000', 'idempotency-key': 'k-slow' },
+    });
+    expect(await scrape(downstream.url, 'downstream_duplicate_effects_total')).toBe(0);
+  });
+
+  it('the gateway sends its per-attempt timeout as the deadline, so the downstream stops when it gives up', async () => {
+    const downstream = keep(
+      await startDownstream({ honourDeadlines: true, baseLatencyMs: 3000, jitterMs: 0 }),
+    );
+    const gateway = keep(
+      await startGateway(downstream.url, {
+        preset: 'unsafe',
+        maxRetries: 0,
+        perAttemptTimeoutMs: 150,
+      }),
+    );
+    const answer = await call(`${gateway.url}/rpc`, { body: { id: 'g-1' } });
+    expect(answer.status).toBe(504);
+    // The downstream dropped the work at the gateway's deadline instead of working 3 s for nobody.
+    await eventually(async () =>
+      expect(
+        (await outcomes(downstream.url, 'deadline_dropped')) +
+          (await outcomes(downstream.url, 'cancelled')),
+      ).toBe(1),
+    );
+    expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(0);
+    expect(await scrape(downstream.url, 'downstream_wasted_work_total')).toBe(0);
+  });
+
+  it('with cancel on disconnect, an aborted request frees its slot at once and does no work', async () => {
+    const downstream = keep(
+      await startDownstream({ cancelOnDisconnect: true, baseLatencyMs: 3000, jitterMs: 0 }),
+    );
+    const startedAt = performance.now();
+    await abandon(downstream.url, 'gone', 100);
+    await eventually(async () => expect(await outcomes(downstream.url, 'cancelled')).toBe(1));
+    expect(performance.now() - startedAt).toBeLessThan(2500);
+    expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(0);
+    expect(await scrape(downstream.url, 'downstream_wasted_work_total')).toBe(0);
+  });
+
+  it('without it (the seed), the work goes on for nobody and is counted as wasted', async () => {
+    const downstream = keep(await startDownstream({ baseLatencyMs: 600, jitterMs: 0 }));
+    await abandon(downstream.url, 'gone', 100);
+    // Still being worked on after the caller left.
+    expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1);
+    await eventually(async () =>
+      expect(await scrape(downstream.url, 'downstream_wasted_work_total', { caller: 'test' })).toBe(
+        1,
+      ),
+    );
+    expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(0);
+    expect(await outcomes(downstream.url, 'cancelled')).toBe(0);
+  });
+});
