@@ -17,6 +17,8 @@ export interface SystemSample {
   /** Since the run started: retries (gateway or worker) and calls sent to the downstream. */
   retries: number | null;
   attempts: number | null;
+  /** The downstream's wasted work (finished for callers that had gone), its counter as read: the chart shows its rate. */
+  wastedWork?: number | null;
   /** events on a topic: the same three of each subscriber's queue and workers, by name. */
   subscribers?: Record<string, SubscriberSample>;
 }

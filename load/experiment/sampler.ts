@@ -79,6 +79,7 @@ async function sampleSystem(
     loopLagMs: loopLag([downstream, callerScrape]),
     retries: since(`${caller}_retries_total`),
     attempts: since(attemptsName),
+    wastedWork: downstream?.sum('downstream_wasted_work_total') ?? null,
     ...(subscribers.length > 0 && { subscribers: bySubscriber }),
   };
 }

@@ -63,6 +63,8 @@ chart('chart-retries', 'Retries per second (gateway or worker)', 'per second', d
 chart('chart-attempts', 'Calls sent to the downstream per second (retries included)', 'per second', data.runs.map((r) => ratePerSample(r, (s) => s.attempts)));
 chart('chart-lag', 'Event-loop stall: longest of the caller and the downstream (CPU contention)', 'ms', data.runs.map((r) => perSample(r, (s) => s.loopLagMs)));
 chart('chart-load', 'Downstream load factor: the highest between samples (above 1 it degrades)', 'load factor', data.runs.map((r) => perSample(r, (s) => s.peakLoadFactor ?? s.loadFactor)));
+// Only when some run wasted work: otherwise a chart of zeros.
+chart('chart-wasted', 'Wasted work: calls the downstream finished after their caller had gone, per second', 'per second', data.runs.some((r) => r.wastedWork > 0) ? data.runs.map((r) => ratePerSample(r, (s) => s.wastedWork ?? null)) : []);
 chart('chart-breaker', 'Gateway breaker state (0 closed, 1 half-open, 2 open)', 'state', data.runs.filter((r) => r.target === 'rpc').map((r) => perSample(r, (s) => s.breakerState)), [0, 2.2]);
 chart('chart-queue', 'Event queue depth (waiting + active + delayed)', 'jobs', data.runs.filter((r) => r.target === 'events').map((r) => perSample(r, (s) => s.queueDepth)));
 `;
@@ -95,6 +97,7 @@ export function renderHtml(result: ExperimentResult): string {
     'retries',
     'attempts',
     'load',
+    'wasted',
     'breaker',
     'queue',
     'lag',

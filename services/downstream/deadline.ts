@@ -4,9 +4,7 @@
  * that cannot start in time is refused, and work that outlasts it is dropped at the
  * deadline, since nobody waits for its answer.
  */
-export type DeadlineDecision =
-  | { kind: 'refuse' }
-  | { kind: 'work'; ms: number; dropped: boolean };
+export type DeadlineDecision = { kind: 'refuse' } | { kind: 'work'; ms: number; dropped: boolean };
 
 /** The header's budget: whole non-negative ms; anything else counts as no deadline. */
 export function parseDeadlineMs(value: string | undefined): number | undefined {
