@@ -13,6 +13,7 @@ import { FailureModelParams, loadFactor, sampleOutcome } from './failure-model.t
 import { deadlineHeader } from '../shared/downstream-work.ts';
 import { decideDeadline, parseDeadlineMs } from './deadline.ts';
 import { EffectLedger, type StoredOutcome } from './effects.ts';
+import { type Slot, type Waiting, WorkPool } from './work-pool.ts';
 import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';
 import { createDownstreamMetrics } from './metrics.ts';
 
@@ -68,7 +69,13 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
   let model = { ...config.model };
   let inflight = 0;
   const hung = new Set<() => void>();
-  const metrics = createDownstreamMetrics(registry, () => faults.countByKind(), clock);
+  const pool = new WorkPool({ concurrency: 0, queueSize: 0, order: 'fifo' });
+  const metrics = createDownstreamMetrics(
+    registry,
+    () => faults.countByKind(),
+    clock,
+    () => pool.waiting,
+  );
   const app = createServiceApp({ service: 'downstream', registry, logger: deps.logger });
 
   const enter = () => {
@@ -77,6 +84,29 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
     metrics.setLoad(inflight, factor);
     metrics.arrival(factor);
     return factor;
+  };
+  /**
+   * A queued request's turn: its slot, or undefined when its caller closed the connection
+   * first and `cancelOnDisconnect` gives up its place.
+   */
+  const waitForSlot = async (waiting: Waiting, socket: Socket): Promise<Slot | undefined> => {
+    if (!model.cancelOnDisconnect) return waiting.slot;
+    let onClose = () => undefined as void;
+    const gone = new Promise<undefined>((resolve) => {
+      onClose = () => {
+        waiting.leave();
+        // Granted just before the caller left: give the slot straight back.
+        void waiting.slot.then((slot) => slot.release());
+        resolve(undefined);
+      };
+      if (socket.destroyed) onClose();
+      else socket.once('close', onClose);
+    });
+    try {
+      return await Promise.race([waiting.slot, gone]);
+    } finally {
+      socket.off('close', onClose);
+    }
   };
   const leave = () => {
     inflight -= 1;
@@ -143,11 +173,46 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
         ? parseDeadlineMs(headerValue(request.headers[deadlineHeader]))
         : undefined;
       let stored: StoredOutcome | undefined;
+      let slot: Slot | undefined;
       try {
         // Nobody waits for it any more: refused before it takes a slot.
         if (budgetMs === 0) {
           metrics.observe('deadline_refused', caller);
           return await reply.code(504).send(deadlineExceeded('had passed on arrival'));
+        }
+        if (model.poolConcurrency > 0) {
+          pool.configure({
+            concurrency: model.poolConcurrency,
+            queueSize: model.poolQueueSize,
+            order: model.poolQueueOrder,
+          });
+          const admission = pool.admit();
+          if (admission.kind === 'full') {
+            metrics.observe('shed', caller);
+            // Overloaded: don't retry now (the SRE book); Retry-After is in whole seconds.
+            return await reply
+              .code(503)
+              .header('retry-after', '1')
+              .send({
+                error: 'overloaded',
+                message: `${pool.active} requests being worked on and ${pool.waiting} waiting: retry later`,
+              });
+          }
+          slot =
+            admission.kind === 'slot'
+              ? admission.slot
+              : await waitForSlot(admission.waiting, request.raw.socket);
+          if (slot === undefined) {
+            metrics.observe('cancelled', caller, (clock() - startedAt) / 1000);
+            reply.hijack();
+            return reply;
+          }
+        }
+        // Time spent waiting for a slot came out of the caller's budget.
+        const leftMs = budgetMs === undefined ? undefined : budgetMs - (clock() - startedAt);
+        if (leftMs !== undefined && leftMs <= 0) {
+          metrics.observe('deadline_refused', caller);
+          return await reply.code(504).send(deadlineExceeded('passed while it waited for a slot'));
         }
         const factor = enter();
         const fault = faults.decide(rng, caller);
@@ -176,7 +241,7 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
         }
         const outcome = sampleOutcome(factor, model, rng);
         const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
-        const work = decideDeadline(budgetMs, latencyMs);
+        const work = decideDeadline(leftMs, latencyMs);
         const finished = work.kind === 'work' && (await doWork(request.raw.socket, work.ms));
         leave();
         const seconds = (clock() - startedAt) / 1000;
@@ -208,6 +273,7 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
         stored = { id: request.body.id, latencyMs: Math.round(latencyMs * 1000) / 1000 };
         return stored;
       } finally {
+        slot?.release();
         if (idempotent) effects.release(key, stored);
       }
     },

@@ -14,6 +14,9 @@ const modelVariables = {
   IDEMPOTENT_RECEIVER: 'idempotentReceiver',
   HONOUR_DEADLINES: 'honourDeadlines',
   CANCEL_ON_DISCONNECT: 'cancelOnDisconnect',
+  POOL_CONCURRENCY: 'poolConcurrency',
+  POOL_QUEUE_SIZE: 'poolQueueSize',
+  POOL_QUEUE_ORDER: 'poolQueueOrder',
 } as const satisfies Record<string, keyof FailureModelParams>;
 type ModelVariable = keyof typeof modelVariables;
 

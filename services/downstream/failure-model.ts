@@ -24,6 +24,15 @@ export const FailureModelParams = Type.Object(
     honourDeadlines: Type.Boolean({ default: false }),
     /** Stop the work when the caller closes the connection, freeing its slot. Off, as the seed. */
     cancelOnDisconnect: Type.Boolean({ default: false }),
+    /**
+     * A worker pool: at most this many requests worked on at once (the load factor counts
+     * only them), `poolQueueSize` more waiting, the rest refused with 503 overloaded and
+     * Retry-After. 0: no pool, every request is worked on at once, as the seed.
+     */
+    poolConcurrency: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
+    poolQueueSize: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+    /** Which waiting request gets a freed slot: the oldest (fifo) or the newest (lifo). */
+    poolQueueOrder: Type.Enum(['fifo', 'lifo'], { default: 'fifo' }),
   },
   { additionalProperties: false },
 );

@@ -15,6 +15,7 @@ export const downstreamOutcomes = [
   'deadline_refused',
   'deadline_dropped',
   'cancelled',
+  'shed',
 ] as const;
 export type DownstreamOutcome = (typeof downstreamOutcomes)[number];
 
@@ -44,6 +45,8 @@ export function createDownstreamMetrics(
   registry: Registry,
   activeFaults: () => Record<FaultKind, number>,
   clock: Clock = monotonicClock,
+  /** Requests waiting in the worker pool's queue now. */
+  queued: () => number = () => 0,
 ) {
   const overloaded = new TimeInState(clock);
   let current = 0.5;
@@ -104,6 +107,14 @@ export function createDownstreamMetrics(
     help: 'Work finished for a caller that had already gone (it closed the connection first): done for nobody; by caller.',
     labelNames: ['caller'],
     registers: [registry],
+  });
+  new Gauge({
+    name: 'downstream_queued_requests',
+    help: 'Requests waiting for a slot of the worker pool (poolConcurrency > 0); not yet worked on, not in the load factor.',
+    registers: [registry],
+    collect() {
+      this.set(queued());
+    },
   });
   new Gauge({
     name: 'downstream_active_faults',

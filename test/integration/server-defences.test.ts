@@ -125,4 +125,114 @@ describe('server-side defences over real HTTP', () => {
     expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(0);
     expect(await outcomes(downstream.url, 'cancelled')).toBe(0);
   });
+
+  it('with a worker pool, works on `poolConcurrency`, queues `poolQueueSize` and sheds the rest: 503 overloaded with Retry-After', async () => {
+    const downstream = keep(
+      await startDownstream({
+        poolConcurrency: 1,
+        poolQueueSize: 1,
+        baseLatencyMs: 400,
+        jitterMs: 0,
+      }),
+    );
+    const first = call(`${downstream.url}/work`, { body: { id: 'a' } });
+    await eventually(async () =>
+      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
+    );
+    const second = call(`${downstream.url}/work`, { body: { id: 'b' } });
+    await eventually(async () =>
+      expect(await scrape(downstream.url, 'downstream_queued_requests')).toBe(1),
+    );
+    const shed = await call(`${downstream.url}/work`, { body: { id: 'c' } });
+    expect(shed.status).toBe(503);
+    expect(shed.headers['retry-after']).toBe('1');
+    expect(shed.body).toMatchObject({ error: 'overloaded' });
+    // The one waiting is not in the load: only the one worked on is.
+    expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1);
+    expect([(await first).status, (await second).status]).toEqual([200, 200]);
+    expect(await outcomes(downstream.url, 'shed')).toBe(1);
+    expect(await outcomes(downstream.url, 'ok')).toBe(2);
+  });
+
+  it('hands a freed slot to the newest waiter with a lifo queue, the oldest with fifo', async () => {
+    for (const [order, expected] of [
+      ['fifo', ['w1', 'w2', 'w3']],
+      ['lifo', ['w3', 'w2', 'w1']],
+    ] as const) {
+      const downstream = keep(
+        await startDownstream({
+          poolConcurrency: 1,
+          poolQueueSize: 3,
+          poolQueueOrder: order,
+          baseLatencyMs: 150,
+          jitterMs: 0,
+        }),
+      );
+      const done: string[] = [];
+      const send = (id: string) =>
+        call(`${downstream.url}/work`, { body: { id } }).then(() => done.push(id));
+      const all = [send('busy')];
+      await eventually(async () =>
+        expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
+      );
+      // One at a time, so each is queued behind the one before.
+      for (const [i, id] of ['w1', 'w2', 'w3'].entries()) {
+        all.push(send(id));
+        await eventually(async () =>
+          expect(await scrape(downstream.url, 'downstream_queued_requests')).toBe(i + 1),
+        );
+      }
+      await Promise.all(all);
+      expect(done, order).toEqual(['busy', ...expected]);
+    }
+  });
+
+  it('refuses work whose deadline passed while it waited for a slot', async () => {
+    const downstream = keep(
+      await startDownstream({
+        poolConcurrency: 1,
+        poolQueueSize: 1,
+        honourDeadlines: true,
+        baseLatencyMs: 500,
+        jitterMs: 0,
+      }),
+    );
+    const busy = call(`${downstream.url}/work`, { body: { id: 'busy' } });
+    await eventually(async () =>
+      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
+    );
+    const late = await call(`${downstream.url}/work`, {
+      body: { id: 'late' },
+      headers: { [deadlineHeader]: '100' },
+    });
+    expect(late.status).toBe(504);
+    expect(late.body).toMatchObject({ error: 'deadline_exceeded' });
+    expect((await busy).status).toBe(200);
+    expect(await outcomes(downstream.url, 'deadline_refused')).toBe(1);
+    expect(await outcomes(downstream.url, 'ok')).toBe(1);
+  });
+
+  it('with cancel on disconnect, a caller that leaves the queue gives up its place', async () => {
+    const downstream = keep(
+      await startDownstream({
+        poolConcurrency: 1,
+        poolQueueSize: 1,
+        cancelOnDisconnect: true,
+        baseLatencyMs: 1500,
+        jitterMs: 0,
+      }),
+    );
+    const busy = call(`${downstream.url}/work`, { body: { id: 'busy' } });
+    await eventually(async () =>
+      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
+    );
+    await abandon(downstream.url, 'leaves', 150);
+    await eventually(async () => expect(await outcomes(downstream.url, 'cancelled')).toBe(1));
+    expect(await scrape(downstream.url, 'downstream_queued_requests')).toBe(0);
+    // Its place is free again: the next one queues instead of being shed.
+    const next = call(`${downstream.url}/work`, { body: { id: 'next' } });
+    expect((await busy).status).toBe(200);
+    expect((await next).status).toBe(200);
+    expect(await outcomes(downstream.url, 'shed')).toBe(0);
+  });
 });
