@@ -59,6 +59,9 @@ const knownInvariants = new Set([
   'maxDepth',
   'keepCompleted',
   'concurrency',
+  // Requests worked on and waiting at once: counts (Little's law: rate ÷ k × time × k).
+  'poolConcurrency',
+  'poolQueueSize',
   'total',
   'burst',
   ...Object.keys(invariantRates),
