@@ -3,6 +3,8 @@ export type GatewayErrorKind =
   | 'downstream_error'
   | 'downstream_rejected'
   | 'downstream_busy'
+  | 'downstream_overloaded'
+  | 'deadline_exceeded'
   | 'connection_error'
   | 'timeout'
   | 'circuit_open'
@@ -36,6 +38,19 @@ export const gatewayErrorKinds: Record<GatewayErrorKind, KindInfo> = {
     statusCode: 409,
     retryable: true,
     breakerFailure: false,
+  },
+  // The server's own "don't retry now" (the SRE book): retried only with `retryOnOverload`.
+  downstream_overloaded: {
+    code: 'GW_ERR_DOWNSTREAM_OVERLOADED',
+    statusCode: 503,
+    retryable: false,
+    breakerFailure: true,
+  },
+  deadline_exceeded: {
+    code: 'GW_ERR_DEADLINE_EXCEEDED',
+    statusCode: 504,
+    retryable: false,
+    breakerFailure: true,
   },
   connection_error: {
     code: 'GW_ERR_CONNECTION',

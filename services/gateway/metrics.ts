@@ -95,7 +95,7 @@ export function createGatewayMetrics(
   });
   const retriesDenied = new Counter({
     name: 'gateway_retries_denied_total',
-    help: 'Retries the policy wanted but did not make: budget (retry budget spent) or circuit_open.',
+    help: 'Retries the policy wanted but did not make: budget (retry budget spent), circuit_open, or overloaded (the downstream said not now).',
     labelNames: ['reason'],
     registers,
   });
@@ -167,7 +167,7 @@ export function createGatewayMetrics(
     duration: attemptDuration.labels({ result }),
   }));
   const overhead = hostOverheadHistogram('gateway', registry);
-  for (const reason of ['budget', 'circuit_open']) retriesDenied.inc({ reason }, 0);
+  for (const reason of ['budget', 'circuit_open', 'overloaded']) retriesDenied.inc({ reason }, 0);
   for (const to of breakerStates) breakerTransitions.inc({ to }, 0);
   breakerState.set(0);
 

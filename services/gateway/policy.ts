@@ -10,6 +10,11 @@ export const Policy = Type.Object(
   {
     perAttemptTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000, default: 120 }),
     maxRetries: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
+    /**
+     * Retry the downstream's own "don't retry now" too: 503 overloaded (with Retry-After)
+     * and 504 deadline_exceeded. Off: retry only at the layer above the failure.
+     */
+    retryOnOverload: Type.Boolean({ default: false }),
     backoff: BackoffPolicy,
     breaker: BreakerPolicy,
     bulkhead: BulkheadPolicy,
@@ -49,6 +54,7 @@ export const PolicyUpdate = withoutDefaults(
       preset: Type.Optional(Type.Enum([...presetNames])),
       perAttemptTimeoutMs: Type.Optional(Policy.properties.perAttemptTimeoutMs),
       maxRetries: Type.Optional(Policy.properties.maxRetries),
+      retryOnOverload: Type.Optional(Policy.properties.retryOnOverload),
       backoff: Type.Optional(strictPartial(BackoffPolicy)),
       breaker: Type.Optional(strictPartial(BreakerPolicy)),
       bulkhead: Type.Optional(strictPartial(BulkheadPolicy)),
@@ -78,6 +84,9 @@ export function applyPolicyUpdate(current: Policy, update: PolicyUpdate): NamedP
       ? { perAttemptTimeoutMs: overrides.perAttemptTimeoutMs }
       : {}),
     ...(overrides.maxRetries !== undefined ? { maxRetries: overrides.maxRetries } : {}),
+    ...(overrides.retryOnOverload !== undefined
+      ? { retryOnOverload: overrides.retryOnOverload }
+      : {}),
     backoff: { ...base.backoff, ...overrides.backoff },
     breaker: { ...base.breaker, ...overrides.breaker },
     bulkhead: { ...base.bulkhead, ...overrides.bulkhead },

@@ -50,6 +50,7 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
   const layers: Layer[] = [
     retryLayer({
       maxRetries: policy.maxRetries,
+      retryOnOverload: policy.retryOnOverload,
       backoff: policy.backoff,
       rng,
       events,

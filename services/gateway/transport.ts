@@ -23,6 +23,16 @@ export function createTransport(
         return { statusCode: attempt.statusCode ?? 200 };
       case 'downstream_error':
         throw new GatewayError('downstream_error', `downstream answered ${attempt.statusCode}`);
+      case 'overloaded':
+        throw new GatewayError(
+          'downstream_overloaded',
+          'the downstream is overloaded (503 with Retry-After): not retried now',
+        );
+      case 'deadline_exceeded':
+        throw new GatewayError(
+          'deadline_exceeded',
+          "the downstream dropped the call at this attempt's deadline (504)",
+        );
       case 'in_progress':
         throw new GatewayError(
           'downstream_busy',

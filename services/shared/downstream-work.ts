@@ -6,13 +6,16 @@ export const attemptResults = [
   'downstream_error',
   'downstream_rejected',
   'in_progress',
+  'overloaded',
+  'deadline_exceeded',
   'connection_error',
   'timeout',
 ] as const;
 /**
  * How one downstream call ended: 2xx, 5xx, 4xx, 409 (an idempotent downstream still
- * working on the same key: worth retrying later), no connection, or aborted by the
- * caller's timeout.
+ * working on the same key: worth retrying later), 503 with Retry-After (overloaded:
+ * don't retry now), 504 (the downstream dropped it at the caller's deadline), no
+ * connection, or aborted by the caller's timeout.
  */
 export type AttemptResult = (typeof attemptResults)[number];
 
@@ -80,6 +83,7 @@ class CallCancelled extends Error {
 class WorkCall implements Dispatcher.DispatchHandler {
   statusCode = 0;
   serverTiming: string | string[] | undefined;
+  retryAfter: string | string[] | undefined;
   readonly #done: (error?: unknown) => void;
   readonly #cancellation: Cancellation | undefined;
 
@@ -99,6 +103,7 @@ class WorkCall implements Dispatcher.DispatchHandler {
   ): void {
     this.statusCode = statusCode;
     this.serverTiming = responseHeaders['server-timing'];
+    this.retryAfter = responseHeaders['retry-after'];
   }
 
   onResponseData(): void {}
@@ -160,13 +165,17 @@ export async function postWork(
       };
     const { statusCode } = call!;
     const result: AttemptResult =
-      statusCode >= 500
-        ? 'downstream_error'
-        : statusCode === 409
-          ? 'in_progress'
-          : statusCode >= 400
-            ? 'downstream_rejected'
-            : 'ok';
+      statusCode === 503 && call!.retryAfter !== undefined
+        ? 'overloaded'
+        : statusCode === 504
+          ? 'deadline_exceeded'
+          : statusCode >= 500
+            ? 'downstream_error'
+            : statusCode === 409
+              ? 'in_progress'
+              : statusCode >= 400
+                ? 'downstream_rejected'
+                : 'ok';
     const serviceSeconds = queuedForConnection
       ? undefined
       : serverTimingSeconds(call!.serverTiming);

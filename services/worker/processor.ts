@@ -61,6 +61,11 @@ export function createProcessor(
           });
         case 'downstream_error':
           throw new Error(`downstream_error: downstream answered ${attempt.statusCode}`);
+        case 'overloaded':
+          // The downstream sheds load: the job's backoff is the "later" it asks for.
+          throw new Error(`overloaded: downstream answered 503 with Retry-After`);
+        case 'deadline_exceeded':
+          throw new Error('deadline_exceeded: the downstream dropped the call at its deadline');
         case 'in_progress':
           // Another delivery of this event is being worked on: retry later, never dead-letter.
           throw new Error('in_progress: the downstream is still working on this event (409)');

@@ -235,4 +235,36 @@ describe('server-side defences over real HTTP', () => {
     expect((await next).status).toBe(200);
     expect(await outcomes(downstream.url, 'shed')).toBe(0);
   });
+
+  it('the gateway does not retry a shed call: it answers 503 overloaded after one attempt', async () => {
+    const downstream = keep(
+      await startDownstream({
+        poolConcurrency: 1,
+        poolQueueSize: 0,
+        baseLatencyMs: 400,
+        jitterMs: 0,
+      }),
+    );
+    // The unsafe preset retries everything it may at once; overload is still not retried.
+    const gateway = keep(
+      await startGateway(downstream.url, {
+        preset: 'unsafe',
+        perAttemptTimeoutMs: 2000,
+        maxRetries: 3,
+      }),
+    );
+    const busy = call(`${gateway.url}/rpc`, { body: { id: 'busy' } });
+    await eventually(async () =>
+      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
+    );
+    const shed = await call(`${gateway.url}/rpc`, { body: { id: 'shed' } });
+    expect(shed.status).toBe(503);
+    expect(shed.body).toMatchObject({ error: 'downstream_overloaded' });
+    expect(shed.headers['x-attempts']).toBe('1');
+    expect(
+      await scrape(gateway.url, 'gateway_retries_denied_total', { reason: 'overloaded' }),
+    ).toBe(1);
+    expect((await busy).status).toBe(200);
+    expect(await outcomes(downstream.url, 'shed')).toBe(1);
+  });
 });

@@ -33,6 +33,30 @@ function failingWith(kind: GatewayErrorKind): Call & { calls: number } {
 const backoff = { kind: 'exponential', baseMs: 20, capMs: 400, jitter: 'none' } as const;
 
 describe('retryLayer', () => {
+  it.each(['downstream_overloaded', 'deadline_exceeded'] as const)(
+    'takes the downstream at its word on %s: no retry now, unless the policy retries on overload',
+    async (kind) => {
+      for (const retryOnOverload of [false, true]) {
+        const { events, seen } = recordingEvents();
+        const next = failingWith(kind);
+        const call = retryLayer({
+          maxRetries: 2,
+          retryOnOverload,
+          backoff,
+          rng: () => 0.5,
+          events,
+          isCircuitOpen: () => false,
+          sleep: async () => undefined,
+        })(next);
+        await expect(call({ id: 'x', state: { attempts: 0 } })).rejects.toMatchObject({ kind });
+        expect(next.calls, String(retryOnOverload)).toBe(retryOnOverload ? 3 : 1);
+        expect(seen, String(retryOnOverload)).toEqual(
+          retryOnOverload ? ['retry', 'retry'] : ['denied:overloaded'],
+        );
+      }
+    },
+  );
+
   it('retries a retryable failure exactly maxRetries times, sleeping the backoff between', async () => {
     const { events, seen } = recordingEvents();
     const slept: number[] = [];

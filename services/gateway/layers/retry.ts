@@ -11,6 +11,8 @@ export interface RetryOptions {
   rng: Rng;
   events: PolicyEvents;
   budget?: RetryBudget | undefined;
+  /** Retry the downstream's 503 overloaded and 504 deadline_exceeded too (else: don't retry now). */
+  retryOnOverload?: boolean;
   /** Retrying into an open breaker only burns attempts: stop and return the error. */
   isCircuitOpen: () => boolean;
   sleep?: (ms: number) => Promise<unknown>;
@@ -19,7 +21,9 @@ export interface RetryOptions {
 /**
  * Retries retryable failures (timeout, connection error, 5xx) up to
  * `maxRetries` times with backoff; never 4xx, never local rejections, never
- * while the breaker is open, never beyond the retry budget.
+ * while the breaker is open, never beyond the retry budget, and never the downstream's
+ * "overloaded; don't retry" (503 with Retry-After, 504 deadline_exceeded) unless
+ * `retryOnOverload`.
  */
 export function retryLayer(options: RetryOptions): Layer {
   const sleep = options.sleep ?? sleepMs;
@@ -32,7 +36,14 @@ export function retryLayer(options: RetryOptions): Layer {
         return await next(ctx);
       } catch (thrown) {
         const error = asGatewayError(thrown);
-        if (!error.retryable || retry >= options.maxRetries) throw error;
+        const overload =
+          error.kind === 'downstream_overloaded' || error.kind === 'deadline_exceeded';
+        if (retry >= options.maxRetries) throw error;
+        if (overload && !options.retryOnOverload) {
+          options.events.retryDenied('overloaded');
+          throw error;
+        }
+        if (!error.retryable && !overload) throw error;
         if (options.isCircuitOpen()) {
           options.events.retryDenied('circuit_open');
           throw error;
