@@ -76,7 +76,12 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
     clock,
     () => pool.waiting,
   );
-  const app = createServiceApp({ service: 'downstream', registry, logger: deps.logger });
+  const app = createServiceApp({
+    service: 'downstream',
+    registry,
+    logger: deps.logger,
+    shedding: config.shedding,
+  });
 
   const enter = () => {
     inflight += 1;

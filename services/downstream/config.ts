@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { commonEnv, loadConfig } from '../shared/config.ts';
+import { commonEnv, loadConfig, type Shedding, sheddingOf } from '../shared/config.ts';
 import { FailureModelParams } from './failure-model.ts';
 
 /** Each model field's variable; the variable takes the field's schema (limits and default). */
@@ -31,6 +31,8 @@ export const DownstreamEnv = Type.Object({ ...commonEnv(8081), ...modelEnv });
 export type DownstreamEnv = Static<typeof DownstreamEnv>;
 
 export interface DownstreamConfig {
+  /** Event-loop-based shedding: 503 under_pressure while the loop lags (both 0: off). */
+  shedding?: Shedding | undefined;
   model: FailureModelParams;
   seed?: number | undefined;
   adminToken?: string | undefined;
@@ -47,5 +49,5 @@ export function toDownstreamConfig(env: DownstreamEnv): DownstreamConfig {
       env[variable as ModelVariable],
     ]),
   ) as FailureModelParams;
-  return { seed: env.SEED, adminToken: env.ADMIN_TOKEN, model };
+  return { seed: env.SEED, adminToken: env.ADMIN_TOKEN, model, shedding: sheddingOf(env) };
 }

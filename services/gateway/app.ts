@@ -57,7 +57,12 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     clock: deps.clock ?? monotonicClock,
   });
   let named: NamedPolicy = applyPolicyUpdate(config.policy, {});
-  const app = createServiceApp({ service: 'gateway', registry, logger: deps.logger });
+  const app = createServiceApp({
+    service: 'gateway',
+    registry,
+    logger: deps.logger,
+    shedding: config.shedding,
+  });
 
   app.post(
     '/rpc',

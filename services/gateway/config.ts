@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { commonEnv, loadConfig } from '../shared/config.ts';
+import { commonEnv, loadConfig, type Shedding, sheddingOf } from '../shared/config.ts';
 import { type Policy, presetNames, presets } from './policy.ts';
 
 export const GatewayEnv = Type.Object({
@@ -12,6 +12,8 @@ export const GatewayEnv = Type.Object({
 export type GatewayEnv = Static<typeof GatewayEnv>;
 
 export interface GatewayConfig {
+  /** Event-loop-based shedding: 503 under_pressure while the loop lags (both 0: off). */
+  shedding?: Shedding | undefined;
   downstreamUrl: string;
   downstreamConnections: number;
   policy: Policy;
@@ -30,5 +32,6 @@ export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
     policy: presets[env.POLICY_PRESET],
     seed: env.SEED,
     adminToken: env.ADMIN_TOKEN,
+    shedding: sheddingOf(env),
   };
 }

@@ -123,7 +123,12 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     () => lastDepth,
     () => policy.maxDepth,
   );
-  const app = createServiceApp({ service: 'producer', registry, logger: deps.logger });
+  const app = createServiceApp({
+    service: 'producer',
+    registry,
+    logger: deps.logger,
+    shedding: config.shedding,
+  });
   let lastRedisError = '';
   const onRedisError = (error: Error) => {
     // ioredis repeats the same error on every reconnect attempt; log each new one once.

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { commonEnv, loadConfig } from '../shared/config.ts';
+import { commonEnv, loadConfig, type Shedding, sheddingOf } from '../shared/config.ts';
 import { defaultProducerPolicy, ProducerPolicy } from '../shared/event-job.ts';
 import { queueEnv } from '../shared/queue-env.ts';
 import { parseSubscribers, subscribersEnv } from '../shared/topic.ts';
@@ -17,6 +17,8 @@ export const ProducerEnv = Type.Object({
 export type ProducerEnv = Static<typeof ProducerEnv>;
 
 export interface ProducerConfig {
+  /** Event-loop-based shedding: 503 under_pressure while the loop lags (both 0: off). */
+  shedding?: Shedding | undefined;
   redisUrl: string;
   queueName: string;
   queuePrefix: string;
@@ -42,5 +44,6 @@ export function toProducerConfig(env: ProducerEnv): ProducerConfig {
     depthCacheMs: env.DEPTH_CACHE_MS,
     publishTimeoutMs: env.PUBLISH_TIMEOUT_MS,
     adminToken: env.ADMIN_TOKEN,
+    shedding: sheddingOf(env),
   };
 }

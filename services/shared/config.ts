@@ -50,5 +50,23 @@ export function commonEnv(defaultPort: number) {
     LOG_LEVEL: LogLevel,
     ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 8 })),
     SEED: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+    /** Shed requests (503 under_pressure) while the event loop lags more than this; 0: never. */
+    SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
+    /** Shed requests while the event loop is busier than this fraction of the time; 0: never. */
+    SHED_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   };
 }
+
+/** Event-loop-based shedding (`@fastify/under-pressure`); both 0: off. */
+export interface Shedding {
+  eventLoopDelayMs: number;
+  eventLoopUtilization: number;
+}
+
+export const sheddingOf = (env: {
+  SHED_EVENT_LOOP_DELAY_MS: number;
+  SHED_EVENT_LOOP_UTILIZATION: number;
+}): Shedding => ({
+  eventLoopDelayMs: env.SHED_EVENT_LOOP_DELAY_MS,
+  eventLoopUtilization: env.SHED_EVENT_LOOP_UTILIZATION,
+});

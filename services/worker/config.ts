@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { commonEnv, loadConfig } from '../shared/config.ts';
+import { commonEnv, loadConfig, type Shedding, sheddingOf } from '../shared/config.ts';
 import { queueEnv } from '../shared/queue-env.ts';
 import { subscriberEnv } from '../shared/topic.ts';
 
@@ -34,6 +34,8 @@ export const WorkerEnv = Type.Object({
 export type WorkerEnv = Static<typeof WorkerEnv>;
 
 export interface WorkerConfig {
+  /** Event-loop-based shedding: 503 under_pressure while the loop lags (both 0: off). */
+  shedding?: Shedding | undefined;
   redisUrl: string;
   /** The topic; the worker reads its subscriber's queue. */
   queueName: string;
@@ -73,5 +75,6 @@ export function toWorkerConfig(env: WorkerEnv): WorkerConfig {
     sweepIntervalMs: env.SWEEP_INTERVAL_MS,
     seed: env.SEED,
     adminToken: env.ADMIN_TOKEN,
+    shedding: sheddingOf(env),
   };
 }

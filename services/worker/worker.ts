@@ -72,7 +72,12 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
     }
   };
   const metrics = createWorkerMetrics(registry, snapshot);
-  const app = createServiceApp({ service: 'worker', registry, logger: deps.logger });
+  const app = createServiceApp({
+    service: 'worker',
+    registry,
+    logger: deps.logger,
+    shedding: config.shedding,
+  });
 
   const workerClient = connection.duplicate();
   const worker = new Worker<EventJobData>(

@@ -1,5 +1,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildDownstream } from '../../services/downstream/app.ts';
+import { defaultFailureModel } from '../../services/downstream/failure-model.ts';
 import { deadlineHeader } from '../../services/shared/downstream-work.ts';
 import { call, eventually, scrape } from '../support/http.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
@@ -266,5 +268,45 @@ describe('server-side defences over real HTTP', () => {
     ).toBe(1);
     expect((await busy).status).toBe(200);
     expect(await outcomes(downstream.url, 'shed')).toBe(1);
+  });
+
+  it('sheds work routes while the event loop lags (under-pressure), and keeps /healthz and /metrics answering', async () => {
+    const app = buildDownstream({
+      model: { ...defaultFailureModel, baseLatencyMs: 1, jitterMs: 0, failProbability: 0 },
+      shedding: { eventLoopDelayMs: 20, eventLoopUtilization: 0 },
+    });
+    // A route that stalls the event loop, as a CPU-bound burst would.
+    app.get('/test/stall', async () => {
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+      return {};
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    open.push(app);
+    // The pressure lasts one sample (100 ms) after the stall: try until a pair lands in it.
+    let round: { work: number; healthz: number; metrics: number; retryAfter: unknown } | undefined;
+    for (let i = 0; i < 20 && round?.work !== 503; i++) {
+      await call(`${url}/test/stall`, { method: 'GET' });
+      const [work, healthz, metrics] = await Promise.all([
+        call(`${url}/work`, { body: { id: `w-${i}` } }),
+        call(`${url}/healthz`, { method: 'GET' }),
+        request(`${url}/metrics`).then(async (r) => (await r.body.dump(), r.statusCode)),
+      ]);
+      round = {
+        work: work.status,
+        healthz: healthz.status,
+        metrics,
+        retryAfter: work.headers['retry-after'],
+      };
+      if (work.status === 503) expect(work.body).toMatchObject({ error: 'under_pressure' });
+    }
+    expect(round).toEqual({ work: 503, healthz: 200, metrics: 200, retryAfter: '1' });
+    expect(
+      await scrape(url, 'downstream_shed_requests_total', { reason: 'eventLoopDelay' }),
+    ).toBeGreaterThanOrEqual(1);
+    // Once the loop is calm again, work is taken.
+    await eventually(async () =>
+      expect((await call(`${url}/work`, { body: { id: 'calm' } })).status).toBe(200),
+    );
   });
 });
