@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Static, type TSchema, Type } from 'typebox';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
-import { FailureModelParams } from '../services/downstream/failure-model.ts';
+import { ModelUpdate } from '../services/downstream/failure-model.ts';
 import { FaultSpec, faultSpecProblem } from '../services/downstream/faults.ts';
 import { PolicyUpdate } from '../services/gateway/policy.ts';
 import { ProducerPolicy } from '../services/shared/event-job.ts';
@@ -16,7 +16,7 @@ import { ScheduleSpec } from './schedule.ts';
 const name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
 
 /** A run's own downstream model fields, over the scenario's (`downstream`). */
-const RunDownstream = Type.Optional(strictPartial(FailureModelParams));
+const RunDownstream = Type.Optional(ModelUpdate);
 
 /** A fault from the timeline: one of the downstream's timed faults, `at` ms after the load starts. */
 export const TimedFault = Type.Object(
@@ -156,7 +156,7 @@ const ScenarioShape = Type.Object(
     name,
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
-    downstream: Type.Optional(strictPartial(FailureModelParams)),
+    downstream: Type.Optional(ModelUpdate),
     faults: Type.Optional(Type.Array(TimedFault, { maxItems: 100 })),
     trigger: Type.Optional(Trigger),
     /** Every time constant × k (wall time), reported back ÷ k (model time); `auto` picks k. */

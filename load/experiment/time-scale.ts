@@ -1,5 +1,5 @@
 import type { TSchema } from 'typebox';
-import { FailureModelParams } from '../../services/downstream/failure-model.ts';
+import { applyModelUpdate, FailureModelParams } from '../../services/downstream/failure-model.ts';
 import type { FaultSpec } from '../../services/downstream/faults.ts';
 import { applyPolicyUpdate, Policy } from '../../services/gateway/policy.ts';
 import { ProducerPolicy } from '../../services/shared/event-job.ts';
@@ -120,11 +120,10 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
   const scale = <T>(schema: TSchema, value: T) => scaleBySchema(schema, value, k);
   const plan: RunPlan = {
     timeScale: k,
-    model: scale(FailureModelParams, {
-      ...bases.model,
-      ...scenario.downstream,
-      ...run.downstream,
-    }),
+    model: scale(
+      FailureModelParams,
+      applyModelUpdate(applyModelUpdate(bases.model, scenario.downstream), run.downstream),
+    ),
     faults: (run.faults ?? scenario.faults ?? []).map((fault) => scale(TimedFault, fault)),
     load: scale(ScheduleSpec, scenario.load),
     drainTimeoutMs: (scenario.drainTimeoutMs ?? 120_000) * k,

@@ -7,9 +7,14 @@ import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { forkRng } from '../shared/rng.ts';
-import { strictPartial } from '../shared/schemas.ts';
 import type { DownstreamConfig } from './config.ts';
-import { FailureModelParams, loadFactor, sampleOutcome } from './failure-model.ts';
+import {
+  applyModelUpdate,
+  FailureModelParams,
+  loadFactor,
+  ModelUpdate,
+  sampleOutcome,
+} from './failure-model.ts';
 import { deadlineHeader } from '../shared/downstream-work.ts';
 import { decideDeadline, parseDeadlineMs } from './deadline.ts';
 import { EffectLedger, type StoredOutcome } from './effects.ts';
@@ -44,7 +49,7 @@ const FaultsState = Type.Object({
 
 const FaultsUpdate = Type.Object(
   {
-    model: Type.Optional(strictPartial(FailureModelParams)),
+    model: Type.Optional(ModelUpdate),
     faults: Type.Optional(Type.Array(FaultSpec, { maxItems: 32 })),
   },
   { additionalProperties: false },
@@ -304,7 +309,7 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
               .send({ error: 'bad_request', message: `body.faults[${index}]: ${problem}` });
           }
         }
-        model = { ...model, ...request.body.model };
+        model = applyModelUpdate(model, request.body.model);
         for (const spec of specs) faults.add(spec);
         return state();
       },

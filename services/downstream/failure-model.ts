@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import type { Rng } from '../shared/rng.ts';
-import { defaultsOf } from '../shared/schemas.ts';
+import { defaultsOf, strictPartial } from '../shared/schemas.ts';
 
 /** The downstream's load-dependent latency and failure model; defaults are the seed's. */
 export const FailureModelParams = Type.Object(
@@ -39,6 +39,46 @@ export const FailureModelParams = Type.Object(
 export type FailureModelParams = Static<typeof FailureModelParams>;
 
 export const defaultFailureModel: FailureModelParams = defaultsOf(FailureModelParams);
+
+export const downstreamPresetNames = ['seed', 'bounded', 'deadline-aware'] as const;
+export type DownstreamPreset = (typeof downstreamPresetNames)[number];
+
+/**
+ * The server-side defences as a whole, over the latency and failure fields: `seed` has
+ * none (as the article models it), `bounded` a worker pool at the default capacity (25
+ * at once, load factor 1; 50 waiting, newest first; the rest shed), `deadline-aware`
+ * stops work nobody waits for (deadlines honoured, cancelled on disconnect).
+ */
+export const downstreamPresets: Readonly<Record<DownstreamPreset, Partial<FailureModelParams>>> = {
+  seed: {
+    honourDeadlines: false,
+    cancelOnDisconnect: false,
+    poolConcurrency: 0,
+    poolQueueSize: 0,
+    poolQueueOrder: 'fifo',
+  },
+  bounded: { poolConcurrency: 25, poolQueueSize: 50, poolQueueOrder: 'lifo' },
+  'deadline-aware': { honourDeadlines: true, cancelOnDisconnect: true },
+};
+
+/** A model change that may start from a preset: the preset's fields, then the rest. */
+export const ModelUpdate = Type.Object(
+  {
+    preset: Type.Optional(Type.Enum([...downstreamPresetNames])),
+    ...strictPartial(FailureModelParams).properties,
+  },
+  { additionalProperties: false },
+);
+export type ModelUpdate = Static<typeof ModelUpdate>;
+
+/** `update` over `model`: its preset's fields first, then its own. */
+export function applyModelUpdate(
+  model: FailureModelParams,
+  update: ModelUpdate = {},
+): FailureModelParams {
+  const { preset, ...fields } = update;
+  return { ...model, ...(preset ? downstreamPresets[preset] : {}), ...fields };
+}
 
 /** The seed's load factor: in-flight requests against a tenth of a second of capacity, floored at 0.5. */
 export function loadFactor(inflight: number, capacityRps: number): number {

@@ -309,4 +309,39 @@ describe('server-side defences over real HTTP', () => {
       expect((await call(`${url}/work`, { body: { id: 'calm' } })).status).toBe(200),
     );
   });
+
+  it('takes a preset for its defences through the admin API, and names a wrong one', async () => {
+    const downstream = keep(await startDownstream());
+    const put = (model: unknown) =>
+      call(`${downstream.url}/admin/faults`, { method: 'PUT', body: { model } });
+    const aware = await put({ preset: 'deadline-aware', baseLatencyMs: 5 });
+    expect(aware.status).toBe(200);
+    expect(aware.body).toMatchObject({
+      model: {
+        honourDeadlines: true,
+        cancelOnDisconnect: true,
+        baseLatencyMs: 5,
+        poolConcurrency: 0,
+      },
+    });
+    expect((await put({ preset: 'bounded' })).body).toMatchObject({
+      model: {
+        honourDeadlines: true,
+        poolConcurrency: 25,
+        poolQueueSize: 50,
+        poolQueueOrder: 'lifo',
+      },
+    });
+    expect((await put({ preset: 'seed' })).body).toMatchObject({
+      model: {
+        honourDeadlines: false,
+        cancelOnDisconnect: false,
+        poolConcurrency: 0,
+        baseLatencyMs: 5,
+      },
+    });
+    const wrong = await put({ preset: 'fortress' });
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(wrong.body)).toMatch(/preset/);
+  });
 });

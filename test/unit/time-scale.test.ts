@@ -249,6 +249,38 @@ runs:
     expect(shared!.faults).toEqual([{ at: 200, kind: 'error', durationMs: 100 }]);
   });
 
+  it('starts a downstream from its preset, then the scenario’s and the run’s own fields', () => {
+    const scenario = parseScenario(`
+name: t
+downstream: { preset: deadline-aware, baseLatencyMs: 30 }
+load: { kind: bursts, total: 10, burst: 5, gapMs: 50 }
+runs:
+  - { name: kept, target: rpc }
+  - { name: bounded, target: rpc, downstream: { preset: bounded, poolQueueOrder: fifo } }
+  - { name: seed, target: rpc, downstream: { preset: seed } }
+`);
+    const [kept, bounded, seed] = scenario.runs.map(
+      (run) => planRun(scenario, run, 2, bases).model,
+    );
+    expect(kept).toMatchObject({
+      honourDeadlines: true,
+      cancelOnDisconnect: true,
+      baseLatencyMs: 60,
+    });
+    expect(bounded).toMatchObject({
+      honourDeadlines: true,
+      poolConcurrency: 25,
+      poolQueueSize: 50,
+      poolQueueOrder: 'fifo',
+    });
+    expect(seed).toMatchObject({
+      honourDeadlines: false,
+      cancelOnDisconnect: false,
+      poolConcurrency: 0,
+    });
+    expect(seed).not.toHaveProperty('preset');
+  });
+
   it('changes nothing at scale 1', () => {
     const scenario = parseScenario(`
 name: t
