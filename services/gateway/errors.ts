@@ -9,6 +9,7 @@ export type GatewayErrorKind =
   | 'timeout'
   | 'circuit_open'
   | 'bulkhead_full'
+  | 'concurrency_limited'
   | 'throttled';
 
 interface KindInfo {
@@ -66,6 +67,12 @@ export const gatewayErrorKinds: Record<GatewayErrorKind, KindInfo> = {
   },
   circuit_open: {
     code: 'GW_ERR_CIRCUIT_OPEN',
+    statusCode: 503,
+    retryable: false,
+    breakerFailure: false,
+  },
+  concurrency_limited: {
+    code: 'GW_ERR_CONCURRENCY_LIMITED',
     statusCode: 503,
     retryable: false,
     breakerFailure: false,

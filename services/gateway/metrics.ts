@@ -17,6 +17,7 @@ const breakerStateValue: Record<BreakerState, number> = { closed: 0, half_open: 
 export interface GatewayGauges {
   bulkheadOccupancy(): { inUse: number; queued: number };
   throttleProbability(): number;
+  concurrencyLimit(): number;
 }
 
 export interface GatewayMetrics extends PolicyEvents {
@@ -152,6 +153,14 @@ export function createGatewayMetrics(
     registers,
     collect() {
       this.set(gauges().throttleProbability());
+    },
+  });
+  new Gauge({
+    name: 'gateway_concurrency_limit',
+    help: 'The adaptive concurrency limit now (attempts allowed in flight, learnt from latency); 0 when off.',
+    registers,
+    collect() {
+      this.set(gauges().concurrencyLimit());
     },
   });
 

@@ -3,6 +3,7 @@ import { defaultsOf, strictPartial, withoutDefaults } from '../shared/schemas.ts
 import { ThrottlingPolicy } from './adaptive-throttle.ts';
 import { BackoffPolicy } from '../shared/backoff.ts';
 import { BreakerPolicy } from './layers/breaker.ts';
+import { AdaptiveConcurrencyPolicy } from './layers/adaptive-concurrency.ts';
 import { BulkheadPolicy } from './layers/bulkhead.ts';
 import { RetryBudgetPolicy } from './retry-budget.ts';
 
@@ -18,6 +19,7 @@ export const Policy = Type.Object(
     backoff: BackoffPolicy,
     breaker: BreakerPolicy,
     bulkhead: BulkheadPolicy,
+    adaptiveConcurrency: AdaptiveConcurrencyPolicy,
     retryBudget: RetryBudgetPolicy,
     throttling: ThrottlingPolicy,
   },
@@ -58,6 +60,7 @@ export const PolicyUpdate = withoutDefaults(
       backoff: Type.Optional(strictPartial(BackoffPolicy)),
       breaker: Type.Optional(strictPartial(BreakerPolicy)),
       bulkhead: Type.Optional(strictPartial(BulkheadPolicy)),
+      adaptiveConcurrency: Type.Optional(strictPartial(AdaptiveConcurrencyPolicy)),
       retryBudget: Type.Optional(strictPartial(RetryBudgetPolicy)),
       throttling: Type.Optional(strictPartial(ThrottlingPolicy)),
     },
@@ -90,6 +93,7 @@ export function applyPolicyUpdate(current: Policy, update: PolicyUpdate): NamedP
     backoff: { ...base.backoff, ...overrides.backoff },
     breaker: { ...base.breaker, ...overrides.breaker },
     bulkhead: { ...base.bulkhead, ...overrides.bulkhead },
+    adaptiveConcurrency: { ...base.adaptiveConcurrency, ...overrides.adaptiveConcurrency },
     retryBudget: { ...base.retryBudget, ...overrides.retryBudget },
     throttling: { ...base.throttling, ...overrides.throttling },
   };

@@ -4,6 +4,8 @@ import type { Rng } from '../shared/rng.ts';
 import { AdaptiveThrottle } from './adaptive-throttle.ts';
 import { type BreakerState, type Call, compose, type Layer, type PolicyEvents } from './call.ts';
 import { createBreaker } from './layers/breaker.ts';
+import type { AdaptiveLimit } from './adaptive-limit.ts';
+import { adaptiveConcurrencyLayer, limiterFor } from './layers/adaptive-concurrency.ts';
 import { Bulkhead, bulkheadLayer } from './layers/bulkhead.ts';
 import { retryLayer } from './layers/retry.ts';
 import { throttleLayer } from './layers/throttle.ts';
@@ -26,6 +28,7 @@ export interface ResilientClientDeps {
 interface Pipeline {
   call: Call;
   bulkhead?: Bulkhead | undefined;
+  limiter?: AdaptiveLimit | undefined;
   throttle?: AdaptiveThrottle | undefined;
   breakerState: () => BreakerState;
   shutdown: () => void;
@@ -33,7 +36,8 @@ interface Pipeline {
 
 /**
  * The policy, outermost first — this order is the policy:
- *   retry (backoff, budget) → throttle → bulkhead → breaker → per-attempt timeout → HTTP
+ *   retry (backoff, budget) → throttle → adaptive concurrency → bulkhead → breaker →
+ *   per-attempt timeout → HTTP
  * Retries wrap whole attempts; each attempt is throttled, waits for a bulkhead
  * slot, passes the breaker and is timed out on its own.
  */
@@ -41,6 +45,9 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
   const { events, rng, clock } = deps;
   const breaker = policy.breaker.enabled ? createBreaker(policy.breaker, events) : undefined;
   const bulkhead = policy.bulkhead.enabled ? new Bulkhead(policy.bulkhead) : undefined;
+  const limiter = policy.adaptiveConcurrency.enabled
+    ? limiterFor(policy.adaptiveConcurrency)
+    : undefined;
   const throttle = policy.throttling.enabled
     ? new AdaptiveThrottle(policy.throttling, clock)
     : undefined;
@@ -60,12 +67,14 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
     }),
   ];
   if (throttle) layers.push(throttleLayer(throttle, rng, events));
+  if (limiter) layers.push(adaptiveConcurrencyLayer(limiter));
   if (bulkhead) layers.push(bulkheadLayer(bulkhead, events));
   if (breaker) layers.push(breaker.layer);
   layers.push(timeoutLayer(policy.perAttemptTimeoutMs, events));
   return {
     call: compose(...layers)(createTransport(deps.dispatcher, events, deps.occupancy)),
     bulkhead,
+    limiter,
     throttle,
     breakerState: () => breaker?.state() ?? 'closed',
     shutdown: () => breaker?.shutdown(),
@@ -109,6 +118,11 @@ export class ResilientClient {
   bulkheadOccupancy(): { inUse: number; queued: number } {
     const bulkhead = this.#pipeline.bulkhead;
     return { inUse: bulkhead?.inUse ?? 0, queued: bulkhead?.queued ?? 0 };
+  }
+
+  /** The adaptive concurrency limit now; 0 when it is off. */
+  concurrencyLimit(): number {
+    return this.#pipeline.limiter?.limit ?? 0;
   }
 
   throttleProbability(): number {

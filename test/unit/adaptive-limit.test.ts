@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AdaptiveLimit } from '../../services/gateway/adaptive-limit.ts';
+import { GatewayError } from '../../services/gateway/errors.ts';
+import { adaptiveConcurrencyLayer } from '../../services/gateway/layers/adaptive-concurrency.ts';
 
 const settings = { initialLimit: 20, minLimit: 2, maxLimit: 200, smoothing: 1 };
 
@@ -67,5 +69,32 @@ describe('the adaptive concurrency limit (Vegas)', () => {
         },
       ),
     );
+  });
+
+  it('as a gateway layer, rejects attempts past the limit at once and learns from the rest', async () => {
+    const limiter = new AdaptiveLimit({ initialLimit: 2, minLimit: 1, maxLimit: 10, smoothing: 1 });
+    const layer = adaptiveConcurrencyLayer(limiter);
+    const pending: Array<() => void> = [];
+    const next = () =>
+      new Promise<{ statusCode: number }>((resolve) =>
+        pending.push(() => resolve({ statusCode: 200 })),
+      );
+    const call = layer(next);
+    const state = { attempts: 0 };
+    const first = call({ id: 'a', state });
+    const second = call({ id: 'b', state });
+    await expect(call({ id: 'c', state })).rejects.toMatchObject({ kind: 'concurrency_limited' });
+    expect(layer.inflight()).toBe(2);
+    for (const done of pending) done();
+    await Promise.all([first, second]);
+    expect(layer.inflight()).toBe(0);
+    expect(limiter.minRttMs).toBeLessThan(Number.POSITIVE_INFINITY);
+    // A timed-out attempt brings the limit down.
+    const failing = adaptiveConcurrencyLayer(limiter)(async () => {
+      throw new GatewayError('timeout', 'slow');
+    });
+    const before = limiter.limit;
+    await expect(failing({ id: 'd', state })).rejects.toMatchObject({ kind: 'timeout' });
+    expect(limiter.limit).toBeLessThan(before);
   });
 });

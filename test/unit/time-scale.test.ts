@@ -62,6 +62,11 @@ const knownInvariants = new Set([
   // Requests worked on and waiting at once: counts (Little's law: rate ÷ k × time × k).
   'poolConcurrency',
   'poolQueueSize',
+  // The adaptive concurrency limit's bounds (counts) and its smoothing (a ratio).
+  'initialLimit',
+  'minLimit',
+  'maxLimit',
+  'smoothing',
   'total',
   'burst',
   ...Object.keys(invariantRates),
