@@ -159,6 +159,8 @@ async function measureRun(
       () => undefined,
     );
   await applyPlan(plan, target);
+  // The warm-up's calls still being worked on would be counted as the run's.
+  await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
 
   const before = await scrapeAll(target);
   const queueBefore =
