@@ -72,9 +72,22 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
   const faults = new FaultTable(clock);
   const effects = new EffectLedger();
   let model = { ...config.model };
+  /** The model in force from now on; the pool takes its sizes once, not per request. */
+  const setModel = (next: FailureModelParams) => {
+    model = next;
+    pool.configure({
+      concurrency: model.poolConcurrency,
+      queueSize: model.poolQueueSize,
+      order: model.poolQueueOrder,
+    });
+  };
   let inflight = 0;
   const hung = new Set<() => void>();
-  const pool = new WorkPool({ concurrency: 0, queueSize: 0, order: 'fifo' });
+  const pool = new WorkPool({
+    concurrency: model.poolConcurrency,
+    queueSize: model.poolQueueSize,
+    order: model.poolQueueOrder,
+  });
   const metrics = createDownstreamMetrics(
     registry,
     () => faults.countByKind(),
@@ -191,11 +204,6 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
           return await reply.code(504).send(deadlineExceeded('had passed on arrival'));
         }
         if (model.poolConcurrency > 0) {
-          pool.configure({
-            concurrency: model.poolConcurrency,
-            queueSize: model.poolQueueSize,
-            order: model.poolQueueOrder,
-          });
           const admission = pool.admit();
           if (admission.kind === 'full') {
             metrics.observe('shed', caller);
@@ -309,14 +317,14 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
               .send({ error: 'bad_request', message: `body.faults[${index}]: ${problem}` });
           }
         }
-        model = applyModelUpdate(model, request.body.model);
+        setModel(applyModelUpdate(model, request.body.model));
         for (const spec of specs) faults.add(spec);
         return state();
       },
     );
     admin.delete('/faults', { schema: { response: { 200: FaultsState } } }, async () => {
       faults.clear();
-      model = { ...config.model };
+      setModel({ ...config.model });
       return state();
     });
   });
