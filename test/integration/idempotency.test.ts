@@ -1,18 +1,10 @@
 import Fastify from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PolicyUpdate } from '../../services/gateway/policy.ts';
 import { call, eventually, scrape } from '../support/http.ts';
-import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
+import { closeAfterEach, startDownstream, startGateway } from '../support/rpc-path.ts';
 
-const open: Array<{ close(): Promise<unknown> }> = [];
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
-});
-
-const keep = (running: Running) => {
-  open.push(running.app);
-  return running;
-};
+const { open, keep } = closeAfterEach();
 
 /** Every attempt times out long before the downstream finishes: 3 attempts per request, no pause. */
 const retriesAfterTimeouts: PolicyUpdate = {

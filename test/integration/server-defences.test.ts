@@ -1,19 +1,12 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildDownstream } from '../../services/downstream/app.ts';
 import { defaultFailureModel } from '../../services/downstream/failure-model.ts';
 import { deadlineHeader } from '../../services/shared/downstream-work.ts';
 import { call, eventually, scrape } from '../support/http.ts';
-import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
+import { closeAfterEach, startDownstream, startGateway } from '../support/rpc-path.ts';
 
-const open: Array<{ close(): Promise<unknown> }> = [];
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
-});
-const keep = (running: Running) => {
-  open.push(running.app);
-  return running;
-};
+const { open, keep } = closeAfterEach();
 
 const outcomes = (url: string, outcome: string) =>
   scrape(url, 'downstream_requests_total', { outcome });

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { buildDownstream } from '../../services/downstream/app.ts';
 import {
   defaultFailureModel,
@@ -52,4 +53,20 @@ export function startGateway(
       adminToken: options.adminToken,
     }),
   );
+}
+
+/**
+ * Servers to close after each test of the file, newest first: `keep` registers a running
+ * app and returns it, `open` takes anything else with a `close`.
+ */
+export function closeAfterEach() {
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  afterEach(async () => {
+    for (const item of open.splice(0).reverse()) await item.close();
+  });
+  const keep = (running: Running) => {
+    open.push(running.app);
+    return running;
+  };
+  return { open, keep };
 }
