@@ -7,6 +7,8 @@ import { dlqHelp, runDlq } from './dlq.ts';
 import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
 import { runUp } from './up-command.ts';
 import { experimentHelp, runExperimentCommand } from './experiment-command.ts';
+import { runSweepCommand, sweepHelp } from './sweep-command.ts';
+import { stopLiveStacks } from './stack.ts';
 import { ConfigError } from '../services/shared/config.ts';
 import { defaultRedisUrl } from '../services/shared/queue-env.ts';
 import { type CliEnv, loadCliEnv } from './cli-env.ts';
@@ -28,6 +30,9 @@ Usage:
   cascade-lab up                the local stack: Redis + the four services on free ports; Ctrl-C stops all
   cascade-lab experiment <scenario.yaml> [--out DIR] [--urls LIST]
                                 run a scenario on fresh local stacks; table + report
+  cascade-lab sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR]
+                                run a scenario over a grid of one or two of its fields;
+                                a verdict per cell (stable, recovered, metastable) and a map
   cascade-lab load --target rpc|events --url URL [--schedule SPEC]
                                 one open-loop load run against running services
   cascade-lab dlq <list|redrive|purge> [options]
@@ -37,6 +42,7 @@ Usage:
 
 
 ${experimentHelp}
+${sweepHelp}
 ${loadHelp}
 ${dlqHelp}`;
 
@@ -49,6 +55,21 @@ function version(): string {
     }
   }
   return 'unknown';
+}
+
+/**
+ * Ctrl-C (or SIGTERM) during a run: stop the stacks this process started, so no service or
+ * redis-server outlives it, and exit 130. A sweep keeps the cells it finished.
+ */
+function stopStacksOnInterrupt(err: (text: string) => void, command: string): void {
+  const stop = (signal: NodeJS.Signals) => {
+    err(
+      `\n${signal}: stopping the services${command === 'sweep' ? '; the cells finished so far are kept, and the same command resumes' : ''}\n`,
+    );
+    void stopLiveStacks().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -78,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
       'metrics-port': { type: 'string' },
       'time-scale': { type: 'string' },
       repeat: { type: 'string' },
+      field: { type: 'string', multiple: true },
+      'fresh-stacks': { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -123,6 +146,25 @@ async function main(argv: string[]): Promise<number> {
   const metricsPort =
     metricsPortText === undefined ? env.LOAD_METRICS_PORT : Number(metricsPortText);
   const metricsHost = env.HOST;
+  if (command === 'experiment' || command === 'sweep') stopStacksOnInterrupt(err, command);
+  if (command === 'sweep') {
+    return runSweepCommand(
+      rest[0],
+      {
+        outDir: text(values.out),
+        fields: Array.isArray(values.field) ? values.field.map(String) : undefined,
+        urls: text(values.urls) ?? env.CASCADE_URLS,
+        adminToken: text(values['admin-token']) ?? env.ADMIN_TOKEN,
+        redisUrl: env.REDIS_URL,
+        timeScale: text(values['time-scale']),
+        repeat: text(values.repeat),
+        freshStacks: values['fresh-stacks'] === true,
+      },
+      out,
+      err,
+      interactive,
+    );
+  }
   if (command === 'experiment') {
     return runExperimentCommand(
       rest[0],

@@ -58,9 +58,9 @@ export function parseScheduleArg(text: string): { spec?: ScheduleSpec; problems:
     }
     candidate[key] = Number.isFinite(Number(value)) ? Number(value) : value;
   }
-  if (kind === 'stages') {
+  if (kind === 'stages' || kind === 'spike') {
     return {
-      problems: ['schedule: stages need a scenario file; use bursts, constant or ramp here'],
+      problems: [`schedule: ${kind} needs a scenario file; use bursts, constant or ramp here`],
     };
   }
   const problems = taggedUnionProblems(

@@ -12,6 +12,7 @@ import { SubscriberName } from '../services/shared/topic.ts';
 import { WorkerPolicy } from '../services/worker/config.ts';
 import { parseThreshold, thresholdPattern } from './experiment/thresholds.ts';
 import { ScheduleSpec } from './schedule.ts';
+import { type SweepField, SweepSpec, sweepFieldProblems } from './sweep/spec.ts';
 
 const name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
 
@@ -170,6 +171,8 @@ const ScenarioShape = Type.Object(
     thresholds: Type.Optional(
       Type.Array(Type.String({ pattern: thresholdPattern }), { maxItems: 100 }),
     ),
+    /** `cascade-lab sweep`: the fields it varies, and the verdict rule (ignored by `experiment`). */
+    sweep: Type.Optional(SweepSpec),
   },
   { additionalProperties: false },
 );
@@ -210,6 +213,17 @@ export function scenarioProblems(value: unknown): string[] {
         problemsOf(variant, v, path),
       ),
     );
+  const load = scenario?.load as { kind?: unknown; durationMs?: unknown; spike?: unknown };
+  if (load?.kind === 'spike' && problems.every((line) => !line.startsWith('load'))) {
+    const { at, durationMs } = load.spike as { at: number; durationMs: number };
+    if (at + durationMs >= (load.durationMs as number))
+      problems.push(
+        `load.spike: ends at ${at + durationMs} ms, not before the load does (durationMs ${String(load.durationMs)}): there would be nothing to recover in`,
+      );
+  }
+  const sweepFields = (scenario as { sweep?: { fields?: unknown } } | undefined)?.sweep?.fields;
+  if (Array.isArray(sweepFields) && problems.every((line) => !line.startsWith('sweep')))
+    problems.push(...sweepFieldProblems(sweepFields as SweepField[], 'sweep.fields'));
   // What the schema can't say about a fault (the downstream would refuse it mid-run).
   const timelines: Array<[string, unknown]> = [
     ['faults', scenario?.faults],

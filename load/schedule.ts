@@ -45,6 +45,26 @@ export const ScheduleSpec = Type.Union([
     },
     { additionalProperties: false },
   ),
+  /**
+   * A steady rate with one spike: the metastable trigger as one shape, so a sweep can vary
+   * the base load and the spike's size as two fields. The spike is the run's load trigger.
+   */
+  Type.Object(
+    {
+      kind: Type.Literal('spike'),
+      ratePerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+      durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
+      spike: Type.Object(
+        {
+          at: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+          durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
+          ratePerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false },
+  ),
 ]);
 export type ScheduleSpec = Static<typeof ScheduleSpec>;
 
@@ -114,6 +134,37 @@ export function stages(
   );
 }
 
+/** The base rate, the spike's rate from `at` for its duration (a step each way), the base rate to the end. */
+export function spike(spec: Extract<ScheduleSpec, { kind: 'spike' }>): number[] {
+  const { ratePerSecond: base, durationMs, spike: peak } = spec;
+  const end = Math.min(durationMs, peak.at + peak.durationMs);
+  const segments = [
+    { durationMs: Math.min(peak.at, durationMs), fromRps: base, toRps: base },
+    { durationMs: end - peak.at, fromRps: peak.ratePerSecond, toRps: peak.ratePerSecond },
+    { durationMs: durationMs - end, fromRps: base, toRps: base },
+  ];
+  return piecewiseLinear(segments.filter((segment) => segment.durationMs > 0));
+}
+
+/** A spike schedule's spike, as a load trigger window (what `trigger` says for other schedules). */
+export function spikeTrigger(spec: ScheduleSpec): { at: number; durationMs: number } | undefined {
+  return spec.kind === 'spike'
+    ? { at: spec.spike.at, durationMs: spec.spike.durationMs }
+    : undefined;
+}
+
+/** How long the schedule offers load, ms: its last arrival may come a little before. */
+export function scheduleDurationMs(spec: ScheduleSpec): number {
+  switch (spec.kind) {
+    case 'bursts':
+      return Math.floor((spec.total - 1) / spec.burst) * spec.gapMs;
+    case 'stages':
+      return spec.stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+    default:
+      return spec.durationMs;
+  }
+}
+
 export function buildSchedule(spec: ScheduleSpec): number[] {
   switch (spec.kind) {
     case 'bursts':
@@ -124,5 +175,7 @@ export function buildSchedule(spec: ScheduleSpec): number[] {
       return ramp(spec.fromRps, spec.toRps, spec.durationMs);
     case 'stages':
       return stages(spec.stages, spec.startRps ?? 0);
+    case 'spike':
+      return spike(spec);
   }
 }

@@ -97,6 +97,17 @@ async function startService(
   };
 }
 
+/** How to stop each stack that is starting or running (stopLiveStacks). */
+const liveStacks = new Set<(graceMs?: number) => Promise<void>>();
+
+/**
+ * Stops every stack this process started that is still up: what a command does on
+ * Ctrl-C, so that no service or redis-server outlives it.
+ */
+export async function stopLiveStacks(graceMs = 5000): Promise<void> {
+  await Promise.all([...liveStacks].map((stop) => stop(graceMs)));
+}
+
 /**
  * The whole system on this machine: Redis from the provider (REDIS_URL, a local
  * redis-server, or a container), then downstream, gateway, producer and worker as
@@ -125,12 +136,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.seed !== undefined ? { SEED: String(options.seed) } : {}),
     ...(options.adminToken ? { ADMIN_TOKEN: options.adminToken } : {}),
   };
-  const stop = async (graceMs = 15_000) => {
-    stopping = true;
-    for (const service of [...started].reverse()) await stopChild(service.process, graceMs);
-    await redis.stop();
-    if (ownLogDir) rmSync(logDir, { recursive: true, force: true });
-  };
+  let stopped: Promise<void> | undefined;
+  const stop = (graceMs = 15_000) =>
+    (stopped ??= (async () => {
+      stopping = true;
+      for (const service of [...started].reverse()) await stopChild(service.process, graceMs);
+      await redis.stop();
+      if (ownLogDir) rmSync(logDir, { recursive: true, force: true });
+      liveStacks.delete(stop);
+    })());
+  liveStacks.add(stop);
   try {
     const queue = { REDIS_URL: redis.url, QUEUE_NAME: options.queueName ?? 'events' };
     const start = async (name: ServiceName, env: Record<string, string>, label?: string) => {

@@ -5,7 +5,7 @@ import { applyPolicyUpdate, Policy } from '../../services/gateway/policy.ts';
 import { ProducerPolicy } from '../../services/shared/event-job.ts';
 import { WorkerPolicy } from '../../services/worker/config.ts';
 import { type Run, type Scenario, TimedFault, Trigger } from '../scenario.ts';
-import { ScheduleSpec } from '../schedule.ts';
+import { ScheduleSpec, spikeTrigger } from '../schedule.ts';
 import type { StackSettings } from './target.ts';
 
 /**
@@ -118,6 +118,8 @@ export const runnerClocks = {
  */
 export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): RunPlan {
   const scale = <T>(schema: TSchema, value: T) => scaleBySchema(schema, value, k);
+  // A spike schedule's spike is its trigger, unless the scenario names another.
+  const trigger = scenario.trigger ?? spikeTrigger(scenario.load);
   const plan: RunPlan = {
     timeScale: k,
     model: scale(
@@ -131,7 +133,7 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
     sampleEveryMs: runnerClocks.sampleEveryMs * k,
     recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
     warmupOffsetsMs: Array.from({ length: 40 }, (_, i) => i * runnerClocks.warmupGapMs * k),
-    ...(scenario.trigger ? { trigger: scale(Trigger, scenario.trigger) } : {}),
+    ...(trigger ? { trigger: scale(Trigger, trigger) } : {}),
   };
   if (run.target === 'rpc')
     plan.gateway = scale(Policy, applyPolicyUpdate(bases.gateway, run.policy ?? {}).policy);

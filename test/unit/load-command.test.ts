@@ -24,7 +24,10 @@ describe('parseScheduleArg', () => {
       'schedule: unknown field "speed"',
     ]);
     expect(parseScheduleArg('wave:x=1').problems).toEqual([
-      'schedule.kind: must be one of bursts, constant, ramp, stages (got "wave")',
+      'schedule.kind: must be one of bursts, constant, ramp, stages, spike (got "wave")',
+    ]);
+    expect(parseScheduleArg('spike:ratePerSecond=80,durationMs=1000').problems).toEqual([
+      'schedule: spike needs a scenario file; use bursts, constant or ramp here',
     ]);
     expect(parseScheduleArg('constant:rate').problems).toEqual([
       'schedule: "rate" is not key=value',

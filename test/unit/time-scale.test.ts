@@ -145,6 +145,31 @@ describe('the time scale', () => {
     }
   });
 
+  it("takes a spike schedule's spike for the load trigger, scaled with it", () => {
+    const scenario = parseScenario(`
+name: spike
+load:
+  kind: spike
+  ratePerSecond: 80
+  durationMs: 9000
+  spike: { at: 2000, durationMs: 1000, ratePerSecond: 300 }
+runs: [{ name: a, target: rpc }]
+`);
+    const plan = planRun(scenario, scenario.runs[0]!, 2, bases);
+    expect(plan.trigger).toEqual({ at: 4000, durationMs: 2000 });
+    expect(plan.load).toEqual({
+      kind: 'spike',
+      ratePerSecond: 40,
+      durationMs: 18_000,
+      spike: { at: 4000, durationMs: 2000, ratePerSecond: 150 },
+    });
+    // A trigger the scenario names wins.
+    expect(
+      planRun({ ...scenario, trigger: { at: 100, durationMs: 50 } }, scenario.runs[0]!, 1, bases)
+        .trigger,
+    ).toEqual({ at: 100, durationMs: 50 });
+  });
+
   it('plans an rpc run from the full policy a preset expands to, with the timeline and the runner’s clocks scaled', () => {
     const scenario = parseScenario(`
 name: t

@@ -1,0 +1,167 @@
+import path from 'node:path';
+import { parseUrls, type StackUrls } from './experiment/target.ts';
+import { parseRunFlags } from './experiment-command.ts';
+import { loadScenario, ScenarioError } from './scenario.ts';
+import { formatSweep, sweepNotes, writeSweepReport } from './sweep/report.ts';
+import { runSweep, SweepError, type SweepProgress } from './sweep/run-sweep.ts';
+import { cellLabel } from './sweep/grid.ts';
+import { type SweepField, sweepFieldProblems } from './sweep/spec.ts';
+
+export const sweepHelp = `Usage:
+  cascade-lab sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR] [--repeat N]
+                    [--time-scale K] [--fresh-stacks] [--urls LIST] [--admin-token TOKEN]
+
+  Runs the scenario once per cell of a grid over one or two of its fields, every run with
+  its repeats, and judges each run of each cell: stable, recovered in X, metastable or
+  overloaded (the rule is in the report; sweep.verdict in the scenario sets it). Prints a
+  map per run and writes summary.json, summary.md and report.html to DIR, and each cell's
+  own experiment report to DIR/cells/<cell>/. The scenario's thresholds are not judged.
+
+  Stopped (Ctrl-C), it keeps the cells it finished: the same command with the same --out
+  runs only the others.
+
+  --field        a field by its path and its values, instead of the scenario's sweep.fields;
+                 once or twice (the first across, the second down):
+                   load.ratePerSecond=40,60,80        the values
+                   load.spike.durationMs=250..2000:4  from..to in 4 evenly spaced steps
+                   runs[0].policy.maxRetries=0,1,3    any field of the scenario
+  --out          the sweep's folder (default reports/<scenario>-sweep-<time>); give the same
+                 one again to resume
+  --repeat       each run of each cell N times (default: the scenario's, else 1)
+  --time-scale   every time constant × K (default: the scenario's; auto is not taken here)
+  --fresh-stacks a fresh local stack for every run (default: one local stack for the
+                 sweep, reset between runs as --urls does)
+  --urls         run against a running stack (see experiment)
+`;
+
+/** `PATH=a,b,c` or `PATH=from..to:steps` → a swept field, or the problem with it. */
+export function parseFieldArg(text: string): { field?: SweepField; problem?: string } {
+  const match = /^([^=]+)=(.+)$/.exec(text);
+  if (!match) return { problem: `--field: "${text}" is not PATH=VALUES` };
+  const [, fieldPath, list] = match as unknown as [string, string, string];
+  const range = /^(-?[0-9.]+)\.\.(-?[0-9.]+):([0-9]+)$/.exec(list);
+  if (range) {
+    const [from, to, steps] = range.slice(1).map(Number) as [number, number, number];
+    if (![from, to].every(Number.isFinite) || !Number.isInteger(steps) || steps < 2 || steps > 20)
+      return { problem: `--field ${fieldPath}: a range is from..to:steps, with 2 to 20 steps` };
+    return { field: { path: fieldPath, range: { from, to, steps } } };
+  }
+  const values = list.split(',').map((value) => {
+    const number = Number(value);
+    if (value.trim() !== '' && Number.isFinite(number)) return number;
+    if (value === 'true' || value === 'false') return value === 'true';
+    return value;
+  });
+  if (values.some((value) => value === '') || values.length > 20)
+    return { problem: `--field ${fieldPath}: give 1 to 20 values, separated by commas` };
+  return { field: { path: fieldPath, values } };
+}
+
+export interface SweepCommandOptions {
+  outDir?: string | undefined;
+  fields?: string[] | undefined;
+  urls?: string | undefined;
+  adminToken?: string | undefined;
+  redisUrl?: string | undefined;
+  timeScale?: string | undefined;
+  repeat?: string | undefined;
+  freshStacks?: boolean | undefined;
+}
+
+const clock = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+export function formatSweepProgress(p: SweepProgress): string {
+  return `[${p.done}/${p.total} cells done] cell ${p.position}: ${cellLabel(p.cell)} · ${p.run.name}${p.repeats > 1 ? ` repeat ${p.repeat + 1}/${p.repeats}` : ''} · ${clock(p.elapsedMs)} elapsed, about ${clock(p.leftMs)} left`;
+}
+
+export async function runSweepCommand(
+  file: string | undefined,
+  options: SweepCommandOptions,
+  out: (text: string) => void,
+  err: (text: string) => void,
+  interactive: boolean,
+): Promise<number> {
+  if (file === undefined) {
+    err(sweepHelp);
+    return 2;
+  }
+  const problems: string[] = [];
+  let urls: StackUrls | undefined;
+  if (options.urls !== undefined) {
+    const parsed = parseUrls(options.urls);
+    if (parsed.urls) urls = parsed.urls;
+    else problems.push(...parsed.problems);
+  }
+  const flags = parseRunFlags(options);
+  problems.push(...flags.problems);
+  if (flags.timeScale === 'auto')
+    problems.push('--time-scale: auto would probe in every cell; give a number');
+  const parsedFields = (options.fields ?? []).map(parseFieldArg);
+  problems.push(...parsedFields.flatMap((parsed) => (parsed.problem ? [parsed.problem] : [])));
+  const fields = parsedFields.flatMap((parsed) => (parsed.field ? [parsed.field] : []));
+  if (fields.length > 2) problems.push('--field: at most two fields (a map)');
+  else problems.push(...sweepFieldProblems(fields, '--field'));
+  if (problems.length > 0) {
+    err(`${problems.join('\n')}\n`);
+    return 2;
+  }
+  let scenario;
+  try {
+    scenario = loadScenario(file);
+  } catch (error) {
+    err(
+      `${error instanceof ScenarioError ? error.message : `cannot read ${file}: ${(error as Error).message}`}\n`,
+    );
+    return 2;
+  }
+  const outDir =
+    options.outDir ??
+    path.join(
+      'reports',
+      `${scenario.name}-sweep-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+    );
+  err(
+    `sweep ${scenario.name}: cells and reports in ${outDir} (stopped, the same command resumes)\n`,
+  );
+  let result;
+  try {
+    result = await runSweep(scenario, {
+      outDir,
+      ...(fields.length > 0 ? { fields } : {}),
+      urls,
+      adminToken: options.adminToken,
+      redisUrl: options.redisUrl,
+      timeScale: flags.timeScale === 'auto' ? undefined : flags.timeScale,
+      repeat: flags.repeat,
+      freshStacks: options.freshStacks,
+      onNote: err,
+      onSweepProgress: (progress) =>
+        err(`${interactive ? '\r\u001b[K' : ''}${formatSweepProgress(progress)}\n`),
+      onProgress: (run, p) => {
+        const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}`;
+        if (interactive) err(`\r${line}\u001b[K`);
+      },
+      // The report grows with the sweep: it can be looked at while the sweep runs.
+      onCellDone: (partial) => writeSweepReport(partial, outDir),
+    });
+  } catch (error) {
+    if (!(error instanceof SweepError)) throw error;
+    err(
+      `${scenario.name}: cannot sweep:\n${error.problems.map((line) => `  ${line}`).join('\n')}\n`,
+    );
+    return 2;
+  }
+  if (interactive) err('\r\u001b[K');
+  const files = writeSweepReport(result, outDir);
+  out(formatSweep(result));
+  out(
+    sweepNotes(result)
+      .map((line) => `- ${line}\n`)
+      .join(''),
+  );
+  out(`report: ${files.join(', ')}\n`);
+  return 0;
+}
