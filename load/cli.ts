@@ -100,7 +100,6 @@ async function main(argv: string[]): Promise<number> {
       'time-scale': { type: 'string' },
       repeat: { type: 'string' },
       field: { type: 'string', multiple: true },
-      'fresh-stacks': { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -158,7 +157,6 @@ async function main(argv: string[]): Promise<number> {
         redisUrl: env.REDIS_URL,
         timeScale: text(values['time-scale']),
         repeat: text(values.repeat),
-        freshStacks: values['fresh-stacks'] === true,
       },
       out,
       err,

@@ -9,7 +9,7 @@ import { type SweepField, sweepFieldProblems } from './sweep/spec.ts';
 
 export const sweepHelp = `Usage:
   cascade-lab sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR] [--repeat N]
-                    [--time-scale K] [--fresh-stacks] [--urls LIST] [--admin-token TOKEN]
+                    [--time-scale K] [--urls LIST] [--admin-token TOKEN]
 
   Runs the scenario once per cell of a grid over one or two of its fields, every run with
   its repeats, and judges each run of each cell: stable, recovered in X, metastable or
@@ -29,9 +29,8 @@ export const sweepHelp = `Usage:
                  one again to resume
   --repeat       each run of each cell N times (default: the scenario's, else 1)
   --time-scale   every time constant × K (default: the scenario's; auto is not taken here)
-  --fresh-stacks a fresh local stack for every run (default: one local stack for the
-                 sweep, reset between runs as --urls does)
-  --urls         run against a running stack (see experiment)
+  --urls         run against a running stack (see experiment) instead of a fresh local
+                 stack per run; a run that ends metastable leaves the next one its backlog
 `;
 
 /** `PATH=a,b,c` or `PATH=from..to:steps` → a swept field, or the problem with it. */
@@ -65,7 +64,6 @@ export interface SweepCommandOptions {
   redisUrl?: string | undefined;
   timeScale?: string | undefined;
   repeat?: string | undefined;
-  freshStacks?: boolean | undefined;
 }
 
 const clock = (ms: number) => {
@@ -123,9 +121,6 @@ export async function runSweepCommand(
       'reports',
       `${scenario.name}-sweep-${new Date().toISOString().replace(/[:.]/g, '-')}`,
     );
-  err(
-    `sweep ${scenario.name}: cells and reports in ${outDir} (stopped, the same command resumes)\n`,
-  );
   let result;
   try {
     result = await runSweep(scenario, {
@@ -136,7 +131,6 @@ export async function runSweepCommand(
       redisUrl: options.redisUrl,
       timeScale: flags.timeScale === 'auto' ? undefined : flags.timeScale,
       repeat: flags.repeat,
-      freshStacks: options.freshStacks,
       onNote: err,
       onSweepProgress: (progress) =>
         err(`${interactive ? '\r\u001b[K' : ''}${formatSweepProgress(progress)}\n`),

@@ -160,7 +160,12 @@ async function measureRun(
     );
   await applyPlan(plan, target);
   // The warm-up's calls still being worked on would be counted as the run's.
-  await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
+  const warnings: string[] = [];
+  const leftover = await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
+  if (leftover > 0)
+    warnings.push(
+      `${leftover} downstream calls from before the run (the warm-up, or an earlier run on this stack) were still in flight when it started: the run began in their load, and its figures count their work`,
+    );
 
   const before = await scrapeAll(target);
   const queueBefore =
@@ -181,7 +186,6 @@ async function measureRun(
       at,
     ),
   );
-  const warnings: string[] = [];
   const killing = plan.killWorker && killWorkerAt(target, plan, warnings);
   let result;
   let samples;

@@ -3,13 +3,9 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { type ExperimentOptions, runExperiment } from '../experiment/run-experiment.ts';
-import type { StackUrls } from '../experiment/target.ts';
 import { writeSummary } from '../report/summary.ts';
 import { type Run, type Scenario, rowNames } from '../scenario.ts';
 import { scheduleDurationMs } from '../schedule.ts';
-import { startStack } from '../stack.ts';
-import { stackUrlsArgument } from '../up-command.ts';
-import { parseUrls } from '../experiment/target.ts';
 import { type Cell, contentHash, expandGrid } from './grid.ts';
 import {
   defaultVerdictRule,
@@ -20,11 +16,13 @@ import {
 } from './spec.ts';
 import { type CellVerdict, cellVerdict, type RepeatVerdict, repeatVerdict } from './verdict.ts';
 
-/** Where a sweep's runs ran. */
-export type StackMode =
-  | 'one local stack, reset between runs'
-  | 'a fresh local stack per run'
-  | 'a running stack (--urls)';
+/**
+ * Where a sweep's runs ran. A fresh stack per run, as `experiment` does: a run that ends
+ * metastable leaves the downstream thousands of calls deep, and the next run on the same
+ * stack would start inside that state (measured: every cell after the first was judged
+ * overloaded).
+ */
+export type StackMode = 'a fresh local stack per run' | 'a running stack (--urls)';
 
 /** One run (a row) of one cell: its verdict and its figures, medians over the repeats. */
 export interface CellRun {
@@ -113,16 +111,10 @@ export interface SweepOptions extends Omit<ExperimentOptions, 'onRunStart' | 'ti
   /** Instead of the scenario's `sweep.fields`. */
   fields?: SweepField[] | undefined;
   timeScale?: number | undefined;
-  /** A fresh local stack for every run instead of one reset between runs. */
-  freshStacks?: boolean | undefined;
   onSweepProgress?: (progress: SweepProgress) => void;
   /** After each cell: the sweep so far (e.g. to write its report). */
   onCellDone?: (result: SweepResult) => void;
 }
-
-/** Runs that cannot share a stack: a topic of their own, or a worker killed. */
-const needsFreshStack = (run: Run) =>
-  run.target === 'events' && (run.subscribers !== undefined || run.killWorker !== undefined);
 
 /**
  * Runs the scenario once per cell of its grid (every run, with its repeats), writing each
@@ -146,14 +138,15 @@ export async function runSweep(scenario: Scenario, options: SweepOptions): Promi
   const repeat = options.repeat ?? scenario.repeat ?? 1;
   const stack: StackMode = options.urls
     ? 'a running stack (--urls)'
-    : options.freshStacks || scenario.runs.some(needsFreshStack)
-      ? 'a fresh local stack per run'
-      : 'one local stack, reset between runs';
+    : 'a fresh local stack per run';
   const { cells, problems } = expandGrid(scenario, fields, rule, (cellScenario) =>
     contentHash({ scenario: cellScenario, timeScale, repeat, stack }),
   );
   if (problems.length > 0) throw new SweepError(problems);
 
+  options.onNote?.(
+    `sweep ${scenario.name}: ${cells.length} cells × ${scenario.runs.length} runs × ${repeat} repeat${repeat === 1 ? '' : 's'}, at time scale ${timeScale}; cells and reports in ${options.outDir} (stopped, the same command with this --out resumes)\n`,
+  );
   const cellsDir = path.join(options.outDir, 'cells');
   mkdirSync(cellsDir, { recursive: true });
   const isDone = (cell: Cell) => existsSync(path.join(cellsDir, cell.id, 'cell.json'));
@@ -187,72 +180,53 @@ export async function runSweep(scenario: Scenario, options: SweepOptions): Promi
   let runsStarted = 0;
   let doneCount = cells.length - toRun.length;
 
-  const withStack = async <T>(body: (urls: StackUrls | undefined) => Promise<T>): Promise<T> => {
-    if (stack !== 'one local stack, reset between runs' || toRun.length === 0)
-      return body(options.urls);
-    const local = await startStack({
-      seed: scenario.seed,
-      redisUrl: options.redisUrl,
-      adminToken: options.adminToken,
-      queueName: 'events-sweep',
+  for (const cell of cells) {
+    const position = cells.indexOf(cell) + 1;
+    const dir = path.join(cellsDir, cell.id);
+    if (isDone(cell)) {
+      result.cells.push(readCell(cell, dir, rule));
+      continue;
+    }
+    const cellStarted = performance.now();
+    const experiment = await runExperiment(cell.scenario, {
+      ...options,
+      timeScale,
+      repeat,
+      onRunStart: (run, _index, i) => {
+        // Runs started before this one have finished: their mean time is the estimate.
+        const elapsedMs = performance.now() - started;
+        const perRun = runsStarted === 0 ? firstGuessMs : elapsedMs / runsStarted;
+        const left = toRun.length * runsPerCell - runsStarted;
+        runsStarted += 1;
+        options.onSweepProgress?.({
+          cell,
+          position,
+          total: cells.length,
+          done: doneCount,
+          run,
+          repeat: i,
+          repeats: repeat,
+          elapsedMs,
+          leftMs: left * perRun,
+        });
+      },
     });
-    try {
-      return await body(parseUrls(stackUrlsArgument(local)).urls);
-    } finally {
-      await local.stop();
-    }
-  };
-
-  await withStack(async (urls) => {
-    for (const cell of cells) {
-      const position = cells.indexOf(cell) + 1;
-      const dir = path.join(cellsDir, cell.id);
-      if (isDone(cell)) {
-        result.cells.push(readCell(cell, dir, rule));
-        continue;
-      }
-      const cellStarted = performance.now();
-      const experiment = await runExperiment(cell.scenario, {
-        ...options,
-        urls,
-        timeScale,
-        repeat,
-        onRunStart: (run, _index, i) => {
-          // Runs started before this one have finished: their mean time is the estimate.
-          const elapsedMs = performance.now() - started;
-          const perRun = runsStarted === 0 ? firstGuessMs : elapsedMs / runsStarted;
-          const left = toRun.length * runsPerCell - runsStarted;
-          runsStarted += 1;
-          options.onSweepProgress?.({
-            cell,
-            position,
-            total: cells.length,
-            done: doneCount,
-            run,
-            repeat: i,
-            repeats: repeat,
-            elapsedMs,
-            leftMs: left * perRun,
-          });
-        },
-      });
-      writeSummary(experiment, dir);
-      const marker = {
-        id: cell.id,
-        values: cell.values,
-        wallMs: Math.round(performance.now() - cellStarted),
-        finishedAt: new Date().toISOString(),
-      };
-      // Written last, and whole (a rename): a cell stopped half-way has no marker.
-      writeFileSync(path.join(dir, 'cell.json.tmp'), `${JSON.stringify(marker, null, 2)}\n`);
-      renameSync(path.join(dir, 'cell.json.tmp'), path.join(dir, 'cell.json'));
-      result.cells.push(
-        cellResult(cell, experiment, rule, { resumed: false, wallMs: marker.wallMs }),
-      );
-      doneCount += 1;
-      options.onCellDone?.(result);
-    }
-  });
+    writeSummary(experiment, dir);
+    const marker = {
+      id: cell.id,
+      values: cell.values,
+      wallMs: Math.round(performance.now() - cellStarted),
+      finishedAt: new Date().toISOString(),
+    };
+    // Written last, and whole (a rename): a cell stopped half-way has no marker.
+    writeFileSync(path.join(dir, 'cell.json.tmp'), `${JSON.stringify(marker, null, 2)}\n`);
+    renameSync(path.join(dir, 'cell.json.tmp'), path.join(dir, 'cell.json'));
+    result.cells.push(
+      cellResult(cell, experiment, rule, { resumed: false, wallMs: marker.wallMs }),
+    );
+    doneCount += 1;
+    options.onCellDone?.(result);
+  }
   return result;
 }
 

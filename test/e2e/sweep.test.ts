@@ -83,7 +83,7 @@ describe('cascade-lab sweep', () => {
 
       const result = readJson<SweepResult>(path.join(out, 'summary.json'));
       expect(result.cells).toHaveLength(4);
-      expect(result.stack).toBe('one local stack, reset between runs');
+      expect(result.stack).toBe('a fresh local stack per run');
       for (const cell of result.cells) {
         const [rate, faultMs] = cell.values.map(({ value }) => value as number) as [number, number];
         const experiment = readJson<ExperimentResult>(
@@ -163,7 +163,6 @@ describe('cascade-lab sweep', () => {
         if (waited > 120_000) throw new Error(`no cell finished in 2 min:\n${stderr}`);
         await sleep(200);
       }
-      // The second cell is under way: its stack is the sweep's one.
       process.kill(child.pid!, 'SIGINT');
       const [code] = await exited;
       expect(code, stderr).toBe(130);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bucket } from '../../load/generator.ts';
 import { parseScenario, scenarioProblems } from '../../load/scenario.ts';
 import { buildSchedule, scheduleDurationMs } from '../../load/schedule.ts';
-import { parseFieldArg } from '../../load/sweep-command.ts';
+import { parseFieldArg, runSweepCommand } from '../../load/sweep-command.ts';
 import { expandGrid, parsePath, setPath } from '../../load/sweep/grid.ts';
 import {
   cellRows,
@@ -392,7 +392,7 @@ describe('the map', () => {
       rule: defaultVerdictRule,
       timeScale: 1,
       repeat: 1,
-      stack: 'one local stack, reset between runs',
+      stack: 'a fresh local stack per run',
       startedAt: '2026-12-02T00:00:00.000Z',
       environment: { node: 'v20', platform: 'linux-x64', cpus: 2 },
       runs: ['unsafe'],
@@ -479,6 +479,53 @@ describe('the map', () => {
     expect(svg).toContain('unsafe (✕ metastable)');
     expect(formatSweep(sweepOf(['stable', 'metastable'], 1))).toBe(
       'unsafe:\n  load.ratePerSecond=40  stable\n  load.ratePerSecond=80  meta\n',
+    );
+  });
+});
+
+describe('cascade-lab sweep, before it runs anything', () => {
+  const sweep = async (
+    file: string | undefined,
+    options: Parameters<typeof runSweepCommand>[1],
+  ) => {
+    let stderr = '';
+    const code = await runSweepCommand(
+      file,
+      options,
+      () => undefined,
+      (text) => (stderr += text),
+      false,
+    );
+    return { code, stderr };
+  };
+
+  it('says every problem with its flags at once, and exits 2', async () => {
+    const { code, stderr } = await sweep('scenarios/metastable-map.yaml', {
+      fields: ['load.ratePerSecond', 'a=1', 'b=2', 'c=3'],
+      timeScale: 'auto',
+      repeat: '0',
+    });
+    expect(code).toBe(2);
+    expect(stderr.split('\n').filter(Boolean)).toEqual([
+      '--repeat: must be an integer from 1 to 50 (got "0")',
+      '--time-scale: auto would probe in every cell; give a number',
+      '--field: "load.ratePerSecond" is not PATH=VALUES',
+      '--field: at most two fields (a map)',
+    ]);
+  });
+
+  it('refuses a scenario with nothing to sweep, and a field that makes a cell invalid', async () => {
+    const none = await sweep('scenarios/metastable.yaml', {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(
+      'metastable: nothing to sweep: add sweep.fields to the scenario, or pass --field PATH=VALUES',
+    );
+    const bad = await sweep('scenarios/metastable-map.yaml', {
+      fields: ['runs[4].policy.maxRetries=1,2'],
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      'runs[4].policy.maxRetries: runs has 4 elements, not 5 (in every cell)',
     );
   });
 });
