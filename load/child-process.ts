@@ -104,6 +104,8 @@ export interface StartNodeServerOptions extends SpawnNodeOptions {
   timeoutMs?: number;
   /** Write its output here instead of keeping it in memory. */
   logFile?: string;
+  /** Told the process as soon as it is spawned, before it listens (to stop it while it starts). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Starts a server entry on the port its env names (`PORT=0`: a free one) and resolves once it listens. */
@@ -112,6 +114,7 @@ export async function startNodeServer(
   options: StartNodeServerOptions,
 ): Promise<NodeServer> {
   const child = spawnNode(file, options);
+  options.onSpawn?.(child);
   let output = '';
   if (options.logFile) {
     const log = createWriteStream(options.logFile);

@@ -76,12 +76,14 @@ async function startService(
   env: Record<string, string>,
   logDir: string,
   label: string = name,
+  onSpawn?: (child: ChildProcess) => void,
 ): Promise<StackService> {
   const logFile = path.join(logDir, `${label.replace('/', '-')}.log`);
   const server = await startNodeServer(entryOf(name), {
     env: { LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: '0' },
     label,
     logFile,
+    ...(onSpawn ? { onSpawn } : {}),
   });
   const health = await request(`${server.url}/healthz`);
   await health.body.dump();
@@ -116,10 +118,11 @@ export async function stopLiveStacks(graceMs = 5000): Promise<void> {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const ownLogDir = options.logDir === undefined;
   const logDir = options.logDir ?? mkdtempSync(path.join(tmpdir(), 'cascade-lab-'));
-  const redis = await provideRedis(
+  const providing = provideRedis(
     defaultStrategies({ REDIS_URL: options.redisUrl }, { appendOnly: true, appendFsync: 'always' }),
   );
-  const started: StackService[] = [];
+  /** Every service process, from the moment it is spawned: a stop while starting stops it too. */
+  const children = new Set<ChildProcess>();
   let stopping = false;
   /** Killed on purpose (restartWorker): their exit is not unexpected. */
   const killed = new Set<ChildProcess>();
@@ -140,22 +143,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stop = (graceMs = 15_000) =>
     (stopped ??= (async () => {
       stopping = true;
-      for (const service of [...started].reverse()) await stopChild(service.process, graceMs);
-      await redis.stop();
+      for (const child of [...children].reverse()) await stopChild(child, graceMs);
+      await (await providing.catch(() => undefined))?.stop();
       if (ownLogDir) rmSync(logDir, { recursive: true, force: true });
       liveStacks.delete(stop);
     })());
+  // From here on a Ctrl-C stops what has started, Redis included (stopLiveStacks).
   liveStacks.add(stop);
   try {
+    const redis = await providing;
     const queue = { REDIS_URL: redis.url, QUEUE_NAME: options.queueName ?? 'events' };
     const start = async (name: ServiceName, env: Record<string, string>, label?: string) => {
+      if (stopping) throw new Error(`the stack is stopping: ${label ?? name} is not started`);
       const service = await startService(
         name,
         { ...common, ...env, ...options.serviceEnv?.[name] },
         logDir,
         label,
+        (child) => children.add(child),
       );
-      started.push(service);
       watch(service);
       return service;
     };
@@ -186,7 +192,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         doomed.process.kill('SIGKILL');
         await exited;
       }
-      started.splice(started.indexOf(doomed), 1);
+      children.delete(doomed.process);
       const subscriber = subscribed[index];
       const replacement = await start('worker', workerEnv(subscriber), workerLabel(subscriber));
       workers[index] = replacement;

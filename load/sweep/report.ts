@@ -87,12 +87,11 @@ export function heatmap(result: SweepResult, runName: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" data-run="${escapeXml(runName)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" role="img" aria-label="${escapeXml(runName)}: verdict per cell">`,
     `<text x="${pad.left}" y="20" font-size="14" font-weight="bold">${escapeXml(runName)}</text>`,
   ];
+  // One scale for every map of the sweep, so that shades compare across runs.
   const slowest = Math.max(
     1,
     ...result.cells.flatMap((cell) =>
-      cell.runs.flatMap((run) =>
-        run.name === runName && run.recoveryMs !== null ? [run.recoveryMs] : [],
-      ),
+      cell.runs.flatMap((run) => (run.recoveryMs === null ? [] : [run.recoveryMs])),
     ),
   );
   xField.values.forEach((_, c) =>
@@ -364,7 +363,7 @@ export function renderSweepHtml(result: SweepResult): string {
           .map((kind) => `<span><i style="background:${verdictColors[kind]}"></i>${kind}</span>`)
           .join(
             ' ',
-          )} · a recovery is darker the longer it took · black line: the edge of the metastable region · <code>2/3</code>: repeats that agree · click a cell for its runs.</p>`
+          )} · a recovery is darker the longer it took (one scale for every map) · black line: the edge of the metastable region · <code>2/3</code>: repeats that agree · click a cell for its runs.</p>`
       : `<div class="maps">${lineCharts(result)}</div>`;
   const warnings = result.cells.flatMap((cell) =>
     cell.warnings.map(

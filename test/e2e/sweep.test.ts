@@ -185,6 +185,15 @@ describe('cascade-lab sweep', () => {
       // The kept cell was read back, not run again.
       expect(readFileSync(path.join(out, 'cells', kept!, 'cell.json'), 'utf8')).toBe(marker);
       expect(result.cells.every((cell) => cell.runs[0]!.verdict === 'recovered')).toBe(true);
+      // One field: lines against it (goodput, amplification, recovery), not a map.
+      const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+      expect(html.match(/class="line-chart"/g)).toHaveLength(3);
+      expect(html).not.toContain('class="heatmap"');
+      const rendered = await renderInChromium(
+        path.join(out, 'report.html'),
+        path.join(artifacts, 'sweep-lines.png'),
+      );
+      expect(rendered.errors).toEqual([]);
     },
   );
 });

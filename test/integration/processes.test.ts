@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
@@ -6,6 +9,7 @@ import { inspectQueues, publish, startProducer, testPrefix } from '../support/ev
 import { call, eventually, scrape } from '../support/http.ts';
 import { runEntry, startServiceProcess } from '../support/processes.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
+import { startStack, stopLiveStacks } from '../../load/stack.ts';
 
 async function exitOf(entry: string, env: Record<string, string>) {
   const child = runEntry(entry, env);
@@ -160,4 +164,45 @@ describe('service processes', () => {
       },
     );
   });
+});
+
+describe('a local stack stopped while it starts (Ctrl-C during an experiment or a sweep)', () => {
+  /** This process's own children: the stack's services and its redis-server. */
+  const children = async () => {
+    const { stdout } = await promisify(execFile)('ps', [
+      '-o',
+      'pid=,args=',
+      '--ppid',
+      String(process.pid),
+    ]);
+    // ps lists itself: it is a child too.
+    return stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.includes('pid=,args='));
+  };
+
+  it(
+    'leaves no service or redis-server behind, whenever the stop comes',
+    { timeout: 120_000 },
+    async () => {
+      const before = await children();
+      // Early (Redis starting), mid-way (services spawned, not yet listening), late.
+      for (const afterMs of [20, 700, 1500]) {
+        const starting = startStack({}).then(
+          (stack) => stack,
+          (error: Error) => error,
+        );
+        await sleep(afterMs);
+        await stopLiveStacks(2000);
+        const outcome = await starting;
+        if (!(outcome instanceof Error)) await outcome.stop();
+        else expect(outcome.message).toMatch(/stopping|exited|closed/);
+        await eventually(async () => {
+          const left = (await children()).filter((line) => !before.includes(line));
+          expect(left, `stopped ${afterMs} ms into its start`).toEqual([]);
+        });
+      }
+    },
+  );
 });

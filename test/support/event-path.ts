@@ -89,6 +89,9 @@ export function inspectQueues(redisUrl: string, queueName: string) {
     deadLetteredIds: () => ids(dlq, 'waiting'),
     failedIds: () => ids(main, 'failed'),
     async close() {
+      // A queue still connecting when its connection goes rejects inside BullMQ, unhandled
+      // ("Stream isn't writeable"): a test that ends at once closes it first.
+      await Promise.allSettled([main.waitUntilReady(), dlq.waitUntilReady()]);
       await dlq.close();
       await main.close();
       connection.disconnect();
