@@ -145,41 +145,32 @@ async function main(argv: string[]): Promise<number> {
   const metricsPort =
     metricsPortText === undefined ? env.LOAD_METRICS_PORT : Number(metricsPortText);
   const metricsHost = env.HOST;
-  if (command === 'experiment' || command === 'sweep') stopStacksOnInterrupt(err, command);
-  if (command === 'sweep') {
-    return runSweepCommand(
-      rest[0],
-      {
-        outDir: text(values.out),
-        fields: Array.isArray(values.field) ? values.field.map(String) : undefined,
-        urls: text(values.urls) ?? env.CASCADE_URLS,
-        adminToken: text(values['admin-token']) ?? env.ADMIN_TOKEN,
-        redisUrl: env.REDIS_URL,
-        timeScale: text(values['time-scale']),
-        repeat: text(values.repeat),
-      },
-      out,
-      err,
-      interactive,
-    );
-  }
-  if (command === 'experiment') {
-    return runExperimentCommand(
-      rest[0],
-      {
-        outDir: text(values.out),
-        urls: text(values.urls) ?? env.CASCADE_URLS,
-        metricsPort,
-        metricsHost,
-        adminToken: text(values['admin-token']) ?? env.ADMIN_TOKEN,
-        redisUrl: env.REDIS_URL,
-        timeScale: text(values['time-scale']),
-        repeat: text(values.repeat),
-      },
-      out,
-      err,
-      interactive,
-    );
+  if (command === 'experiment' || command === 'sweep') {
+    stopStacksOnInterrupt(err, command);
+    // What both run a scenario with.
+    const common = {
+      outDir: text(values.out),
+      urls: text(values.urls) ?? env.CASCADE_URLS,
+      adminToken: text(values['admin-token']) ?? env.ADMIN_TOKEN,
+      redisUrl: env.REDIS_URL,
+      timeScale: text(values['time-scale']),
+      repeat: text(values.repeat),
+    };
+    return command === 'sweep'
+      ? runSweepCommand(
+          rest[0],
+          { ...common, fields: Array.isArray(values.field) ? values.field.map(String) : undefined },
+          out,
+          err,
+          interactive,
+        )
+      : runExperimentCommand(
+          rest[0],
+          { ...common, metricsPort, metricsHost },
+          out,
+          err,
+          interactive,
+        );
   }
   if (command === 'load') {
     return runLoadCommand(

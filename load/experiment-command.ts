@@ -4,7 +4,7 @@ import { parseUrls, type StackUrls } from './experiment/target.ts';
 import { metricsPortProblems, serveMetricsIfAsked } from './load-command.ts';
 import { formatNotes, formatThresholds, formatTable, writeSummary } from './report/summary.ts';
 import Value from 'typebox/value';
-import { loadScenario, Repeat, ScenarioError, TimeScale } from './scenario.ts';
+import { loadScenario, Repeat, type Scenario, ScenarioError, TimeScale } from './scenario.ts';
 
 export const experimentHelp = `Usage:
   cascade-lab experiment <scenario.yaml> [--out DIR] [--time-scale K|auto] [--repeat N]
@@ -70,6 +70,18 @@ export function parseRunFlags(options: Pick<ExperimentCommandOptions, 'timeScale
   return { ...flags, problems };
 }
 
+/** The scenario file, validated; or undefined once every problem with it is said. */
+export function readScenario(file: string, err: (text: string) => void): Scenario | undefined {
+  try {
+    return loadScenario(file);
+  } catch (error) {
+    err(
+      `${error instanceof ScenarioError ? error.message : `cannot read ${file}: ${(error as Error).message}`}\n`,
+    );
+    return undefined;
+  }
+}
+
 export async function runExperimentCommand(
   file: string | undefined,
   options: ExperimentCommandOptions,
@@ -96,15 +108,8 @@ export async function runExperimentCommand(
     err(`${flagProblems.join('\n')}\n`);
     return 2;
   }
-  let scenario;
-  try {
-    scenario = loadScenario(file);
-  } catch (error) {
-    err(
-      `${error instanceof ScenarioError ? error.message : `cannot read ${file}: ${(error as Error).message}`}\n`,
-    );
-    return 2;
-  }
+  const scenario = readScenario(file, err);
+  if (!scenario) return 2;
   const served = await serveMetricsIfAsked(
     options.metricsPort,
     options.metricsHost ?? '127.0.0.1',

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { parseUrls, type StackUrls } from './experiment/target.ts';
-import { parseRunFlags } from './experiment-command.ts';
-import { loadScenario, ScenarioError } from './scenario.ts';
+import { parseRunFlags, readScenario } from './experiment-command.ts';
 import { formatSweep, sweepNotes, writeSweepReport } from './sweep/report.ts';
 import { runSweep, SweepError, type SweepProgress } from './sweep/run-sweep.ts';
 import { cellLabel } from './sweep/grid.ts';
@@ -106,15 +105,8 @@ export async function runSweepCommand(
     err(`${problems.join('\n')}\n`);
     return 2;
   }
-  let scenario;
-  try {
-    scenario = loadScenario(file);
-  } catch (error) {
-    err(
-      `${error instanceof ScenarioError ? error.message : `cannot read ${file}: ${(error as Error).message}`}\n`,
-    );
-    return 2;
-  }
+  const scenario = readScenario(file, err);
+  if (!scenario) return 2;
   const outDir =
     options.outDir ??
     path.join(

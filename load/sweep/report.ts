@@ -17,6 +17,16 @@ export const verdictColors: Record<VerdictKind | 'not run', string> = {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
+/** ` 2/3` when a run's repeats disagree on its verdict (a stable one agrees with a recovery); else nothing. */
+function agreement(run: Pick<CellRun, 'verdict' | 'counts'>): string {
+  const total = Object.values(run.counts).reduce((sum, n) => sum + (n ?? 0), 0);
+  const agreeing =
+    run.verdict === 'recovered'
+      ? (run.counts.recovered ?? 0) + (run.counts.stable ?? 0)
+      : (run.counts[run.verdict] ?? 0);
+  return total > 1 && agreeing < total ? ` ${agreeing}/${total}` : '';
+}
+
 /** A run's verdict in a few characters: `stable`, `1.2 s`, `meta`, `overl.`, and `2/3` when the repeats split. */
 export function verdictShort(run: Pick<CellRun, 'verdict' | 'recoveryMs' | 'counts'>): string {
   const text =
@@ -31,12 +41,7 @@ export function verdictShort(run: Pick<CellRun, 'verdict' | 'recoveryMs' | 'coun
           : run.verdict === 'no trigger'
             ? 'n/a'
             : 'stable';
-  const total = Object.values(run.counts).reduce((sum, n) => sum + (n ?? 0), 0);
-  const agreeing =
-    run.verdict === 'recovered'
-      ? (run.counts.recovered ?? 0) + (run.counts.stable ?? 0)
-      : (run.counts[run.verdict] ?? 0);
-  return total > 1 && agreeing < total ? `${text} ${agreeing}/${total}` : text;
+  return `${text}${agreement(run)}`;
 }
 
 /** The cell at each place of a two-field grid, by `column,row`. */
@@ -279,10 +284,7 @@ export function cellRows(result: SweepResult): string[][] {
     cell.runs.map((run) => [
       ...cell.values.map(({ value }) => String(value)),
       run.name,
-      verdictShort(run)
-        .replace(/^[0-9.]+ s/, 'recovered')
-        .replace('meta', 'metastable')
-        .replace('overl.', 'overloaded'),
+      `${run.verdict}${agreement(run)}`,
       run.recoveryMs === null ? '-' : `${run.recoveryMs} ms`,
       run.goodputRps.toFixed(1),
       run.amplification.toFixed(2),

@@ -11,7 +11,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../load/experiment/result.ts';
@@ -19,6 +18,7 @@ import type { SweepResult } from '../../load/sweep/run-sweep.ts';
 import { defaultVerdictRule } from '../../load/sweep/spec.ts';
 import { repeatVerdict } from '../../load/sweep/verdict.ts';
 import { renderInChromium } from '../support/chromium.ts';
+import { eventually } from '../support/http.ts';
 import { repoRoot } from '../support/processes.ts';
 
 const run = promisify(execFile);
@@ -154,23 +154,20 @@ describe('cascade-lab sweep', () => {
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-      const firstDone = () =>
-        existsSync(path.join(out, 'cells')) &&
-        readdirSync(path.join(out, 'cells')).some((id) =>
-          existsSync(path.join(out, 'cells', id, 'cell.json')),
-        );
-      for (let waited = 0; !firstDone(); waited += 200) {
-        if (waited > 120_000) throw new Error(`no cell finished in 2 min:\n${stderr}`);
-        await sleep(200);
-      }
+      // The cells with their marker: done.
+      const doneCells = () =>
+        existsSync(path.join(out, 'cells'))
+          ? readdirSync(path.join(out, 'cells')).filter((id) =>
+              existsSync(path.join(out, 'cells', id, 'cell.json')),
+            )
+          : [];
+      await eventually(() => expect(doneCells(), stderr).not.toEqual([]), 120_000);
       process.kill(child.pid!, 'SIGINT');
       const [code] = await exited;
       expect(code, stderr).toBe(130);
       expect(stderr).toContain('SIGINT: stopping the services; the cells finished so far are kept');
-      expect(await groupMembers(child.pid!)).toEqual([]);
-      const [kept] = readdirSync(path.join(out, 'cells')).filter((id) =>
-        existsSync(path.join(out, 'cells', id, 'cell.json')),
-      );
+      await eventually(async () => expect(await groupMembers(child.pid!)).toEqual([]));
+      const [kept] = doneCells();
       const marker = readFileSync(path.join(out, 'cells', kept!, 'cell.json'), 'utf8');
 
       const again = await run(process.execPath, args, { cwd: repoRoot, env: envWithout() });
@@ -198,14 +195,8 @@ describe('cascade-lab sweep', () => {
   );
 });
 
-/** The processes still in a process group, waiting a little for them to go. */
+/** The processes in a process group. */
 async function groupMembers(pgid: number): Promise<string[]> {
-  for (let i = 0; ; i += 1) {
-    const { stdout } = await run('ps', ['-eo', 'pgid=,pid=,args=']);
-    const members = stdout
-      .split('\n')
-      .filter((line) => line.trim().split(/\s+/)[0] === String(pgid));
-    if (members.length === 0 || i >= 20) return members;
-    await sleep(250);
-  }
+  const { stdout } = await run('ps', ['-eo', 'pgid=,pid=,args=']);
+  return stdout.split('\n').filter((line) => line.trim().split(/\s+/)[0] === String(pgid));
 }
