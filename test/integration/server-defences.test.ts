@@ -8,6 +8,17 @@ import { closeAfterEach, startDownstream, startGateway } from '../support/rpc-pa
 
 const { open, keep } = closeAfterEach();
 
+/** A downstream that works on one call at a time, with no jitter, and the rest of `model`. */
+const onePoolSlot = async (model: Parameters<typeof startDownstream>[0]) =>
+  keep(await startDownstream({ poolConcurrency: 1, jitterMs: 0, ...model }));
+
+/** Waits until the downstream's gauge reads `value`. */
+const gaugeReaches = (
+  url: string,
+  gauge: 'downstream_inflight_requests' | 'downstream_queued_requests',
+  value: number,
+) => eventually(async () => expect(await scrape(url, gauge)).toBe(value));
+
 const outcomes = (url: string, outcome: string) =>
   scrape(url, 'downstream_requests_total', { outcome });
 
@@ -122,22 +133,11 @@ describe('server-side defences over real HTTP', () => {
   });
 
   it('with a worker pool, works on `poolConcurrency`, queues `poolQueueSize` and sheds the rest: 503 overloaded with Retry-After', async () => {
-    const downstream = keep(
-      await startDownstream({
-        poolConcurrency: 1,
-        poolQueueSize: 1,
-        baseLatencyMs: 400,
-        jitterMs: 0,
-      }),
-    );
+    const downstream = await onePoolSlot({ poolQueueSize: 1, baseLatencyMs: 400 });
     const first = call(`${downstream.url}/work`, { body: { id: 'a' } });
-    await eventually(async () =>
-      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
-    );
+    await gaugeReaches(downstream.url, 'downstream_inflight_requests', 1);
     const second = call(`${downstream.url}/work`, { body: { id: 'b' } });
-    await eventually(async () =>
-      expect(await scrape(downstream.url, 'downstream_queued_requests')).toBe(1),
-    );
+    await gaugeReaches(downstream.url, 'downstream_queued_requests', 1);
     const shed = await call(`${downstream.url}/work`, { body: { id: 'c' } });
     expect(shed.status).toBe(503);
     expect(shed.headers['retry-after']).toBe('1');
@@ -154,28 +154,20 @@ describe('server-side defences over real HTTP', () => {
       ['fifo', ['w1', 'w2', 'w3']],
       ['lifo', ['w3', 'w2', 'w1']],
     ] as const) {
-      const downstream = keep(
-        await startDownstream({
-          poolConcurrency: 1,
-          poolQueueSize: 3,
-          poolQueueOrder: order,
-          baseLatencyMs: 150,
-          jitterMs: 0,
-        }),
-      );
+      const downstream = await onePoolSlot({
+        poolQueueSize: 3,
+        poolQueueOrder: order,
+        baseLatencyMs: 150,
+      });
       const done: string[] = [];
       const send = (id: string) =>
         call(`${downstream.url}/work`, { body: { id } }).then(() => done.push(id));
       const all = [send('busy')];
-      await eventually(async () =>
-        expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
-      );
+      await gaugeReaches(downstream.url, 'downstream_inflight_requests', 1);
       // One at a time, so each is queued behind the one before.
       for (const [i, id] of ['w1', 'w2', 'w3'].entries()) {
         all.push(send(id));
-        await eventually(async () =>
-          expect(await scrape(downstream.url, 'downstream_queued_requests')).toBe(i + 1),
-        );
+        await gaugeReaches(downstream.url, 'downstream_queued_requests', i + 1);
       }
       await Promise.all(all);
       expect(done, order).toEqual(['busy', ...expected]);
@@ -183,19 +175,13 @@ describe('server-side defences over real HTTP', () => {
   });
 
   it('refuses work whose deadline passed while it waited for a slot', async () => {
-    const downstream = keep(
-      await startDownstream({
-        poolConcurrency: 1,
-        poolQueueSize: 1,
-        honourDeadlines: true,
-        baseLatencyMs: 500,
-        jitterMs: 0,
-      }),
-    );
+    const downstream = await onePoolSlot({
+      poolQueueSize: 1,
+      honourDeadlines: true,
+      baseLatencyMs: 500,
+    });
     const busy = call(`${downstream.url}/work`, { body: { id: 'busy' } });
-    await eventually(async () =>
-      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
-    );
+    await gaugeReaches(downstream.url, 'downstream_inflight_requests', 1);
     const late = await call(`${downstream.url}/work`, {
       body: { id: 'late' },
       headers: { [deadlineHeader]: '100' },
@@ -208,19 +194,13 @@ describe('server-side defences over real HTTP', () => {
   });
 
   it('with cancel on disconnect, a caller that leaves the queue gives up its place', async () => {
-    const downstream = keep(
-      await startDownstream({
-        poolConcurrency: 1,
-        poolQueueSize: 1,
-        cancelOnDisconnect: true,
-        baseLatencyMs: 1500,
-        jitterMs: 0,
-      }),
-    );
+    const downstream = await onePoolSlot({
+      poolQueueSize: 1,
+      cancelOnDisconnect: true,
+      baseLatencyMs: 1500,
+    });
     const busy = call(`${downstream.url}/work`, { body: { id: 'busy' } });
-    await eventually(async () =>
-      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
-    );
+    await gaugeReaches(downstream.url, 'downstream_inflight_requests', 1);
     await abandon(downstream.url, 'leaves', 150);
     await eventually(async () => expect(await outcomes(downstream.url, 'cancelled')).toBe(1));
     expect(await scrape(downstream.url, 'downstream_queued_requests')).toBe(0);
@@ -232,14 +212,7 @@ describe('server-side defences over real HTTP', () => {
   });
 
   it('the gateway does not retry a shed call: it answers 503 overloaded after one attempt', async () => {
-    const downstream = keep(
-      await startDownstream({
-        poolConcurrency: 1,
-        poolQueueSize: 0,
-        baseLatencyMs: 400,
-        jitterMs: 0,
-      }),
-    );
+    const downstream = await onePoolSlot({ poolQueueSize: 0, baseLatencyMs: 400 });
     // The unsafe preset retries everything it may at once; overload is still not retried.
     const gateway = keep(
       await startGateway(downstream.url, {
@@ -249,9 +222,7 @@ describe('server-side defences over real HTTP', () => {
       }),
     );
     const busy = call(`${gateway.url}/rpc`, { body: { id: 'busy' } });
-    await eventually(async () =>
-      expect(await scrape(downstream.url, 'downstream_inflight_requests')).toBe(1),
-    );
+    await gaugeReaches(downstream.url, 'downstream_inflight_requests', 1);
     const shed = await call(`${gateway.url}/rpc`, { body: { id: 'shed' } });
     expect(shed.status).toBe(503);
     expect(shed.body).toMatchObject({ error: 'downstream_overloaded' });
