@@ -210,7 +210,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       restartWorker,
     };
   } catch (error) {
+    // Stopped from outside (Ctrl-C): whatever failed first, say so, not the symptom.
+    const stoppedFromOutside = stopping;
     await stop(2000);
+    if (stoppedFromOutside)
+      throw new Error('the stack was stopped while it was starting', { cause: error });
     throw error;
   }
 }
