@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig } from '../services/shared/config.ts';
-import { queueEnv, redisUrlPattern } from '../services/shared/queue-env.ts';
+import { queueEnv, queueLocationProblems, redisUrlPattern } from '../services/shared/queue-env.ts';
 import { subscriberEnv } from '../services/shared/topic.ts';
 
 /** What the CLI reads from the environment; `cli.ts` parses it once and passes it down. */
@@ -11,6 +11,8 @@ export const CliEnv = Type.Object({
   ADMIN_TOKEN: commonEnv(0).ADMIN_TOKEN,
   /** A Redis for `up`, `experiment` and `dlq`; unset: a redis-server of their own (dlq: the default URL). */
   REDIS_URL: Type.Optional(Type.String({ pattern: redisUrlPattern })),
+  /** A Redis Cluster for the same, instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: queueEnv.REDIS_CLUSTER_NODES,
   QUEUE_NAME: queueEnv.QUEUE_NAME,
   QUEUE_PREFIX: queueEnv.QUEUE_PREFIX,
   /** The default of `dlq --subscriber`. */
@@ -23,4 +25,4 @@ export const CliEnv = Type.Object({
 export type CliEnv = Static<typeof CliEnv>;
 
 export const loadCliEnv = (env: Record<string, string | undefined>): CliEnv =>
-  loadConfig(CliEnv, env);
+  loadConfig(CliEnv, env, queueLocationProblems);

@@ -10,7 +10,7 @@ import { experimentHelp, runExperimentCommand } from './experiment-command.ts';
 import { runSweepCommand, sweepHelp } from './sweep-command.ts';
 import { stopLiveStacks } from './stack.ts';
 import { ConfigError } from '../services/shared/config.ts';
-import { defaultRedisUrl } from '../services/shared/queue-env.ts';
+import { queueLocation } from '../services/shared/queue-env.ts';
 import { type CliEnv, loadCliEnv } from './cli-env.ts';
 
 // Literal specifiers, so the build rewrites them to .js.
@@ -138,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
     return runUp(out, err, {
       seed: env.SEED,
       redisUrl: env.REDIS_URL,
+      redisClusterNodes: env.REDIS_CLUSTER_NODES,
       adminToken: env.ADMIN_TOKEN,
     });
   }
@@ -153,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
       urls: text(values.urls) ?? env.CASCADE_URLS,
       adminToken: text(values['admin-token']) ?? env.ADMIN_TOKEN,
       redisUrl: env.REDIS_URL,
+      redisClusterNodes: env.REDIS_CLUSTER_NODES,
       timeScale: text(values['time-scale']),
       repeat: text(values.repeat),
     };
@@ -194,15 +196,26 @@ async function main(argv: string[]): Promise<number> {
       err(`cascade-lab dlq: --limit must be a positive integer, got "${String(values.limit)}"\n`);
       return 2;
     }
+    // --redis names one node, and wins over a cluster in the environment.
+    const redisFlag = text(values.redis);
+    const location = queueLocation({
+      REDIS_URL: redisFlag ?? env.REDIS_URL,
+      REDIS_CLUSTER_NODES: redisFlag === undefined ? env.REDIS_CLUSTER_NODES : undefined,
+      QUEUE_PREFIX: text(values.prefix) ?? env.QUEUE_PREFIX,
+    });
+    if ('problems' in location) {
+      err(`cascade-lab dlq:\n${location.problems.map((line) => `  ${line}\n`).join('')}`);
+      return 2;
+    }
     return runDlq(
       rest[0],
       {
-        redisUrl: text(values.redis) ?? env.REDIS_URL ?? defaultRedisUrl,
+        redis: location.redis,
         queueName: subscriberQueue(
           text(values.queue) ?? env.QUEUE_NAME,
           text(values.subscriber) ?? (env.SUBSCRIBER === '' ? undefined : env.SUBSCRIBER),
         ),
-        prefix: text(values.prefix) ?? env.QUEUE_PREFIX,
+        prefix: location.queuePrefix,
         limit,
         ids: text(values.ids)?.split(',').filter(Boolean),
         all: values.all === true,

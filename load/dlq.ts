@@ -1,10 +1,16 @@
 import { Queue } from 'bullmq';
 import { deadLetterQueueName, type EventJobData } from '../services/shared/event-job.ts';
-import { connectionReady, producerConnection } from '../services/shared/redis-connection.ts';
+import {
+  connectionReady,
+  producerConnection,
+  type RedisTarget,
+  redisLabel,
+} from '../services/shared/redis-connection.ts';
 import { type DeadLetterData, DeadLetterQueue } from '../services/worker/dead-letter.ts';
 
 export interface DlqOptions {
-  redisUrl: string;
+  /** One node's URL, or a cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisTarget;
   queueName: string;
   prefix: string;
   limit: number;
@@ -19,11 +25,12 @@ export const dlqHelp = `Usage:
   cascade-lab dlq purge                                 delete every dead-lettered job
 
 Options:
-  --redis URL     Redis to use (default: $REDIS_URL, else redis://127.0.0.1:6379)
+  --redis URL     Redis to use (default: $REDIS_URL, else redis://127.0.0.1:6379;
+                  a Redis Cluster with $REDIS_CLUSTER_NODES=host:port,… instead)
   --queue NAME    the topic, or a plain queue (default: $QUEUE_NAME, else events)
   --subscriber S  one subscriber of the topic: its queue is <NAME>.<S>, its DLQ <NAME>.<S>-dlq
                   (default: $SUBSCRIBER; unset: the queue NAME, its DLQ <NAME>-dlq)
-  --prefix P      BullMQ key prefix (default: $QUEUE_PREFIX, else cascade)
+  --prefix P      BullMQ key prefix (default: $QUEUE_PREFIX, else cascade; {cascade} on a cluster)
 `;
 
 function table(rows: string[][]): string {
@@ -57,9 +64,9 @@ export async function runDlq(
     out('cascade-lab dlq redrive: say which jobs: --ids a,b,… or --all\n');
     return 2;
   }
-  const connection = producerConnection(options.redisUrl);
+  const connection = producerConnection(options.redis);
   try {
-    await connectionReady(connection, 5000, options.redisUrl);
+    await connectionReady(connection, 5000, redisLabel(options.redis));
   } catch (error) {
     connection.disconnect();
     out(`cascade-lab dlq ${action}: ${(error as Error).message}\n`);

@@ -41,6 +41,8 @@ export interface ExperimentCommandOptions {
   metricsHost?: string | undefined;
   /** A Redis for the fresh local stacks (unset: a redis-server of their own). */
   redisUrl?: string | undefined;
+  /** A Redis Cluster for them instead (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string | undefined;
   /** `--time-scale` and `--repeat` as typed. */
   timeScale?: string | undefined;
   repeat?: string | undefined;
@@ -121,6 +123,7 @@ export async function runExperimentCommand(
     ...(served ? { metrics: served.metrics } : {}),
     adminToken: options.adminToken,
     redisUrl: options.redisUrl,
+    redisClusterNodes: options.redisClusterNodes,
     timeScale: flags.timeScale,
     repeat: flags.repeat,
     onNote: err,

@@ -9,6 +9,7 @@ import {
   type ProvidedRedis,
   provideRedis,
 } from '../services/shared/redis-provider.ts';
+import { redisLabel } from '../services/shared/redis-connection.ts';
 import { startNodeServer, stopChild } from './child-process.ts';
 
 export const serviceNames = ['downstream', 'gateway', 'producer', 'worker'] as const;
@@ -52,6 +53,8 @@ export interface Stack {
 export interface StackOptions {
   /** A Redis to use; unset: a redis-server of its own (AOF, appendfsync always), else a container. */
   redisUrl?: string | undefined;
+  /** A Redis Cluster to use instead (REDIS_CLUSTER_NODES, given to the producer and workers as is). */
+  redisClusterNodes?: string | undefined;
   /** Given to every service as ADMIN_TOKEN; admin calls must then send it. */
   adminToken?: string | undefined;
   /** Extra env per service (e.g. `POLICY_PRESET` for the gateway). */
@@ -118,9 +121,15 @@ export async function stopLiveStacks(graceMs = 5000): Promise<void> {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const ownLogDir = options.logDir === undefined;
   const logDir = options.logDir ?? mkdtempSync(path.join(tmpdir(), 'cascade-lab-'));
-  const providing = provideRedis(
-    defaultStrategies({ REDIS_URL: options.redisUrl }, { appendOnly: true, appendFsync: 'always' }),
-  );
+  const cluster = options.redisClusterNodes;
+  const providing: Promise<ProvidedRedis> = cluster
+    ? Promise.resolve({ url: redisLabel(cluster), source: 'env', stop: async () => {} })
+    : provideRedis(
+        defaultStrategies(
+          { REDIS_URL: options.redisUrl },
+          { appendOnly: true, appendFsync: 'always' },
+        ),
+      );
   /** Every service process, from the moment it is spawned: a stop while starting stops it too. */
   const children = new Set<ChildProcess>();
   let stopping = false;
@@ -152,7 +161,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   liveStacks.add(stop);
   try {
     const redis = await providing;
-    const queue = { REDIS_URL: redis.url, QUEUE_NAME: options.queueName ?? 'events' };
+    const queue = {
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : { REDIS_URL: redis.url }),
+      QUEUE_NAME: options.queueName ?? 'events',
+    };
     const start = async (name: ServiceName, env: Record<string, string>, label?: string) => {
       if (stopping) throw new Error(`the stack is stopping: ${label ?? name} is not started`);
       const service = await startService(

@@ -61,6 +61,8 @@ export interface SweepCommandOptions {
   urls?: string | undefined;
   adminToken?: string | undefined;
   redisUrl?: string | undefined;
+  /** A Redis Cluster for them instead (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string | undefined;
   timeScale?: string | undefined;
   repeat?: string | undefined;
 }
@@ -121,6 +123,7 @@ export async function runSweepCommand(
       urls,
       adminToken: options.adminToken,
       redisUrl: options.redisUrl,
+      redisClusterNodes: options.redisClusterNodes,
       timeScale: flags.timeScale === 'auto' ? undefined : flags.timeScale,
       repeat: flags.repeat,
       onNote: err,

@@ -34,7 +34,10 @@ export const upSubscribers = ['billing', 'audit', 'analytics'];
 export async function runUp(
   out: (text: string) => void,
   err: (text: string) => void,
-  options: Pick<StackOptions, 'seed' | 'redisUrl' | 'adminToken' | 'subscribers'> = {},
+  options: Pick<
+    StackOptions,
+    'seed' | 'redisUrl' | 'redisClusterNodes' | 'adminToken' | 'subscribers'
+  > = {},
 ): Promise<number> {
   // Handlers first: a Ctrl-C while starting must stop what has started, not orphan it.
   const signal = new Promise<string>((resolve) => {

@@ -23,6 +23,8 @@ export interface ExperimentOptions extends RunHooks {
   adminToken?: string | undefined;
   /** Where a fresh local stack's Redis comes from (unset: a redis-server of their own, or a container). */
   redisUrl?: string | undefined;
+  /** A Redis Cluster for them instead (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string | undefined;
   /** A line for the user about how the experiment runs (e.g. on a running stack's topic). */
   onNote?: (text: string) => void;
   /** Override the scenario's `timeScale` and `repeat`. */
@@ -76,6 +78,7 @@ export async function runExperiment(
       subscribers:
         run.target === 'events' ? run.subscribers?.map((subscriber) => subscriber.name) : undefined,
       redisUrl: options.redisUrl,
+      redisClusterNodes: options.redisClusterNodes,
       adminToken: options.adminToken,
       ...(run.target === 'events' && run.killWorker
         ? { serviceEnv: { worker: killedWorkerEnv } }

@@ -13,7 +13,7 @@ import {
 import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
-import { connectionReady, producerConnection } from '../shared/redis-connection.ts';
+import { connectionReady, producerConnection, redisLabel } from '../shared/redis-connection.ts';
 import { withJobOwner } from './job-owner.ts';
 import { strictPartial, withoutDefaults } from '../shared/schemas.ts';
 import { subscriberQueue } from '../shared/topic.ts';
@@ -65,6 +65,9 @@ const PolicyUpdate = withoutDefaults(
 
 class Unavailable extends Error {}
 
+/** Fewer replicas than asked acknowledged the add in time: it may not survive a failover. */
+class Unreplicated extends Error {}
+
 /**
  * A JavaScript error (a stack overflow, a bad value) rather than one from Redis or our
  * timeout: ioredis and BullMQ fail with plain Errors and ReplyErrors, never with these.
@@ -87,7 +90,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): App {
   const registry = createMetricsRegistry('producer');
-  const connection = withJobOwner(producerConnection(config.redisUrl));
+  const connection = withJobOwner(producerConnection(config.redis));
   const prefix = config.queuePrefix;
   const named = config.subscribers.length > 0 ? config.subscribers : [undefined];
   const subscribers = named.map((name) => {
@@ -117,6 +120,22 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     config.depthCacheMs,
     deps.clock ?? monotonicClock,
   );
+  /**
+   * WAIT on the connection that wrote (it counts that client's writes), sent with a read
+   * of the job's key so that on a cluster it goes to the master holding the queue's slot.
+   */
+  const waitForReplicas = async (jobKey: string, replicas: number) => {
+    const results = await withTimeout(
+      connection.pipeline().exists(jobKey).wait(replicas, config.publishTimeoutMs).exec(),
+      config.publishTimeoutMs + 1000,
+    );
+    const [error, acknowledged] = results?.[1] ?? [new Error('no answer to WAIT')];
+    if (error) throw error;
+    if (typeof acknowledged !== 'number' || acknowledged < replicas)
+      throw new Unreplicated(
+        `the event is queued, but ${String(acknowledged)} of the ${replicas} replicas asked for (PUBLISH_WAIT_REPLICAS) acknowledged it within ${config.publishTimeoutMs} ms, so a failover could lose it; publishing it again with the same id is safe`,
+      );
+  };
   let lastDepth = 0;
   const metrics = createProducerMetrics(
     registry,
@@ -209,9 +228,16 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
           outcome = 'duplicate';
           return reply.code(200).send({ jobId: id, duplicate: true });
         }
+        if (config.publishWaitReplicas > 0)
+          await waitForReplicas(subscribers[0]!.queue.toKey(id), config.publishWaitReplicas);
         outcome = 'accepted';
         return reply.code(202).send({ jobId: id });
       } catch (error) {
+        if (error instanceof Unreplicated) {
+          // Queued on the master (its place stays taken); a retry with the same id is safe.
+          outcome = 'unreplicated';
+          return reply.code(503).send({ error: 'not_replicated', message: error.message });
+        }
         // Nothing was queued (or we cannot tell): give the place back.
         cancelReservation?.();
         if (isOwnFault(error)) {
@@ -329,7 +355,7 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
 
   app.addHook('onReady', async () => {
     // Give Redis a moment so the first requests don't 503 just because we started first.
-    await connectionReady(connection, config.publishTimeoutMs, config.redisUrl).catch(
+    await connectionReady(connection, config.publishTimeoutMs, redisLabel(config.redis)).catch(
       (error: Error) =>
         app.log.warn(
           { err: error },

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis-connection.ts';
 
 export type JobOwner = 'this' | 'other' | 'missing';
 
@@ -7,7 +7,9 @@ export type JobOwner = 'this' | 'other' | 'missing';
  * this publish's token, compared inside Redis (a cached script), so the answer is
  * one word instead of the job's whole payload.
  */
-export function withJobOwner(connection: Redis): Redis & {
+export function withJobOwner<C extends RedisClient>(
+  connection: C,
+): C & {
   jobOwner(jobKey: string, publishToken: string): Promise<JobOwner>;
 } {
   connection.defineCommand('jobOwnerCode', {

@@ -6,6 +6,7 @@ export const publishOutcomes = [
   'duplicate',
   'dropped',
   'unavailable',
+  'unreplicated',
   'error',
 ] as const;
 export type PublishOutcome = (typeof publishOutcomes)[number];
@@ -18,7 +19,7 @@ export function createProducerMetrics(
   const registers = [registry];
   const events = new Counter({
     name: 'producer_events_total',
-    help: 'POST /events by outcome: accepted (202, in Redis), duplicate (id already queued), dropped (429 queue_full), unavailable (503: Redis failed), error (500: a fault of ours, not an outage).',
+    help: 'POST /events by outcome: accepted (202, in Redis), duplicate (id already queued), dropped (429 queue_full), unavailable (503: Redis failed), unreplicated (503: queued, but fewer replicas than PUBLISH_WAIT_REPLICAS acknowledged it in time), error (500: a fault of ours, not an outage).',
     labelNames: ['outcome'],
     registers,
   });

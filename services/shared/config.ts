@@ -15,11 +15,13 @@ export class ConfigError extends Error {
 /**
  * Validates the variables a schema names against `env`, applies defaults and
  * returns a frozen object. Empty strings count as unset. Every bad variable is
- * reported at once, one line each, naming the variable and the value it had.
+ * reported at once, one line each, naming the variable and the value it had;
+ * `check` adds what a schema cannot say (variables that depend on each other).
  */
 export function loadConfig<S extends TObject>(
   schema: S,
   env: Record<string, string | undefined>,
+  check: (value: Static<S>) => string[] = () => [],
 ): Readonly<Static<S>> {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
@@ -35,6 +37,8 @@ export function loadConfig<S extends TObject>(
     });
     throw new ConfigError(problems);
   }
+  const problems = check(value as Static<S>);
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(value) as Readonly<Static<S>>;
 }
 

@@ -16,6 +16,8 @@ export interface RedisServerOptions {
   appendFsync?: 'always' | 'everysec' | 'no';
   /** @defaultValue 'redis-server' */
   binary?: string;
+  /** More `--name value` arguments, e.g. cluster mode's. */
+  extraArgs?: string[];
 }
 
 /** A redis-server child process of our own, on 127.0.0.1, in a temp dir that `stop` removes. */
@@ -74,6 +76,7 @@ function launch(
     'noeviction',
     '--daemonize',
     'no',
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {

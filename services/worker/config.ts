@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig, type Shedding, sheddingOf } from '../shared/config.ts';
-import { queueEnv } from '../shared/queue-env.ts';
+import { checkedQueueLocation, queueEnv, queueLocationProblems } from '../shared/queue-env.ts';
+import type { RedisTarget } from '../shared/redis-connection.ts';
 import { subscriberEnv } from '../shared/topic.ts';
 
 export const WorkerPolicy = Type.Object(
@@ -36,7 +37,8 @@ export type WorkerEnv = Static<typeof WorkerEnv>;
 export interface WorkerConfig {
   /** Event-loop-based shedding: 503 under_pressure while the loop lags (both 0: off). */
   shedding?: Shedding | undefined;
-  redisUrl: string;
+  /** One Redis node (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisTarget;
   /** The topic; the worker reads its subscriber's queue. */
   queueName: string;
   subscriber?: string | undefined;
@@ -53,15 +55,16 @@ export interface WorkerConfig {
 }
 
 export function loadWorkerEnv(env: Record<string, string | undefined>) {
-  return loadConfig(WorkerEnv, env);
+  return loadConfig(WorkerEnv, env, queueLocationProblems);
 }
 
 export function toWorkerConfig(env: WorkerEnv): WorkerConfig {
+  const { redis, queuePrefix } = checkedQueueLocation(env);
   return {
-    redisUrl: env.REDIS_URL,
+    redis,
     queueName: env.QUEUE_NAME,
     subscriber: env.SUBSCRIBER === '' ? undefined : env.SUBSCRIBER,
-    queuePrefix: env.QUEUE_PREFIX,
+    queuePrefix,
     downstreamUrl: env.DOWNSTREAM_URL,
     downstreamConnections: env.DOWNSTREAM_CONNECTIONS,
     policy: {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis-connection.ts';
 import {
   defaultProducerPolicy,
   type EventJobData,
@@ -84,7 +84,7 @@ export class DeadLetterQueue {
     );
     // The add is idempotent; an atomic claim on the DLQ job says which racer moved it.
     // BullMQ types its client narrowly; it is the ioredis client we gave it.
-    const client = (await this.dlq.client) as unknown as Redis;
+    const client = (await this.dlq.client) as unknown as RedisClient;
     const claimed = await client.hsetnx(this.dlq.toKey(jobId), 'cascadeMovedBy', randomUUID());
     await job.remove().catch((error: unknown) => {
       if (claimed === 1) throw error;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis-connection.ts';
 
 /** A held lock: `release` lets it go (only if still ours) and stops its renewal. */
 export interface HeldLock {
@@ -19,10 +19,10 @@ interface LockCommands {
  * stop a redelivery after its holder died and the lock expired: the work is done again.
  */
 export class KeyLocks {
-  readonly #redis: Redis & LockCommands;
+  readonly #redis: RedisClient & LockCommands;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     redis.defineCommand('cascadeRenewLock', {
       numberOfKeys: 1,
       lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -33,7 +33,7 @@ return 0`,
       lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
     });
-    this.#redis = redis as Redis & LockCommands;
+    this.#redis = redis as RedisClient & LockCommands;
     this.#prefix = prefix;
   }
 

@@ -36,7 +36,7 @@ export function buildWorker(config: WorkerConfig, deps: WorkerDeps = {}): App {
   // Subscribers' workers side by side on a dashboard: every series says whose it is.
   if (config.subscriber)
     registry.setDefaultLabels({ service: 'worker', subscriber: config.subscriber });
-  const connection = workerConnection(config.redisUrl);
+  const connection = workerConnection(config.redis);
   const prefix = config.queuePrefix;
   const main = new Queue<EventJobData>(queueName, { connection, prefix });
   const dlq = new Queue<DeadLetterData>(deadLetterQueueName(queueName), {

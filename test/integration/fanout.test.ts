@@ -171,7 +171,7 @@ describe('a topic with subscribers', () => {
       const code = await runDlq(
         'redrive',
         {
-          redisUrl: currentRedis().url,
+          redis: currentRedis().url,
           queueName: subscriberQueue(topic, 'billing'),
           prefix: testPrefix,
           limit: 50,

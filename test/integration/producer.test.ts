@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer } from '../../services/shared/redis-server.ts';
+import type { RedisTarget } from '../../services/shared/redis-connection.ts';
 import { inspectQueues, startProducer } from '../support/event-path.ts';
 import { call, eventually, scrape } from '../support/http.ts';
 import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
@@ -9,7 +10,7 @@ const { redis: currentRedis, open } = useRedisPerFile();
 
 async function producer(
   label: string,
-  ...rest: Parameters<typeof startProducer> extends [string, string, ...infer R] ? R : never
+  ...rest: Parameters<typeof startProducer> extends [RedisTarget, string, ...infer R] ? R : never
 ) {
   const queueName = uniqueQueueName(label);
   const running: Running = await startProducer(currentRedis().url, queueName, ...rest);

@@ -7,7 +7,7 @@ import {
   deadLetterQueueName,
   type ProducerPolicy,
 } from '../../services/shared/event-job.ts';
-import { producerConnection } from '../../services/shared/redis-connection.ts';
+import { producerConnection, type RedisTarget } from '../../services/shared/redis-connection.ts';
 import type { WorkerConfig } from '../../services/worker/config.ts';
 import { buildWorker } from '../../services/worker/worker.ts';
 import { waitForDrain } from '../../load/queue-counts.ts';
@@ -17,20 +17,23 @@ import type { Running } from './rpc-path.ts';
 export const testPrefix = 'cascade-test';
 
 export async function startProducer(
-  redisUrl: string,
+  redis: RedisTarget,
   queueName: string,
   policy: Partial<ProducerPolicy> = {},
   options: {
     depthCacheMs?: number;
     publishTimeoutMs?: number;
+    publishWaitReplicas?: number;
     adminToken?: string;
     subscribers?: string[];
+    /** @defaultValue testPrefix */
+    queuePrefix?: string;
   } = {},
 ): Promise<Running> {
   const app = buildProducer({
-    redisUrl,
+    redis,
     queueName,
-    queuePrefix: testPrefix,
+    queuePrefix: options.queuePrefix ?? testPrefix,
     subscribers: options.subscribers ?? [],
     policy: {
       ...defaultProducerPolicy,
@@ -39,19 +42,20 @@ export async function startProducer(
     },
     depthCacheMs: options.depthCacheMs ?? 50,
     publishTimeoutMs: options.publishTimeoutMs ?? 1000,
+    publishWaitReplicas: options.publishWaitReplicas ?? 0,
     adminToken: options.adminToken,
   });
   return { app, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
 }
 
 export async function startWorker(
-  redisUrl: string,
+  redis: RedisTarget,
   queueName: string,
   downstreamUrl: string,
   overrides: Partial<WorkerConfig> = {},
 ): Promise<Running> {
   const app = buildWorker({
-    redisUrl,
+    redis,
     queueName,
     queuePrefix: testPrefix,
     downstreamUrl,
@@ -68,14 +72,11 @@ export async function startWorker(
 }
 
 /** Reads the queues straight from Redis, as a test's independent witness. */
-export function inspectQueues(redisUrl: string, queueName: string) {
-  const connection = producerConnection(redisUrl);
+export function inspectQueues(redis: RedisTarget, queueName: string, prefix = testPrefix) {
+  const connection = producerConnection(redis);
   connection.on('error', () => {});
-  const main = new Queue<EventJobData>(queueName, { connection, prefix: testPrefix });
-  const dlq = new Queue<DeadLetterData>(deadLetterQueueName(queueName), {
-    connection,
-    prefix: testPrefix,
-  });
+  const main = new Queue<EventJobData>(queueName, { connection, prefix });
+  const dlq = new Queue<DeadLetterData>(deadLetterQueueName(queueName), { connection, prefix });
   main.on('error', () => {});
   dlq.on('error', () => {});
   const ids = async (

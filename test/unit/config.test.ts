@@ -4,7 +4,14 @@ import { defaultFailureModel } from '../../services/downstream/failure-model.ts'
 import { loadGatewayEnv, toGatewayConfig } from '../../services/gateway/config.ts';
 import { presets } from '../../services/gateway/policy.ts';
 import { ConfigError } from '../../services/shared/config.ts';
+import { loadProducerEnv, toProducerConfig } from '../../services/producer/config.ts';
+import {
+  hashTagOf,
+  parseClusterNodes,
+  redisLabel,
+} from '../../services/shared/redis-connection.ts';
 import { loggerOptions } from '../../services/shared/run-service.ts';
+import { loadWorkerEnv, toWorkerConfig } from '../../services/worker/config.ts';
 import { createRng, forkRng } from '../../services/shared/rng.ts';
 import { toDottedPath } from '../../services/shared/schema-errors.ts';
 
@@ -62,6 +69,80 @@ describe('loadConfig', () => {
       /FAIL_PROBABILITY: must be <= 1/,
     );
     expect(() => loadDownstreamEnv({ ADMIN_TOKEN: 'short' })).toThrowError(/ADMIN_TOKEN/);
+  });
+});
+
+describe('where the queue lives: one Redis node or a Redis Cluster', () => {
+  it('keeps one node and the prefix cascade unless REDIS_CLUSTER_NODES is set', () => {
+    expect(toProducerConfig(loadProducerEnv({}))).toMatchObject({
+      redis: 'redis://127.0.0.1:6379',
+      queuePrefix: 'cascade',
+      publishWaitReplicas: 0,
+    });
+    expect(toWorkerConfig(loadWorkerEnv({ QUEUE_PREFIX: 'mine' }))).toMatchObject({
+      queuePrefix: 'mine',
+    });
+  });
+
+  it('on a cluster, takes the nodes and the hash-tagged prefix {cascade}', () => {
+    const config = toWorkerConfig(
+      loadWorkerEnv({ REDIS_CLUSTER_NODES: 'redis-0:6379, rediss://app:p%40ss@redis-1:6380' }),
+    );
+    expect(config.redis).toEqual({
+      nodes: [
+        { host: 'redis-0', port: 6379 },
+        { host: 'redis-1', port: 6380 },
+      ],
+      username: 'app',
+      password: 'p@ss',
+      tls: true,
+    });
+    expect(config.queuePrefix).toBe('{cascade}');
+    expect(redisLabel(config.redis)).toBe('cluster redis-0:6379,redis-1:6380');
+    expect(
+      toProducerConfig(loadProducerEnv({ REDIS_CLUSTER_NODES: 'a:1', QUEUE_PREFIX: 'x:{t}' }))
+        .queuePrefix,
+    ).toBe('x:{t}');
+  });
+
+  it('refuses a prefix without a hash tag on a cluster, and bad node lists, saying why', () => {
+    let error: unknown;
+    try {
+      loadProducerEnv({ REDIS_CLUSTER_NODES: 'a:1,,b', QUEUE_PREFIX: 'cascade' });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'REDIS_CLUSTER_NODES: an empty entry: write host:port,host:port (got "a:1,,b")',
+      'QUEUE_PREFIX: must hold a hash tag such as {cascade} on a Redis Cluster, so that every key of the queues hashes to one slot; BullMQ\'s scripts use several keys at once and the cluster refuses them otherwise (CROSSSLOT) (got "cascade")',
+    ]);
+    expect(() => loadWorkerEnv({ REDIS_CLUSTER_NODES: 'host-without-port' })).toThrowError(
+      /REDIS_CLUSTER_NODES: "host-without-port" must name a host and a port/,
+    );
+    expect(() => loadWorkerEnv({ REDIS_CLUSTER_NODES: 'http://a:1' })).toThrowError(
+      /only redis:\/\/ and rediss:\/\/ are understood/,
+    );
+    expect(() => loadProducerEnv({ PUBLISH_WAIT_REPLICAS: '-1' })).toThrowError(
+      /PUBLISH_WAIT_REPLICAS: must be >= 0/,
+    );
+  });
+
+  it('reads a hash tag as Redis Cluster does: the first {…} that is not empty', () => {
+    expect(hashTagOf('{cascade}')).toBe('cascade');
+    expect(hashTagOf('app:{cascade}:x')).toBe('cascade');
+    expect(hashTagOf('{}cascade')).toBeUndefined();
+    expect(hashTagOf('{cascade')).toBeUndefined();
+    expect(hashTagOf('cascade}')).toBeUndefined();
+    expect(hashTagOf('{a}{b}')).toBe('a');
+  });
+
+  it('hides a password in the name it gives a Redis', () => {
+    expect(redisLabel('redis://:secret@db:6379')).toBe('redis://***@db:6379');
+    expect(redisLabel('redis://u:secret@a:1,redis://b:2')).toBe(
+      'cluster redis://***@a:1,redis://b:2',
+    );
+    expect(parseClusterNodes('a:1')).toEqual({ nodes: [{ host: 'a', port: 1 }] });
   });
 });
 

@@ -1,0 +1,221 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDlq } from '../../load/dlq.ts';
+import { readQueueCounts } from '../../load/queue-counts.ts';
+import { startStack } from '../../load/stack.ts';
+import { defaultClusterQueuePrefix } from '../../services/shared/queue-env.ts';
+import {
+  parseClusterNodes,
+  type RedisClusterTarget,
+} from '../../services/shared/redis-connection.ts';
+import {
+  inspectQueues,
+  publish,
+  startProducer,
+  startWorker,
+  waitUntilSettled,
+} from '../support/event-path.ts';
+import { call, eventually, scrape } from '../support/http.ts';
+import { type LocalRedisCluster, startRedisCluster } from '../support/redis-cluster.ts';
+import { closeAfterEach, startDownstream } from '../support/rpc-path.ts';
+
+const prefix = defaultClusterQueuePrefix;
+const ids = (label: string, count: number, from = 0) =>
+  Array.from({ length: count }, (_, i) => `${label}-${from + i}`);
+const sortedUnion = (...lists: string[][]) => [...new Set(lists.flat())].sort();
+
+async function dbsize(port: number): Promise<number> {
+  const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
+  try {
+    return await client.dbsize();
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe('the event path on a Redis Cluster (three masters, three replicas, local processes)', () => {
+  let cluster: LocalRedisCluster;
+  let target: RedisClusterTarget;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 1000 });
+    target = parseClusterNodes(cluster.seeds) as RedisClusterTarget;
+  });
+  afterAll(async () => cluster?.stop());
+
+  it(
+    'accounts for every accepted event across a worker SIGKILL, dead-letters and redrives on the cluster, all in one slot',
+    { timeout: 180_000 },
+    async () => {
+      const stack = await startStack({
+        redisClusterNodes: cluster.seeds,
+        queueName: 'orders',
+        serviceEnv: {
+          producer: { MAX_RETRIES: '2' },
+          // A job of a killed worker comes back once its lock lapses (2 s).
+          worker: { LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', CONCURRENCY: '8' },
+          downstream: { BASE_LATENCY_MS: '20', JITTER_MS: '0', FAIL_PROBABILITY: '0.3' },
+        },
+      });
+      const queues = inspectQueues(target, 'orders', prefix);
+      try {
+        const producer = stack.services.producer.url;
+        const first = await publish(producer, ids('order', 150), 8);
+        // Mid-run: the worker dies with jobs in hand, and an orchestrator starts another.
+        await eventually(async () =>
+          expect(await scrape(stack.workers[0]!.url, 'worker_jobs_total')).toBeGreaterThan(30),
+        );
+        await stack.restartWorker(0);
+        const second = await publish(producer, ids('order', 150, 150), 8);
+        const accepted = [...first.accepted, ...second.accepted];
+        expect(accepted).toHaveLength(300);
+        await waitUntilSettled(producer, accepted.length, 90_000);
+
+        const completed = await queues.completedIds();
+        const deadLettered = await queues.deadLetteredIds();
+        expect(completed.filter((id) => deadLettered.includes(id))).toEqual([]);
+        expect([...completed, ...deadLettered].sort()).toEqual([...accepted].sort());
+        // With p = 0.3 and 3 attempts, about 2.7 % end in the DLQ.
+        expect(deadLettered.length).toBeGreaterThan(0);
+        // The runner's view (the producer's counts) says the same.
+        expect(await readQueueCounts(producer)).toMatchObject({
+          completed: completed.length,
+          deadLettered: deadLettered.length,
+          waiting: 0,
+          active: 0,
+          failed: 0,
+        });
+
+        // The DLQ CLI on the cluster: the fault is gone, every dead letter completes.
+        await call(`${stack.services.downstream.url}/admin/faults`, {
+          method: 'PUT',
+          body: { model: { failProbability: 0 } },
+        });
+        const lines: string[] = [];
+        const code = await runDlq(
+          'redrive',
+          { redis: target, queueName: 'orders', prefix, limit: 50, all: true, dryRun: false },
+          (text) => lines.push(text),
+        );
+        expect({ code, lines }).toEqual({
+          code: 0,
+          lines: [`redrove ${deadLettered.length} jobs to orders\n`],
+        });
+        await waitUntilSettled(producer, accepted.length, 60_000);
+        expect(await queues.deadLetteredIds()).toEqual([]);
+        expect((await queues.completedIds()).sort()).toEqual([...accepted].sort());
+
+        // Every key of the queue hashes to {cascade}'s slot: one master (and its replica) holds them all.
+        const { master, replicas } = await cluster.ownersOf(prefix);
+        const shard = [master, ...replicas];
+        expect(await dbsize(master.port)).toBeGreaterThan(300);
+        const elsewhere = cluster.nodes.filter((node) => !shard.includes(node));
+        expect(await Promise.all(elsewhere.map(({ port }) => dbsize(port)))).toEqual([0, 0, 0, 0]);
+      } finally {
+        await queues.close();
+        await stack.stop();
+      }
+    },
+  );
+
+  describe('a master killed mid-run, its replica taking over', () => {
+    const { keep } = closeAfterEach();
+
+    /**
+     * Two producers side by side, one answering 202 at once and one after a replica
+     * acknowledged the add (WAIT); a worker each. Publishes a healthy phase, then cuts
+     * the replica's link (its master refuses it PSYNC and drops it: a partition between
+     * the two), publishes more, kills the master and lets the replica take over.
+     */
+    it(
+      'loses the 202-acknowledged events the replica never got, unless the producer waits for it',
+      { timeout: 180_000 },
+      async () => {
+        const downstream = keep(await startDownstream({ baseLatencyMs: 2 }));
+        const setups = [
+          { label: 'async', publishWaitReplicas: 0 },
+          { label: 'waited', publishWaitReplicas: 1 },
+        ] as const;
+        const paths: Array<{
+          label: string;
+          producer: { url: string };
+          queues: ReturnType<typeof inspectQueues>;
+        }> = [];
+        for (const { label, publishWaitReplicas } of setups) {
+          const producer = keep(
+            await startProducer(
+              target,
+              label,
+              { keepCompleted: 100_000 },
+              { queuePrefix: prefix, publishWaitReplicas, publishTimeoutMs: 300 },
+            ),
+          );
+          keep(
+            await startWorker(target, label, downstream.url, {
+              queuePrefix: prefix,
+              lockDurationMs: 2000,
+              stalledIntervalMs: 1000,
+            }),
+          );
+          const queues = inspectQueues(target, label, prefix);
+          paths.push({ label, producer, queues });
+        }
+        try {
+          /** Each producer in turn, the same ids, so both see the same moments. */
+          const publishBoth = async (phase: string, count: number) => {
+            const outcomes = [];
+            for (const path of paths) {
+              const startedAt = performance.now();
+              const result = await publish(path.producer.url, ids(phase, count), 4);
+              outcomes.push({ ...result, ms: performance.now() - startedAt });
+            }
+            return outcomes;
+          };
+          const healthy = await publishBoth('healthy', 200);
+          expect(healthy.map(({ accepted }) => accepted.length)).toEqual([200, 200]);
+
+          const { master, replicas } = await cluster.ownersOf(prefix);
+          const admin = new Redis(master.port, '127.0.0.1');
+          await admin.call('ACL', 'SETUSER', 'default', '-psync', '-sync');
+          expect(await admin.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(replicas.length);
+          admin.disconnect();
+          const cut = await publishBoth('cut', 40);
+          // Without the wait every one is acknowledged; with it none is (the replica is away).
+          expect(cut[0]!.accepted).toHaveLength(40);
+          expect(cut[1]!.accepted).toEqual([]);
+          expect(cut[1]!.statuses.every((status) => status === 503)).toBe(true);
+
+          const takeover = await cluster.killMaster(prefix);
+          expect(replicas).toContain(takeover.promoted);
+
+          // Back in service on the new master: both paths accept and finish work again.
+          await eventually(async () => {
+            const after = await publishBoth(`after-${Date.now()}`, 1);
+            expect(after.map(({ statuses }) => statuses)).toEqual([[202], [503]]);
+          }, 30_000);
+
+          const figures = [];
+          for (const [index, path] of paths.entries()) {
+            const accepted = [...healthy[index]!.accepted, ...cut[index]!.accepted];
+            await waitUntilSettled(path.producer.url, 0, 60_000);
+            const present = sortedUnion(
+              await path.queues.completedIds(),
+              await path.queues.deadLetteredIds(),
+            );
+            const lost = accepted.filter((id) => !present.includes(id));
+            figures.push({ path: path.label, accepted: accepted.length, lost: lost.length });
+          }
+          // The async path acknowledged the cut phase on the master alone: all of it is gone.
+          expect(figures).toEqual([
+            { path: 'async', accepted: 240, lost: 40 },
+            { path: 'waited', accepted: 200, lost: 0 },
+          ]);
+          process.stdout.write(
+            `failover (${Math.round(takeover.takeoverMs)} ms to take over): ${JSON.stringify(figures)}; healthy phase, 200 publishes at concurrency 4: ${healthy.map(({ ms }, i) => `${paths[i]!.label} ${Math.round(ms)} ms`).join(', ')}\n`,
+          );
+        } finally {
+          for (const { queues } of paths) await queues.close();
+        }
+      },
+    );
+  });
+});
