@@ -67,10 +67,12 @@ export async function writeResults(
   started: Date,
   rounds: number,
   result: PartResult,
+  /** The parts run when not all: in the file names, so a partial run keeps the day's full one. */
+  parts?: string[],
 ): Promise<{ table: string; files: string[] }> {
   const machine = machineDescription();
   const table = formatTable(result.rows);
-  const day = started.toISOString().slice(0, 10);
+  const day = `${started.toISOString().slice(0, 10)}${parts ? `-${parts.join('-')}` : ''}`;
   const dir = path.join(repoRoot, 'bench/results');
   mkdirSync(dir, { recursive: true });
   // Written in the repository's own format, so the results can be committed as they are.

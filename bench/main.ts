@@ -2,14 +2,15 @@
  * `npm run bench [-- part …]`: cascade-lab's own overhead against the leanest thing that
  * does the same job, on this machine, in one run. Pairs run back to back in alternating
  * order, five rounds each (`BENCH_ROUNDS`); the table reports medians, spread and ratios.
- * Parts: gateway (hop + metrics), breaker, generator, events, memory. Results go to
- * bench/results/<date>.{json,md}. All traffic goes to 127.0.0.1 and every run is bounded in time.
+ * Parts: gateway (hop + metrics), breaker, generator, events, replica-wait, memory. Results go to
+ * bench/results/<date>[-<parts>].{json,md}. All traffic goes to 127.0.0.1 and every run is bounded in time.
  */
 import { breakerCost } from './parts/breaker.ts';
 import { eventPath } from './parts/event-path.ts';
 import { gatewayHop } from './parts/gateway-hop.ts';
 import { generator } from './parts/generator.ts';
 import { memory } from './parts/memory.ts';
+import { replicaWait } from './parts/replica-wait.ts';
 import { type PartResult, writeResults } from './harness.ts';
 import { log, round } from './lib.ts';
 import { ensureWrk } from './setup.ts';
@@ -26,6 +27,7 @@ const parts: Record<string, (wrk: string | undefined) => Promise<PartResult>> = 
   breaker: () => breakerCost(rounds),
   generator: (wrk) => generator(rounds, wrk),
   events: () => eventPath(rounds),
+  'replica-wait': () => replicaWait(rounds),
   memory: () => memory(),
 };
 const asked = process.argv.slice(2);
@@ -47,5 +49,10 @@ for (const name of chosen) {
   Object.assign(total.details, result.details);
   log(`${name} done in ${round((performance.now() - t) / 1000, 1)} s`);
 }
-const { table, files } = await writeResults(started, rounds, total);
+const { table, files } = await writeResults(
+  started,
+  rounds,
+  total,
+  asked.length > 0 ? chosen : undefined,
+);
 process.stdout.write(`${table}\n\nwritten: ${files.join(', ')}\n`);

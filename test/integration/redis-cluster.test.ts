@@ -16,7 +16,7 @@ import {
   waitUntilSettled,
 } from '../support/event-path.ts';
 import { call, eventually, scrape } from '../support/http.ts';
-import { type LocalRedisCluster, startRedisCluster } from '../support/redis-cluster.ts';
+import { type LocalRedisCluster, startRedisCluster } from '../../services/shared/redis-cluster.ts';
 import { closeAfterEach, startDownstream } from '../support/rpc-path.ts';
 
 const prefix = defaultClusterQueuePrefix;

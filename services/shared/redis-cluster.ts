@@ -10,7 +10,7 @@ import {
   freePort,
   type RedisServer,
   startRedisServer,
-} from '../../services/shared/redis-server.ts';
+} from './redis-server.ts';
 
 const run = promisify(execFile);
 
@@ -21,7 +21,7 @@ export interface ClusterNode {
   id: string;
 }
 
-/** A Redis Cluster of local redis-server processes (cluster mode, AOF), for tests. */
+/** A Redis Cluster of local redis-server processes (cluster mode, AOF), for tests and benchmarks. */
 export interface LocalRedisCluster {
   nodes: ClusterNode[];
   /** REDIS_CLUSTER_NODES for it: every node, `127.0.0.1:port,…`. */
