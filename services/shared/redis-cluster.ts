@@ -41,6 +41,8 @@ export interface LocalRedisCluster {
     key: string,
     timeoutMs?: number,
   ): Promise<{ killed: ClusterNode; promoted: ClusterNode; takeoverMs: number }>;
+  /** Starts every node killed so far again (each rejoins as a replica) and waits until healthy. */
+  reviveAll(key: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -230,6 +232,11 @@ export async function startRedisCluster(
     ownersOf,
     waitHealthy,
     killMaster,
+    reviveAll: async (key: string) => {
+      const dead = nodes.filter((node) => !live().includes(node));
+      for (const { server } of dead) await server.restart();
+      await waitHealthy(key);
+    },
     stop,
   };
 }

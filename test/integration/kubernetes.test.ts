@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import {
+  PrometheusRule,
+  ServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
@@ -12,13 +15,16 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import type { TObject } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { dashboards } from '../../dashboards/grafana/generate.ts';
+import { kubePrometheusDatasourceUid, kubernetesFiles } from '../../dashboards/kubernetes.ts';
 import { CliEnv } from '../../load/cli-env.ts';
 import { parseScenario } from '../../load/scenario.ts';
 import { DownstreamEnv } from '../../services/downstream/config.ts';
 import { loadConfig } from '../../services/shared/config.ts';
 import { GatewayEnv } from '../../services/gateway/config.ts';
 import { ProducerEnv } from '../../services/producer/config.ts';
+import { queueLocationProblems } from '../../services/shared/queue-env.ts';
 import { subscriberQueue } from '../../services/shared/topic.ts';
 import { WorkerEnv } from '../../services/worker/config.ts';
 import { repoRoot } from '../support/processes.ts';
@@ -28,7 +34,13 @@ const run = promisify(execFile);
 const k8s = path.join(repoRoot, 'deploy/k8s');
 
 /** Every kustomization a user applies: the base, each overlay, the experiment Job. */
-const kustomizations = ['base', 'overlays/autoscaled', 'jobs/experiment'];
+const kustomizations = [
+  'base',
+  'overlays/autoscaled',
+  'overlays/redis-cluster',
+  'overlays/redis-cluster-autoscaled',
+  'jobs/experiment',
+];
 
 interface Container {
   name: string;
@@ -54,7 +66,11 @@ interface PodTemplate {
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, unknown> & { template?: PodTemplate };
   data?: Record<string, string>;
 }
@@ -70,6 +86,7 @@ const models: Record<string, new (data: never) => { validate(): void }> = {
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 const validate = (object: K8sObject) => {
   const Model = models[`${object.apiVersion}/${object.kind}`];
@@ -117,6 +134,26 @@ const envSchemas: Record<string, TObject> = {
 };
 const programOf = (container: Container) =>
   container.args?.[0] === 'serve' ? container.args[1]! : 'cli';
+/** Checks across variables too, where the program does (where its queue lives). */
+const loadProgramEnv = (program: string, values: Record<string, string | undefined>) =>
+  loadConfig(
+    envSchemas[program]!,
+    values,
+    ['producer', 'worker', 'cli'].includes(program) ? queueLocationProblems : undefined,
+  );
+/** Variables only there to be expanded into others (`$(NAME)`), as Kubernetes does. */
+const expandedOnly = (container: Container) =>
+  (container.env ?? [])
+    .map((entry) => entry.name)
+    .filter((name) => (container.env ?? []).some((entry) => entry.value?.includes(`$(${name})`)));
+/** The values a container's program gets, with `$(NAME)` expanded (a Secret's as `secret`). */
+const expandedEnv = (container: Container) =>
+  Object.fromEntries(
+    Object.entries(envOf(container)).map(([name, value]) => [
+      name,
+      value?.replace(/\$\((\w+)\)/g, (_, ref: string) => envOf(container)[ref] ?? 'secret'),
+    ]),
+  );
 
 describe('deploy/k8s (no cluster here: rendered with kubectl kustomize, checked against the schemas and the repository)', () => {
   it('renders the base, every overlay and the experiment Job', () => {
@@ -175,11 +212,16 @@ describe('deploy/k8s (no cluster here: rendered with kubectl kustomize, checked 
         const known = Object.keys(envSchemas[program]!.properties);
         const extra = (container.env ?? [])
           .map((entry) => entry.name)
-          .filter((name) => !known.includes(name) && name !== 'NODE_OPTIONS');
+          .filter(
+            (name) =>
+              !known.includes(name) &&
+              name !== 'NODE_OPTIONS' &&
+              !expandedOnly(container).includes(name),
+          );
         expect(extra, `${object.metadata.name} (${program})`).toEqual([]);
         // The values given are valid for the program (the token comes from the Secret).
-        const values = { ...envOf(container), ADMIN_TOKEN: 'from-the-secret' };
-        expect(() => loadConfig(envSchemas[program]!, values), object.metadata.name).not.toThrow();
+        const values = { ...expandedEnv(container), ADMIN_TOKEN: 'from-the-secret' };
+        expect(() => loadProgramEnv(program, values), object.metadata.name).not.toThrow();
       }
   });
 
@@ -248,46 +290,135 @@ describe('deploy/k8s (no cluster here: rendered with kubectl kustomize, checked 
   });
 
   it('scales each worker group on its own queue: the KEDA trigger names the list BullMQ fills, at the Redis the workers use', async () => {
-    const overlay = objectsOf('overlays/autoscaled');
-    const scaled = overlay.filter((o) => o.kind === 'ScaledObject');
-    const workers = overlay.filter(
-      (o) => o.kind === 'Deployment' && o.metadata.name.startsWith('worker-'),
-    );
-    expect(scaled).toHaveLength(workers.length);
     const redis = await testRedis();
     try {
-      for (const object of scaled) {
-        const target = (object.spec!.scaleTargetRef as { name: string }).name;
-        const worker = workers.find((w) => w.metadata.name === target);
-        expect(worker, `${object.metadata.name} scales a worker Deployment`).toBeDefined();
-        const env = envOf(worker!.spec!.template!.spec.containers[0]!);
-        const [trigger] = object.spec!.triggers as Array<{
-          type: string;
-          metadata: Record<string, string>;
-        }>;
-        expect(trigger!.type).toBe('redis');
-        expect(`redis://${trigger!.metadata.address}`).toBe(env.REDIS_URL);
-        const queue = subscriberQueue(env.QUEUE_NAME!, env.SUBSCRIBER);
-        expect(trigger!.metadata.listName).toBe(`${env.QUEUE_PREFIX}:${queue}:wait`);
-        // And that is the list a waiting job is in, on a real Redis (under a test prefix).
-        const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-        const bull = new Queue(queue, { connection, prefix: `k8s-test-${process.pid}` });
-        try {
-          await bull.add('event', { id: 'x' });
-          expect(
-            await connection.llen(
-              trigger!.metadata.listName!.replace(env.QUEUE_PREFIX!, `k8s-test-${process.pid}`),
-            ),
-          ).toBe(1);
-        } finally {
-          await bull.obliterate({ force: true });
-          await bull.close();
-          connection.disconnect();
+      for (const overlayName of ['overlays/autoscaled', 'overlays/redis-cluster-autoscaled']) {
+        const overlay = objectsOf(overlayName);
+        const scaled = overlay.filter((o) => o.kind === 'ScaledObject');
+        const workers = overlay.filter(
+          (o) => o.kind === 'Deployment' && o.metadata.name.startsWith('worker-'),
+        );
+        expect(scaled).toHaveLength(workers.length);
+        for (const object of scaled) {
+          const target = (object.spec!.scaleTargetRef as { name: string }).name;
+          const worker = workers.find((w) => w.metadata.name === target);
+          expect(worker, `${object.metadata.name} scales a worker Deployment`).toBeDefined();
+          const container = worker!.spec!.template!.spec.containers[0]!;
+          const env = expandedEnv(container);
+          const [trigger] = object.spec!.triggers as Array<{
+            type: string;
+            metadata: Record<string, string>;
+          }>;
+          if (env.REDIS_CLUSTER_NODES) {
+            // The cluster's trigger, at the nodes the worker uses, with its password.
+            expect(trigger!.type).toBe('redis-cluster');
+            expect(env.REDIS_CLUSTER_NODES).toBe(`redis://:secret@${trigger!.metadata.addresses}`);
+            expect(envOf(container)).toHaveProperty(trigger!.metadata.passwordFromEnv!);
+          } else {
+            expect(trigger!.type).toBe('redis');
+            expect(`redis://${trigger!.metadata.address}`).toBe(env.REDIS_URL);
+          }
+          const prefix = env.QUEUE_PREFIX!;
+          const queue = subscriberQueue(env.QUEUE_NAME!, env.SUBSCRIBER);
+          expect(trigger!.metadata.listName).toBe(`${prefix}:${queue}:wait`);
+          // And that is the list a waiting job is in, on a real Redis (under a test prefix).
+          const testPrefix = prefix.replace('cascade', `k8s-test-${process.pid}`);
+          const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+          const bull = new Queue(queue, { connection, prefix: testPrefix });
+          try {
+            await bull.add('event', { id: 'x' });
+            expect(
+              await connection.llen(trigger!.metadata.listName!.replace(prefix, testPrefix)),
+            ).toBe(1);
+          } finally {
+            await bull.obliterate({ force: true });
+            await bull.close();
+            connection.disconnect();
+          }
         }
       }
     } finally {
       await redis.stop();
     }
+  });
+
+  it("runs on a Redis Cluster you already run: no built-in Redis, the producer and workers at the cluster with a hash-tagged prefix and the chart's password", () => {
+    for (const overlayName of ['overlays/redis-cluster', 'overlays/redis-cluster-autoscaled']) {
+      const overlay = objectsOf(overlayName);
+      expect(overlay.filter((o) => o.metadata.name === 'redis')).toEqual([]);
+      const queued = overlay.filter(
+        (o) =>
+          o.kind === 'Deployment' &&
+          (o.metadata.name === 'producer' || o.metadata.name.startsWith('worker-')),
+      );
+      expect(queued).toHaveLength(4);
+      for (const object of queued) {
+        const container = object.spec!.template!.spec.containers[0]!;
+        const env = envOf(container);
+        expect(env, object.metadata.name).not.toHaveProperty('REDIS_URL');
+        expect(env.QUEUE_PREFIX).toBe('{cascade}');
+        const names = container.env!.map((entry) => entry.name);
+        // Kubernetes expands $(NAME) only from a variable listed before it.
+        expect(names.indexOf('REDIS_CLUSTER_PASSWORD')).toBeLessThan(
+          names.indexOf('REDIS_CLUSTER_NODES'),
+        );
+        expect(
+          container.env!.find((entry) => entry.name === 'REDIS_CLUSTER_PASSWORD')!.valueFrom,
+        ).toEqual({ secretKeyRef: { name: 'redis-cluster', key: 'redis-password' } });
+      }
+      // Nothing else still points at the built-in Redis.
+      expect(JSON.stringify(overlay)).not.toMatch(/redis:6379|redis:\/\/redis:/);
+    }
+  });
+
+  it("ships the dashboards for kube-prometheus-stack's sidecar and the rules they read, as generated from dashboards/", () => {
+    // The committed copies are what `npm run dashboards` makes of the sources.
+    for (const [file, expected] of Object.entries(kubernetesFiles())) {
+      const text = readFileSync(path.join(repoRoot, file), 'utf8');
+      expect(file.endsWith('.json') ? JSON.parse(text) : parse(text), file).toEqual(expected);
+    }
+    const overlay = objectsOf('overlays/autoscaled');
+    const maps = overlay.filter((o) => o.metadata.labels?.grafana_dashboard === '1');
+    expect(
+      maps
+        .map((map) => Object.keys(map.data!))
+        .flat()
+        .sort(),
+    ).toEqual(Object.keys(dashboards).sort());
+    for (const map of maps) {
+      expect(map.metadata.annotations?.grafana_folder).toBe('cascade-lab');
+      const [file, text] = Object.entries(map.data!)[0]!;
+      const board = JSON.parse(text) as { uid: string };
+      expect(board.uid).toBe(dashboards[file]!.uid);
+      // Every query reads kube-prometheus-stack's datasource, not compose's.
+      const uids = [
+        ...text.matchAll(/"datasource": \{\s*"type": "prometheus",\s*"uid": "([^"]+)"/g),
+      ];
+      expect(uids.length, file).toBeGreaterThan(0);
+      expect(new Set(uids.map((match) => match[1]))).toEqual(
+        new Set([kubePrometheusDatasourceUid]),
+      );
+    }
+    // The rules the dashboards query are recorded by the PrometheusRule.
+    const rule = overlay.find((o) => o.kind === 'PrometheusRule')!;
+    const recorded = new Set(
+      (rule.spec!.groups as Array<{ rules: Array<{ record?: string }> }>)
+        .flatMap((group) => group.rules)
+        .map((entry) => entry.record)
+        .filter(Boolean),
+    );
+    const used = new Set(
+      maps.flatMap((map) =>
+        [...Object.values(map.data!)[0]!.matchAll(/\b([a-z]+:[a-z_0-9]+:[a-z_0-9]+)\b/g)].map(
+          (m) => m[1]!,
+        ),
+      ),
+    );
+    expect(used.size).toBeGreaterThan(0);
+    for (const name of used) expect(recorded, name).toContain(name);
+    expect(rule.metadata.labels).toEqual(
+      overlay.find((o) => o.kind === 'ServiceMonitor')!.metadata.labels,
+    );
   });
 
   it('scales the gateway on a CPU it requests, and has Prometheus scrape every service but Redis', () => {
