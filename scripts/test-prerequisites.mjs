@@ -16,6 +16,11 @@ const needs = [
   { command: 'prometheus', pkg: 'prometheus', why: 'the observability test scrapes the stack' },
   { command: 'promtool', pkg: 'prometheus', why: 'the recording and alert rules are unit-tested' },
   {
+    command: 'redis-cli',
+    pkg: 'redis-tools',
+    why: 'the Redis Cluster tests join their own cluster with redis-cli --cluster create',
+  },
+  {
     command: 'chromium',
     pkg: 'chromium',
     why: 'the report is rendered in a browser',

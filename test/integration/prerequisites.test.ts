@@ -10,7 +10,7 @@ const run = promisify(execFile);
 
 describe('npm test on a machine that lacks the binaries', () => {
   it('stops within seconds, naming what to install and how', async () => {
-    // A PATH with node and sh only: redis-server, prometheus, promtool and apt-get are "missing".
+    // A PATH with node and sh only: redis-server, redis-cli, prometheus, promtool and apt-get are "missing".
     const bin = mkdtempSync(path.join(tmpdir(), 'cascade-path-'));
     symlinkSync(process.execPath, path.join(bin, 'node'));
     symlinkSync('/bin/sh', path.join(bin, 'sh'));
@@ -23,9 +23,9 @@ describe('npm test on a machine that lacks the binaries', () => {
       (error: { code: number; stderr: string }) => error,
     );
     expect(result.code).toBe(1);
-    for (const command of ['redis-server', 'prometheus', 'promtool'])
+    for (const command of ['redis-server', 'prometheus', 'promtool', 'redis-cli'])
       expect(result.stderr).toContain(`  ${command} (`);
-    expect(result.stderr).toContain('sudo apt-get install -y redis-server prometheus');
+    expect(result.stderr).toContain('sudo apt-get install -y redis-server prometheus redis-tools');
   });
 
   it('says nothing and lets the suite run when everything is there', async () => {

@@ -1,3 +1,4 @@
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDlq } from '../../load/dlq.ts';
@@ -6,7 +7,9 @@ import { startStack } from '../../load/stack.ts';
 import { defaultClusterQueuePrefix } from '../../services/shared/queue-env.ts';
 import {
   parseClusterNodes,
+  producerConnection,
   type RedisClusterTarget,
+  workerConnection,
 } from '../../services/shared/redis-connection.ts';
 import {
   inspectQueues,
@@ -43,9 +46,36 @@ describe('the event path on a Redis Cluster (three masters, three replicas, loca
   afterAll(async () => cluster?.stop());
 
   it(
-    'accounts for every accepted event across a worker SIGKILL, dead-letters and redrives on the cluster, all in one slot',
+    'accounts for every accepted event across a worker SIGKILL, sweeps, dead-letters and redrives on the cluster, all in one slot',
     { timeout: 180_000 },
     async () => {
+      const queues = inspectQueues(target, 'orders', prefix);
+      // Two jobs a crashed worker failed for good but never dead-lettered: the sweeper's.
+      const swept = ['swept-1', 'swept-2'];
+      const connection = producerConnection(target);
+      const seeded = new Queue('orders', { connection, prefix });
+      for (const id of swept)
+        await seeded.add(
+          'event',
+          {
+            id,
+            publishedAt: Date.now(),
+            publishToken: id,
+            backoff: { kind: 'none', baseMs: 0, capMs: 0, jitter: 'none' },
+          },
+          { jobId: id, attempts: 1, removeOnFail: false },
+        );
+      const bare = new Worker('orders', async () => Promise.reject(new Error('crashed')), {
+        connection: workerConnection(target),
+        prefix,
+        // Its stalled check would hold the queue's for 30 s: the killed worker's jobs wait on it.
+        skipStalledCheck: true,
+      });
+      await eventually(async () => expect(await queues.failedIds()).toHaveLength(2));
+      await bare.close();
+      await seeded.close();
+      connection.disconnect();
+
       const stack = await startStack({
         redisClusterNodes: cluster.seeds,
         queueName: 'orders',
@@ -56,7 +86,6 @@ describe('the event path on a Redis Cluster (three masters, three replicas, loca
           downstream: { BASE_LATENCY_MS: '20', JITTER_MS: '0', FAIL_PROBABILITY: '0.3' },
         },
       });
-      const queues = inspectQueues(target, 'orders', prefix);
       try {
         const producer = stack.services.producer.url;
         const first = await publish(producer, ids('order', 150), 8);
@@ -68,12 +97,13 @@ describe('the event path on a Redis Cluster (three masters, three replicas, loca
         const second = await publish(producer, ids('order', 150, 150), 8);
         const accepted = [...first.accepted, ...second.accepted];
         expect(accepted).toHaveLength(300);
-        await waitUntilSettled(producer, accepted.length, 90_000);
+        await waitUntilSettled(producer, accepted.length + swept.length, 90_000);
 
         const completed = await queues.completedIds();
         const deadLettered = await queues.deadLetteredIds();
         expect(completed.filter((id) => deadLettered.includes(id))).toEqual([]);
-        expect([...completed, ...deadLettered].sort()).toEqual([...accepted].sort());
+        expect([...completed, ...deadLettered].sort()).toEqual([...accepted, ...swept].sort());
+        expect(deadLettered).toEqual(expect.arrayContaining(swept));
         // With p = 0.3 and 3 attempts, about 2.7 % end in the DLQ.
         expect(deadLettered.length).toBeGreaterThan(0);
         // The runner's view (the producer's counts) says the same.
@@ -100,9 +130,9 @@ describe('the event path on a Redis Cluster (three masters, three replicas, loca
           code: 0,
           lines: [`redrove ${deadLettered.length} jobs to orders\n`],
         });
-        await waitUntilSettled(producer, accepted.length, 60_000);
+        await waitUntilSettled(producer, accepted.length + swept.length, 60_000);
         expect(await queues.deadLetteredIds()).toEqual([]);
-        expect((await queues.completedIds()).sort()).toEqual([...accepted].sort());
+        expect((await queues.completedIds()).sort()).toEqual([...accepted, ...swept].sort());
 
         // Every key of the queue hashes to {cascade}'s slot: one master (and its replica) holds them all.
         const { master, replicas } = await cluster.ownersOf(prefix);
