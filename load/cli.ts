@@ -28,6 +28,8 @@ Usage:
   cascade-lab serve <service>   start one service, configured by env (docs/reference.md):
                                 ${Object.keys(services).join(', ')}
   cascade-lab up                the local stack: Redis + the four services on free ports; Ctrl-C stops all
+                                (a Redis of yours with REDIS_URL, a Redis Cluster with
+                                REDIS_CLUSTER_NODES=host:port,…; up, experiment and sweep alike)
   cascade-lab experiment <scenario.yaml> [--out DIR] [--urls LIST]
                                 run a scenario on fresh local stacks; table + report
   cascade-lab sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR]
