@@ -15,12 +15,15 @@ import {
   ModelUpdate,
   sampleOutcome,
 } from './failure-model.ts';
+import { Pool } from 'undici';
 import { deadlineHeader } from '../shared/downstream-work.ts';
+import { headerValue } from '../shared/forward.ts';
 import { decideDeadline, parseDeadlineMs } from './deadline.ts';
 import { EffectLedger, type StoredOutcome } from './effects.ts';
 import { type Slot, type Waiting, WorkPool } from './work-pool.ts';
 import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';
 import { createDownstreamMetrics } from './metrics.ts';
+import { registerProxy } from './proxy.ts';
 
 export interface DownstreamDeps {
   logger?: FastifyServerOptions['logger'];
@@ -60,11 +63,11 @@ const deadlineExceeded = (when: string) => ({
   message: `the caller's deadline (${deadlineHeader}) ${when}`,
 });
 
-/** A header's single value; a repeated or empty one counts as absent. */
-const headerValue = (value: string | string[] | undefined) =>
-  typeof value === 'string' && value !== '' ? value : undefined;
-
-/** The downstream service: `POST /work` under a load-dependent failure model plus timed faults. */
+/**
+ * The downstream service: `POST /work` under a load-dependent failure model plus timed
+ * faults; in proxy mode (`config.proxy`), every request forwarded to an upstream instead,
+ * with the same faults on the way.
+ */
 export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps = {}): App {
   const clock = deps.clock ?? monotonicClock;
   const rng = forkRng(config.seed, 'downstream');
@@ -135,6 +138,16 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
     inflight -= 1;
     metrics.setLoad(inflight, loadFactor(inflight, model.capacityRps));
   };
+  /** A hung request, held until the client gives up or the server closes. */
+  const hold = (socket: Socket) =>
+    new Promise<void>((resolve) => {
+      const release = () => {
+        hung.delete(release);
+        resolve();
+      };
+      hung.add(release);
+      socket.once('close', release);
+    });
   /**
    * The work itself, `ms` long; with `cancelOnDisconnect` it stops when the caller closes
    * the connection. Answers whether it ran to the end.
@@ -158,144 +171,164 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
     }
   };
 
-  app.post(
-    '/work',
-    {
-      ...bodyLimits(16_384, 2),
-      schema: {
-        body: WorkRequest,
-        response: {
-          200: Type.Object({ id: Type.String(), latencyMs: Type.Number() }),
-          409: ErrorBody,
-          503: ErrorBody,
-          504: ErrorBody,
+  const upstream = config.proxy
+    ? new Pool(new URL(config.proxy.upstreamUrl).origin, {
+        connections: config.proxy.connections,
+      })
+    : undefined;
+  if (config.proxy && upstream)
+    registerProxy(app, {
+      upstream,
+      upstreamUrl: new URL(config.proxy.upstreamUrl),
+      decide: (target) => faults.decide(rng, target),
+      enter,
+      leave,
+      sample: (factor) =>
+        config.proxy?.applyModel ? sampleOutcome(factor, model, rng) : undefined,
+      hold,
+      observe: (outcome, { caller, route, upstreamStatus }, seconds) =>
+        metrics.observe(outcome, caller, seconds, { route, upstreamStatus }),
+    });
+  else
+    app.post(
+      '/work',
+      {
+        ...bodyLimits(16_384, 2),
+        schema: {
+          body: WorkRequest,
+          response: {
+            200: Type.Object({ id: Type.String(), latencyMs: Type.Number() }),
+            409: ErrorBody,
+            503: ErrorBody,
+            504: ErrorBody,
+          },
         },
       },
-    },
-    async (request, reply) => {
-      const startedAt = clock();
-      const key = headerValue(request.headers['idempotency-key']);
-      const caller = headerValue(request.headers['x-cascade-caller']);
-      const idempotent = model.idempotentReceiver && key !== undefined;
-      if (idempotent) {
-        const seen = effects.check(key);
-        if (seen.kind === 'replay') {
-          metrics.observe('replayed', caller);
-          reply.header('idempotent-replayed', 'true');
-          return seen.outcome;
-        }
-        if (seen.kind === 'in_progress') {
-          metrics.observe('in_progress', caller);
-          return reply.code(409).send({
-            error: 'idempotency_in_progress',
-            message: `a request with Idempotency-Key ${JSON.stringify(key)} is still being worked on; retry later`,
-          });
-        }
-      }
-      const budgetMs = model.honourDeadlines
-        ? parseDeadlineMs(headerValue(request.headers[deadlineHeader]))
-        : undefined;
-      let stored: StoredOutcome | undefined;
-      let slot: Slot | undefined;
-      try {
-        // Nobody waits for it any more: refused before it takes a slot.
-        if (budgetMs === 0) {
-          metrics.observe('deadline_refused', caller);
-          return await reply.code(504).send(deadlineExceeded('had passed on arrival'));
-        }
-        if (model.poolConcurrency > 0) {
-          const admission = pool.admit();
-          if (admission.kind === 'full') {
-            metrics.observe('shed', caller);
-            // Overloaded: don't retry now (the SRE book); Retry-After is in whole seconds.
-            return await reply
-              .code(503)
-              .header('retry-after', '1')
-              .send({
-                error: 'overloaded',
-                message: `${pool.active} requests being worked on and ${pool.waiting} waiting: retry later`,
-              });
+      async (request, reply) => {
+        const startedAt = clock();
+        const key = headerValue(request.headers['idempotency-key']);
+        const caller = headerValue(request.headers['x-cascade-caller']);
+        const idempotent = model.idempotentReceiver && key !== undefined;
+        if (idempotent) {
+          const seen = effects.check(key);
+          if (seen.kind === 'replay') {
+            metrics.observe('replayed', caller);
+            reply.header('idempotent-replayed', 'true');
+            return seen.outcome;
           }
-          slot =
-            admission.kind === 'slot'
-              ? admission.slot
-              : await waitForSlot(admission.waiting, request.raw.socket);
-          if (slot === undefined) {
-            metrics.observe('cancelled', caller, (clock() - startedAt) / 1000);
+          if (seen.kind === 'in_progress') {
+            metrics.observe('in_progress', caller);
+            return reply.code(409).send({
+              error: 'idempotency_in_progress',
+              message: `a request with Idempotency-Key ${JSON.stringify(key)} is still being worked on; retry later`,
+            });
+          }
+        }
+        const budgetMs = model.honourDeadlines
+          ? parseDeadlineMs(headerValue(request.headers[deadlineHeader]))
+          : undefined;
+        let stored: StoredOutcome | undefined;
+        let slot: Slot | undefined;
+        try {
+          // Nobody waits for it any more: refused before it takes a slot.
+          if (budgetMs === 0) {
+            metrics.observe('deadline_refused', caller);
+            return await reply.code(504).send(deadlineExceeded('had passed on arrival'));
+          }
+          if (model.poolConcurrency > 0) {
+            const admission = pool.admit();
+            if (admission.kind === 'full') {
+              metrics.observe('shed', caller);
+              // Overloaded: don't retry now (the SRE book); Retry-After is in whole seconds.
+              return await reply
+                .code(503)
+                .header('retry-after', '1')
+                .send({
+                  error: 'overloaded',
+                  message: `${pool.active} requests being worked on and ${pool.waiting} waiting: retry later`,
+                });
+            }
+            slot =
+              admission.kind === 'slot'
+                ? admission.slot
+                : await waitForSlot(admission.waiting, request.raw.socket);
+            if (slot === undefined) {
+              metrics.observe('cancelled', caller, (clock() - startedAt) / 1000);
+              reply.hijack();
+              return reply;
+            }
+          }
+          // Time spent waiting for a slot came out of the caller's budget.
+          const leftMs = budgetMs === undefined ? undefined : budgetMs - (clock() - startedAt);
+          if (leftMs !== undefined && leftMs <= 0) {
+            metrics.observe('deadline_refused', caller);
+            return await reply
+              .code(504)
+              .send(deadlineExceeded('passed while it waited for a slot'));
+          }
+          const factor = enter();
+          const fault = faults.decide(rng, {
+            caller,
+            method: 'POST',
+            path: '/work',
+            header: (name) => headerValue(request.headers[name]),
+          });
+          if (fault.action === 'reset') {
+            leave();
+            metrics.observe('fault_reset', caller);
+            reply.hijack();
+            request.raw.socket.destroy();
+            return reply;
+          }
+          if (fault.action === 'hang') {
+            metrics.observe('fault_hang', caller);
+            reply.hijack();
+            await hold(request.raw.socket);
+            leave();
+            request.raw.socket.destroy();
+            return reply;
+          }
+          const outcome = sampleOutcome(factor, model, rng);
+          const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
+          const work = decideDeadline(leftMs, latencyMs);
+          const finished = work.kind === 'work' && (await doWork(request.raw.socket, work.ms));
+          leave();
+          const seconds = (clock() - startedAt) / 1000;
+          if (!finished) {
+            // The caller closed the connection: the work stopped, and nobody is there to answer.
+            metrics.observe('cancelled', caller, seconds);
             reply.hijack();
             return reply;
           }
+          if (work.kind === 'work' && work.dropped) {
+            metrics.observe('deadline_dropped', caller, seconds);
+            return await reply.code(504).send(deadlineExceeded('passed while it was worked on'));
+          }
+          // Finished, and the caller had gone: done for nobody.
+          if (request.raw.socket.destroyed) metrics.wastedWork(caller);
+          // W3C Server-Timing: the caller subtracts it from its attempt to see the host's share.
+          reply.header('server-timing', `work;dur=${(seconds * 1000).toFixed(3)}`);
+          if (fault.action === 'error' || outcome.fail) {
+            metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', caller, seconds);
+            return reply.code(503).send({
+              error: 'downstream_error',
+              message:
+                fault.action === 'error'
+                  ? 'injected error fault'
+                  : 'failed under the failure model',
+            });
+          }
+          metrics.observe('ok', caller, seconds);
+          // The work is done whether or not the caller still waits: a second one for a key is a duplicate.
+          if (key !== undefined && effects.applied(key)) metrics.duplicateEffect(caller);
+          stored = { id: request.body.id, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+          return stored;
+        } finally {
+          slot?.release();
+          if (idempotent) effects.release(key, stored);
         }
-        // Time spent waiting for a slot came out of the caller's budget.
-        const leftMs = budgetMs === undefined ? undefined : budgetMs - (clock() - startedAt);
-        if (leftMs !== undefined && leftMs <= 0) {
-          metrics.observe('deadline_refused', caller);
-          return await reply.code(504).send(deadlineExceeded('passed while it waited for a slot'));
-        }
-        const factor = enter();
-        const fault = faults.decide(rng, caller);
-        if (fault.action === 'reset') {
-          leave();
-          metrics.observe('fault_reset', caller);
-          reply.hijack();
-          request.raw.socket.destroy();
-          return reply;
-        }
-        if (fault.action === 'hang') {
-          metrics.observe('fault_hang', caller);
-          reply.hijack();
-          // Held until the client gives up or the server closes.
-          await new Promise<void>((resolve) => {
-            const release = () => {
-              hung.delete(release);
-              resolve();
-            };
-            hung.add(release);
-            request.raw.socket.once('close', release);
-          });
-          leave();
-          request.raw.socket.destroy();
-          return reply;
-        }
-        const outcome = sampleOutcome(factor, model, rng);
-        const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
-        const work = decideDeadline(leftMs, latencyMs);
-        const finished = work.kind === 'work' && (await doWork(request.raw.socket, work.ms));
-        leave();
-        const seconds = (clock() - startedAt) / 1000;
-        if (!finished) {
-          // The caller closed the connection: the work stopped, and nobody is there to answer.
-          metrics.observe('cancelled', caller, seconds);
-          reply.hijack();
-          return reply;
-        }
-        if (work.kind === 'work' && work.dropped) {
-          metrics.observe('deadline_dropped', caller, seconds);
-          return await reply.code(504).send(deadlineExceeded('passed while it was worked on'));
-        }
-        // Finished, and the caller had gone: done for nobody.
-        if (request.raw.socket.destroyed) metrics.wastedWork(caller);
-        // W3C Server-Timing: the caller subtracts it from its attempt to see the host's share.
-        reply.header('server-timing', `work;dur=${(seconds * 1000).toFixed(3)}`);
-        if (fault.action === 'error' || outcome.fail) {
-          metrics.observe(fault.action === 'error' ? 'fault_error' : 'error', caller, seconds);
-          return reply.code(503).send({
-            error: 'downstream_error',
-            message:
-              fault.action === 'error' ? 'injected error fault' : 'failed under the failure model',
-          });
-        }
-        metrics.observe('ok', caller, seconds);
-        // The work is done whether or not the caller still waits: a second one for a key is a duplicate.
-        if (key !== undefined && effects.applied(key)) metrics.duplicateEffect(caller);
-        stored = { id: request.body.id, latencyMs: Math.round(latencyMs * 1000) / 1000 };
-        return stored;
-      } finally {
-        slot?.release();
-        if (idempotent) effects.release(key, stored);
-      }
-    },
-  );
+      },
+    );
 
   const state = () => ({ model, faults: faults.active() });
   registerAdmin(app, config.adminToken, (admin) => {
@@ -331,6 +364,10 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
 
   app.addHook('preClose', async () => {
     for (const release of [...hung]) release();
+  });
+  app.addHook('onClose', async () => {
+    // Not close(): it would wait for calls to a hung upstream.
+    await upstream?.destroy();
   });
   return app;
 }

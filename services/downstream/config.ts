@@ -27,13 +27,24 @@ const modelEnv = Object.fromEntries(
   ]),
 ) as { [V in ModelVariable]: (typeof FailureModelParams.properties)[(typeof modelVariables)[V]] };
 
-export const DownstreamEnv = Type.Object({ ...commonEnv(8081), ...modelEnv });
+export const DownstreamEnv = Type.Object({
+  ...commonEnv(8081),
+  ...modelEnv,
+  /** Proxy mode: forward every request to this upstream (its faults applied on the way). */
+  UPSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })),
+  /** Connections the proxy keeps to the upstream. */
+  UPSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 128 }),
+  /** Proxy mode: the failure model's latency and failures too, driven by the requests in flight. */
+  PROXY_MODEL: Type.Boolean({ default: false }),
+});
 export type DownstreamEnv = Static<typeof DownstreamEnv>;
 
 export interface DownstreamConfig {
   /** Event-loop-based shedding: 503 under_pressure while the loop lags (both 0: off). */
   shedding?: Shedding | undefined;
   model: FailureModelParams;
+  /** Proxy mode: the upstream, how many connections to it, and whether the model applies too. */
+  proxy?: { upstreamUrl: string; connections: number; applyModel: boolean } | undefined;
   seed?: number | undefined;
   adminToken?: string | undefined;
 }
@@ -49,5 +60,18 @@ export function toDownstreamConfig(env: DownstreamEnv): DownstreamConfig {
       env[variable as ModelVariable],
     ]),
   ) as FailureModelParams;
-  return { seed: env.SEED, adminToken: env.ADMIN_TOKEN, model, shedding: sheddingOf(env) };
+  return {
+    seed: env.SEED,
+    adminToken: env.ADMIN_TOKEN,
+    model,
+    shedding: sheddingOf(env),
+    proxy:
+      env.UPSTREAM_URL === undefined
+        ? undefined
+        : {
+            upstreamUrl: env.UPSTREAM_URL,
+            connections: env.UPSTREAM_CONNECTIONS,
+            applyModel: env.PROXY_MODEL,
+          },
+  };
 }

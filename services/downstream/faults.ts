@@ -17,6 +17,23 @@ export const FaultSpec = Type.Object(
      * or `worker` for every worker. Unset: every call.
      */
     caller: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** An error fault's answer: its status (default 503) and body (default a JSON error). */
+    status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
+    body: Type.Optional(Type.String({ maxLength: 4096 })),
+    /** Only requests with this method (proxy mode; `POST /work` is always POST). */
+    method: Type.Optional(Type.String({ pattern: '^[A-Z]{1,16}$' })),
+    /** Only requests whose path starts with this (proxy mode). */
+    pathPrefix: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024 })),
+    /** Only requests carrying this header with this value (the name in any case). */
+    header: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" }),
+          value: Type.String({ maxLength: 1024 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -27,21 +44,39 @@ export const callerMatches = (target: string | undefined, caller: string | undef
   target === undefined ||
   (caller !== undefined && (caller === target || caller.startsWith(`${target}/`)));
 
-export interface ActiveFault {
-  id: number;
-  kind: FaultKind;
-  fraction: number;
-  latencyMs?: number;
-  caller?: string;
-  durationMs: number;
-  remainingMs: number;
+/** Which faults a request is exposed to: who sent it, and (in proxy mode) what it is. */
+export interface FaultTarget {
+  caller?: string | undefined;
+  method?: string;
+  path?: string;
+  /** A request header's value (the name in lower case). */
+  header?: (name: string) => string | undefined;
 }
+
+/** Whether a fault's matchers (caller, method, path prefix, header) all hold for a request. */
+export function faultMatches(spec: FaultSpec, target: FaultTarget): boolean {
+  if (!callerMatches(spec.caller, target.caller)) return false;
+  if (spec.method !== undefined && spec.method !== target.method) return false;
+  if (spec.pathPrefix !== undefined && !(target.path ?? '').startsWith(spec.pathPrefix))
+    return false;
+  if (spec.header !== undefined)
+    return target.header?.(spec.header.name.toLowerCase()) === spec.header.value;
+  return true;
+}
+
+export type ActiveFault = Pick<
+  FaultSpec,
+  'kind' | 'latencyMs' | 'caller' | 'status' | 'body' | 'method' | 'pathPrefix' | 'header'
+> & { id: number; fraction: number; durationMs: number; remainingMs: number };
 
 /** What the active faults decided for one request. */
 export interface FaultDecision {
   /** `reset` wins over `hang`, which wins over `error`. */
   action: 'none' | 'error' | 'hang' | 'reset';
   addedLatencyMs: number;
+  /** The deciding error fault's status and body, when it set them. */
+  status?: number;
+  body?: string;
 }
 
 interface StoredFault {
@@ -60,6 +95,8 @@ export function faultSpecProblem(spec: FaultSpec): string | undefined {
   if (spec.kind !== 'latency' && spec.latencyMs !== undefined) {
     return `latencyMs only applies to latency faults, not ${spec.kind}`;
   }
+  if (spec.kind !== 'error' && (spec.status !== undefined || spec.body !== undefined))
+    return `status and body only apply to error faults, not ${spec.kind}`;
   return undefined;
 }
 
@@ -98,16 +135,25 @@ export class FaultTable {
     return counts;
   }
 
-  /** Each active fault aimed at this caller applies independently with probability `fraction` (default 1). */
-  decide(rng: Rng, caller?: string): FaultDecision {
+  /**
+   * Each active fault whose matchers hold for this request applies independently with
+   * probability `fraction` (default 1).
+   */
+  decide(rng: Rng, target: FaultTarget = {}): FaultDecision {
     this.#expire();
     const decision: FaultDecision = { action: 'none', addedLatencyMs: 0 };
     const rank = { none: 0, error: 1, hang: 2, reset: 3 } as const;
     for (const { spec } of this.#faults) {
-      if (!callerMatches(spec.caller, caller)) continue;
+      if (!faultMatches(spec, target)) continue;
       if (rng() >= (spec.fraction ?? 1)) continue;
       if (spec.kind === 'latency') decision.addedLatencyMs += spec.latencyMs ?? 0;
-      else if (rank[spec.kind] > rank[decision.action]) decision.action = spec.kind;
+      else if (rank[spec.kind] > rank[decision.action]) {
+        decision.action = spec.kind;
+        if (spec.kind === 'error') {
+          if (spec.status !== undefined) decision.status = spec.status;
+          if (spec.body !== undefined) decision.body = spec.body;
+        }
+      }
     }
     return decision;
   }
@@ -127,6 +173,11 @@ export class FaultTable {
       fraction: fault.spec.fraction ?? 1,
       ...(fault.spec.latencyMs !== undefined ? { latencyMs: fault.spec.latencyMs } : {}),
       ...(fault.spec.caller !== undefined ? { caller: fault.spec.caller } : {}),
+      ...(fault.spec.status !== undefined ? { status: fault.spec.status } : {}),
+      ...(fault.spec.body !== undefined ? { body: fault.spec.body } : {}),
+      ...(fault.spec.method !== undefined ? { method: fault.spec.method } : {}),
+      ...(fault.spec.pathPrefix !== undefined ? { pathPrefix: fault.spec.pathPrefix } : {}),
+      ...(fault.spec.header !== undefined ? { header: fault.spec.header } : {}),
       durationMs: fault.spec.durationMs,
       remainingMs: Math.max(0, Math.round(fault.endsAt - now)),
     };

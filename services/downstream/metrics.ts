@@ -16,6 +16,8 @@ export const downstreamOutcomes = [
   'deadline_dropped',
   'cancelled',
   'shed',
+  'forwarded',
+  'unreachable',
 ] as const;
 export type DownstreamOutcome = (typeof downstreamOutcomes)[number];
 
@@ -74,8 +76,8 @@ export function createDownstreamMetrics(
   });
   const requests = new Counter({
     name: 'downstream_requests_total',
-    help: 'POST /work requests by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key), deadline_refused and deadline_dropped (a deadline honoured), cancelled (the caller closed the connection); and by caller (x-cascade-caller).',
-    labelNames: ['outcome', 'caller'],
+    help: 'POST /work requests (in proxy mode, every proxied request) by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key), deadline_refused and deadline_dropped (a deadline honoured), cancelled (the caller closed the connection), shed; in proxy mode forwarded (the upstream answered) and unreachable (it did not); by caller (x-cascade-caller), and in proxy mode by route (the first path segment) and upstream_status.',
+    labelNames: ['outcome', 'caller', 'route', 'upstream_status'],
     registers: [registry],
   });
   for (const outcome of downstreamOutcomes) requests.inc({ outcome }, 0);
@@ -128,9 +130,24 @@ export function createDownstreamMetrics(
   });
   const callerLabel = callerLabels();
   return {
-    observe(outcome: DownstreamOutcome, caller: string | undefined, seconds?: number) {
+    observe(
+      outcome: DownstreamOutcome,
+      caller: string | undefined,
+      seconds?: number,
+      /** Proxy mode: the route label (bounded by the caller of this) and the upstream's status. */
+      proxied?: { route: string; upstreamStatus?: number | undefined },
+    ) {
       const label = callerLabel(caller);
-      requests.inc({ outcome, caller: label });
+      requests.inc(
+        proxied
+          ? {
+              outcome,
+              caller: label,
+              route: proxied.route,
+              upstream_status: String(proxied.upstreamStatus ?? 'none'),
+            }
+          : { outcome, caller: label },
+      );
       // Every caller's duplicates from 0, so a rate sees its first one (and a panel shows 0, not nothing).
       duplicateEffects.inc({ caller: label }, 0);
       wastedWork.inc({ caller: label }, 0);

@@ -52,9 +52,9 @@ describe('faults aimed at a caller', () => {
     const table = new FaultTable(() => 0);
     table.add({ kind: 'error', durationMs: 1000, caller: 'worker/billing' });
     const never = () => 0;
-    expect(table.decide(never, 'worker/billing').action).toBe('error');
-    expect(table.decide(never, 'worker/audit').action).toBe('none');
-    expect(table.decide(never, 'gateway').action).toBe('none');
+    expect(table.decide(never, { caller: 'worker/billing' }).action).toBe('error');
+    expect(table.decide(never, { caller: 'worker/audit' }).action).toBe('none');
+    expect(table.decide(never, { caller: 'gateway' }).action).toBe('none');
     expect(table.active()[0]).toMatchObject({ caller: 'worker/billing' });
   });
 });
