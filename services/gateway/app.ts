@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { Pool } from 'undici';
 import { PoolOccupancy } from '../shared/downstream-work.ts';
@@ -9,6 +9,8 @@ import { createMetricsRegistry } from '../shared/metrics.ts';
 import { forkRng } from '../shared/rng.ts';
 import type { GatewayConfig } from './config.ts';
 import { asGatewayError } from './errors.ts';
+import { createForwardTransport, failureStatuses } from './forward-transport.ts';
+import { forwardedHeaders, upstreamPath } from '../shared/forward.ts';
 import {
   createGatewayMetrics,
   type GatewayMetrics,
@@ -38,7 +40,14 @@ const RpcRequest = Type.Object(
 const RpcOk = Type.Object({ id: Type.String(), attempts: Type.Integer() });
 const PolicyState = Type.Object({ preset: Type.String(), policy: Policy });
 
-/** The gateway: `POST /rpc` calls downstream `POST /work` through the resilience policy. */
+/** What `/proxy/*` takes from a client: a body to send again on every attempt. */
+const forwardBodyLimitBytes = 1 << 20;
+
+/**
+ * The gateway: `POST /rpc` calls downstream `POST /work` through the resilience policy;
+ * with an upstream (`config.proxy`), `ALL /proxy/*` forwards any request to it through
+ * the same policy.
+ */
 export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App {
   const registry = createMetricsRegistry('gateway');
   const pool = new Pool(config.downstreamUrl, {
@@ -46,9 +55,12 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     pipelining: 1,
     keepAliveTimeout: 10_000,
   });
-  // Gauges are read at scrape time, after `resilient` exists.
+  // Gauges are read at scrape time, after the clients exist: with an upstream, they
+  // describe the proxy route's policy (breaker, bulkhead), the one a user watches then.
   const metrics: GatewayMetrics =
-    deps.metrics === false ? noGatewayMetrics() : createGatewayMetrics(registry, () => resilient);
+    deps.metrics === false
+      ? noGatewayMetrics()
+      : createGatewayMetrics(registry, () => forwarding ?? resilient);
   const resilient = new ResilientClient(config.policy, {
     dispatcher: pool,
     occupancy: new PoolOccupancy(config.downstreamConnections),
@@ -56,6 +68,27 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     rng: forkRng(config.seed, 'gateway'),
     clock: deps.clock ?? monotonicClock,
   });
+  const upstreamUrl = config.proxy ? new URL(config.proxy.upstreamUrl) : undefined;
+  const upstream =
+    config.proxy && upstreamUrl
+      ? new Pool(upstreamUrl.origin, { connections: config.proxy.connections, pipelining: 1 })
+      : undefined;
+  const forwarding =
+    config.proxy && upstream && upstreamUrl
+      ? new ResilientClient(config.policy, {
+          dispatcher: upstream,
+          transport: (dispatcher, events) =>
+            createForwardTransport(
+              dispatcher,
+              events,
+              upstreamUrl.host,
+              failureStatuses(config.proxy!.failureStatuses),
+            ),
+          events: metrics,
+          rng: forkRng(config.seed, 'gateway-proxy'),
+          clock: deps.clock ?? monotonicClock,
+        })
+      : undefined;
   let named: NamedPolicy = applyPolicyUpdate(config.policy, {});
   const app = createServiceApp({
     service: 'gateway',
@@ -101,6 +134,65 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
     },
   );
 
+  if (forwarding && upstreamUrl) {
+    let sequence = 0;
+    void app.register(async (scope) => {
+      // Any body, kept whole: each attempt sends it again.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        '*',
+        { parseAs: 'buffer', bodyLimit: forwardBodyLimitBytes },
+        (_request, body, done) => done(null, body),
+      );
+      const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+        const startedAt = performance.now();
+        const state = { attempts: 0 };
+        let outcome: RequestOutcome = 'ok';
+        metrics.inflight.inc();
+        const path = upstreamPath(upstreamUrl, request.url.slice('/proxy'.length) || '/');
+        try {
+          const answer = await forwarding.call({
+            id: `proxy-${(sequence += 1)}`,
+            state,
+            request: {
+              method: request.method,
+              path,
+              headers: forwardedHeaders(request.headers),
+              body: Buffer.isBuffer(request.body) ? request.body : undefined,
+            },
+          });
+          return await reply
+            .code(answer.statusCode)
+            .headers({ ...answer.headers, 'x-attempts': String(state.attempts) })
+            .send(answer.body);
+        } catch (thrown) {
+          const error = asGatewayError(thrown);
+          outcome = error.kind;
+          // The upstream's own failing answer, when it gave one; else the gateway's.
+          if (error.reply)
+            return await reply
+              .code(error.reply.statusCode)
+              .headers({ ...error.reply.headers, 'x-attempts': String(state.attempts) })
+              .send(error.reply.body);
+          return await reply
+            .code(error.statusCode)
+            .header('x-attempts', String(state.attempts))
+            .send({
+              error: error.kind,
+              code: error.code,
+              message: error.message,
+              attempts: state.attempts,
+            });
+        } finally {
+          metrics.inflight.dec();
+          metrics.request(outcome, (performance.now() - startedAt) / 1000);
+        }
+      };
+      scope.all('/proxy', forward);
+      scope.all('/proxy/*', forward);
+    });
+  }
+
   registerAdmin(app, config.adminToken, (admin) => {
     admin.get('/policy', { schema: { response: { 200: PolicyState } } }, async () => named);
     admin.put(
@@ -117,6 +209,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
           return reply.code(400).send({ error: 'bad_request', message: `body.${error.message}` });
         }
         resilient.setPolicy(named.policy);
+        forwarding?.setPolicy(named.policy);
         request.log.info({ policy: named }, 'policy changed');
         return named;
       },
@@ -125,7 +218,9 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
 
   app.addHook('onClose', async () => {
     resilient.close();
+    forwarding?.close();
     await pool.close();
+    await upstream?.destroy();
   });
   return app;
 }

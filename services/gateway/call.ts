@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Cancellation } from '../shared/cancellation.ts';
 import type { AttemptResult } from '../shared/downstream-work.ts';
 
@@ -6,15 +7,29 @@ export interface RequestState {
   attempts: number;
 }
 
+/** A request the gateway forwards as it came (`/proxy/*`): sent again, whole, on each attempt. */
+export interface ForwardRequest {
+  method: string;
+  /** Path and query on the upstream. */
+  path: string;
+  headers: Record<string, string | string[]>;
+  body?: Buffer | undefined;
+}
+
 export interface CallContext {
   readonly id: string;
   readonly state: RequestState;
   /** Set by the timeout layer for one attempt. */
   readonly cancellation?: Cancellation;
+  /** What to forward, for the proxy route; `/rpc` calls have none. */
+  readonly request?: ForwardRequest | undefined;
 }
 
 export interface DownstreamReply {
   statusCode: number;
+  /** A forwarded call's answer, passed on to the client (its body streamed). */
+  headers?: Record<string, string | string[]>;
+  body?: Readable | Buffer;
 }
 
 export type Call = (ctx: CallContext) => Promise<DownstreamReply>;

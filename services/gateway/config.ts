@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig, type Shedding, sheddingOf } from '../shared/config.ts';
+import { failureStatusesPattern } from './forward-transport.ts';
 import { type Policy, presetNames, presets } from './policy.ts';
 
 export const GatewayEnv = Type.Object({
@@ -8,6 +9,11 @@ export const GatewayEnv = Type.Object({
   /** Keep-alive connections in the undici pool; itself a limit on concurrency. */
   DOWNSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 128 }),
   POLICY_PRESET: Type.Enum([...presetNames], { default: 'safe' }),
+  /** `ALL /proxy/*` forwards to this upstream through the same policy; unset: no such route. */
+  UPSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })),
+  UPSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 128 }),
+  /** Upstream statuses a forwarded call counts as failed (retried, against the breaker). */
+  FAILURE_STATUSES: Type.String({ pattern: failureStatusesPattern, default: '5xx' }),
 });
 export type GatewayEnv = Static<typeof GatewayEnv>;
 
@@ -16,6 +22,8 @@ export interface GatewayConfig {
   shedding?: Shedding | undefined;
   downstreamUrl: string;
   downstreamConnections: number;
+  /** The `/proxy/*` route's upstream, and which of its statuses count as failures. */
+  proxy?: { upstreamUrl: string; connections: number; failureStatuses: string } | undefined;
   policy: Policy;
   seed?: number | undefined;
   adminToken?: string | undefined;
@@ -29,6 +37,14 @@ export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
   return {
     downstreamUrl: env.DOWNSTREAM_URL,
     downstreamConnections: env.DOWNSTREAM_CONNECTIONS,
+    proxy:
+      env.UPSTREAM_URL === undefined
+        ? undefined
+        : {
+            upstreamUrl: env.UPSTREAM_URL,
+            connections: env.UPSTREAM_CONNECTIONS,
+            failureStatuses: env.FAILURE_STATUSES,
+          },
     policy: presets[env.POLICY_PRESET],
     seed: env.SEED,
     adminToken: env.ADMIN_TOKEN,

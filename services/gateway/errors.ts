@@ -1,3 +1,5 @@
+import type { DownstreamReply } from './call.ts';
+
 /** Why a call failed; stable, sent to clients as `error`. */
 export type GatewayErrorKind =
   | 'downstream_error'
@@ -90,13 +92,20 @@ export class GatewayError extends Error {
   readonly kind: GatewayErrorKind;
   readonly code: string;
   readonly statusCode: number;
+  /** A forwarded call's failing answer: passed on as it was when no retry is left. */
+  readonly reply: DownstreamReply | undefined;
 
-  constructor(kind: GatewayErrorKind, message: string, options?: { cause?: unknown }) {
+  constructor(
+    kind: GatewayErrorKind,
+    message: string,
+    options?: { cause?: unknown; reply?: DownstreamReply },
+  ) {
     super(message, options);
     this.name = 'GatewayError';
     this.kind = kind;
     this.code = gatewayErrorKinds[kind].code;
     this.statusCode = gatewayErrorKinds[kind].statusCode;
+    this.reply = options?.reply;
   }
 
   get retryable(): boolean {

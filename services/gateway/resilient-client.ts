@@ -17,6 +17,8 @@ import type { PoolOccupancy } from '../shared/downstream-work.ts';
 
 export interface ResilientClientDeps {
   dispatcher: Dispatcher;
+  /** How one attempt goes over the wire; `POST /work` (createTransport) unless given. */
+  transport?: (dispatcher: Dispatcher, events: PolicyEvents) => Call;
   /** The dispatcher's connections in use, shared by every pipeline the policy builds. */
   occupancy?: PoolOccupancy;
   events: PolicyEvents;
@@ -72,7 +74,11 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
   if (breaker) layers.push(breaker.layer);
   layers.push(timeoutLayer(policy.perAttemptTimeoutMs, events));
   return {
-    call: compose(...layers)(createTransport(deps.dispatcher, events, deps.occupancy)),
+    call: compose(...layers)(
+      deps.transport
+        ? deps.transport(deps.dispatcher, events)
+        : createTransport(deps.dispatcher, events, deps.occupancy),
+    ),
     bulkhead,
     limiter,
     throttle,

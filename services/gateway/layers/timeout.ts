@@ -7,7 +7,7 @@ export function timeoutLayer(timeoutMs: number, events: PolicyEvents): Layer {
   return (next) => async (ctx) => {
     const { cancellation, clear } = Cancellation.after(timeoutMs);
     try {
-      return await next({ id: ctx.id, state: ctx.state, cancellation });
+      return await next({ id: ctx.id, state: ctx.state, request: ctx.request, cancellation });
     } catch (error) {
       if (!cancellation.cancelled) throw error;
       events.timeout();
