@@ -2,7 +2,7 @@
  * `npm run bench [-- part …]`: cascade-lab's own overhead against the leanest thing that
  * does the same job, on this machine, in one run. Pairs run back to back in alternating
  * order, five rounds each (`BENCH_ROUNDS`); the table reports medians, spread and ratios.
- * Parts: gateway (hop + metrics), breaker, generator, events, replica-wait, memory. Results go to
+ * Parts: gateway (hop + metrics), breaker, generator, events, replica-wait, proxy, memory. Results go to
  * bench/results/<date>[-<parts>].{json,md}. All traffic goes to 127.0.0.1 and every run is bounded in time.
  */
 import { breakerCost } from './parts/breaker.ts';
@@ -10,6 +10,7 @@ import { eventPath } from './parts/event-path.ts';
 import { gatewayHop } from './parts/gateway-hop.ts';
 import { generator } from './parts/generator.ts';
 import { memory } from './parts/memory.ts';
+import { proxyCost } from './parts/proxy.ts';
 import { replicaWait } from './parts/replica-wait.ts';
 import { type PartResult, writeResults } from './harness.ts';
 import { log, round } from './lib.ts';
@@ -28,6 +29,7 @@ const parts: Record<string, (wrk: string | undefined) => Promise<PartResult>> = 
   generator: (wrk) => generator(rounds, wrk),
   events: () => eventPath(rounds),
   'replica-wait': () => replicaWait(rounds),
+  proxy: () => proxyCost(rounds),
   memory: () => memory(),
 };
 const asked = process.argv.slice(2);

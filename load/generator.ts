@@ -7,6 +7,7 @@ import {
   type LoadTarget,
   successStatus,
 } from './load-series.ts';
+import { type HttpRequestPlan, type HttpRequestSpec, planHttpRequests } from './http-target.ts';
 import type { LoadMetrics } from './metrics.ts';
 import { BurstTracker, type BurstSummary, peakArrivals } from './bursts.ts';
 import { type LatencySummary, LatencyRecorder, round } from './stats.ts';
@@ -16,8 +17,10 @@ export type { BurstSummary } from './bursts.ts';
 
 export interface LoadOptions {
   target: LoadTarget;
-  /** The gateway's origin for `rpc`, the producer's for `events`. */
+  /** The gateway's origin for `rpc`, the producer's for `events`, the endpoint's for `http`. */
   baseUrl: string;
+  /** For `http`: what each arrival sends, and which statuses are ok. */
+  request?: HttpRequestSpec | undefined;
   /** When each request is due, ms from the start, ascending (see schedule.ts). */
   offsetsMs: number[];
   /** Requests in flight at most; arrivals beyond it are counted as dropped, not delayed. @defaultValue 10000 */
@@ -110,7 +113,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
     this.statusCode = statusCode;
-    if (statusCode !== successStatus[this.run.target]) this.chunks = [];
+    if (!this.run.isOk(statusCode)) this.chunks = [];
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -119,7 +122,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.run.answered(this, classify(this.run.target, this.statusCode, parseBody(this.chunks)));
+    this.run.answered(
+      this,
+      classify(this.run.target, this.statusCode, parseBody(this.chunks), this.run.isOk),
+    );
   }
 
   onResponseError(): void {
@@ -147,6 +153,9 @@ class LoadRun {
   readonly #pool: Pool;
   readonly #path: string;
   readonly #bodyHead: string;
+  readonly #http: HttpRequestPlan | undefined;
+  /** Whether a status alone says ok (the body of anything else is read for its error code). */
+  readonly isOk: (status: number) => boolean;
   readonly #maxOutstanding: number;
   /** The schedule's zero: set when the first tick runs, not when the run is built. */
   #startedAt = 0;
@@ -174,6 +183,16 @@ class LoadRun {
     this.#path = options.target === 'rpc' ? '/rpc' : '/events';
     // `{"id":"<prefix>-<index>"}`, the prefix escaped once.
     this.#bodyHead = `{"id":${JSON.stringify(`${options.idPrefix ?? 'req'}-`).slice(0, -1)}`;
+    if (options.target === 'http' && !options.request)
+      throw new Error('an http load target needs its request (method, path, …)');
+    this.#http =
+      options.target === 'http' && options.request
+        ? planHttpRequests(options.request, options.idPrefix ?? 'req')
+        : undefined;
+    const target = options.target;
+    this.isOk =
+      this.#http?.isOk ??
+      ((status) => status === successStatus[target as Exclude<LoadTarget, 'http'>]);
     this.bursts = new BurstTracker(options.offsetsMs);
     this.series = new BucketSeries(options.bucketMs ?? 250);
   }
@@ -211,8 +230,16 @@ class LoadRun {
     const atMs = this.now();
     this.pacing.record(atMs - scheduledMs);
     this.bursts.dispatched(index, atMs);
+    const http = this.#http;
     this.#pool.dispatch(
-      { method: 'POST', path: this.#path, headers, body: `${this.#bodyHead}${index}"}` },
+      http
+        ? {
+            method: http.method,
+            path: http.path(index),
+            headers: http.headers(index),
+            body: http.body?.(index) ?? null,
+          }
+        : { method: 'POST', path: this.#path, headers, body: `${this.#bodyHead}${index}"}` },
       new Exchange(this, index),
     );
   }

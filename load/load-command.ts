@@ -10,6 +10,7 @@ import {
   type LoadTarget,
   runLoad,
 } from './generator.ts';
+import { HttpRequestSpec } from './http-target.ts';
 import { serveLoadMetrics } from './metrics.ts';
 import { buildSchedule, ScheduleSpec } from './schedule.ts';
 
@@ -32,9 +33,17 @@ export async function serveMetricsIfAsked(
 
 export const loadHelp = `Usage:
   cascade-lab load --target rpc|events --url URL [--schedule SPEC] [--max-outstanding N] [--json FILE]
+  cascade-lab load --target http --url URL [--method M] [--header 'name: value']... [--body TEXT]
+                   [--ok 200,201] [--schedule SPEC] …
 
-  --target           rpc: POST /rpc on the gateway; events: POST /events on the producer
-  --url              the gateway's or the producer's origin, e.g. http://127.0.0.1:8080
+  --target           rpc: POST /rpc on the gateway; events: POST /events on the producer;
+                     http: any endpoint (your own service)
+  --url              the gateway's or the producer's origin, e.g. http://127.0.0.1:8080; for http
+                     the whole URL, e.g. http://127.0.0.1:3000/orders/{{index}}
+  --method, --header, --body
+                     http: the request (default GET); the URL's path, header values and the body
+                     may hold {{index}} (the request's number), {{id}} (unique per run), {{uuid}}
+  --ok               http: the statuses that count as ok (default every 2xx)
   --schedule         kind:key=value,… (default: the seed's bursts:total=2000,burst=350,gapMs=80)
                        bursts:total=N,burst=N,gapMs=MS
                        constant:ratePerSecond=R,durationMs=MS
@@ -103,12 +112,56 @@ export function formatResult(result: LoadResult): string {
 export interface LoadCommandOptions {
   target: string | undefined;
   url: string | undefined;
+  /** For `--target http`. */
+  method?: string | undefined;
+  headers?: string[] | undefined;
+  body?: string | undefined;
+  ok?: string | undefined;
   schedule: string;
   maxOutstanding: number;
   json?: string | undefined;
   metricsPort?: number | undefined;
   /** Where the generator's `/metrics` listens. @defaultValue '127.0.0.1' */
   metricsHost?: string | undefined;
+}
+
+/** `--target http`'s request from the flags, checked like a scenario's (one line per problem). */
+function httpRequestOf(
+  options: LoadCommandOptions,
+  problems: string[],
+): HttpRequestSpec | undefined {
+  const headers: Record<string, string> = {};
+  for (const header of options.headers ?? []) {
+    const colon = header.indexOf(':');
+    if (colon < 1) problems.push(`--header: "${header}" is not "name: value"`);
+    else headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+  }
+  const okStatuses = options.ok?.split(',').map((status) => Number(status.trim()));
+  let path: string;
+  try {
+    const url = new URL((options.url ?? '').replaceAll('{{', '%7B%7B').replaceAll('}}', '%7D%7D'));
+    path = `${url.pathname}${url.search}`.replaceAll('%7B%7B', '{{').replaceAll('%7D%7D', '}}');
+  } catch {
+    return undefined;
+  }
+  const candidate = {
+    method: (options.method ?? 'GET').toUpperCase(),
+    path,
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    ...(okStatuses ? { okStatuses } : {}),
+  };
+  const issues = formatIssues(Value.Errors(HttpRequestSpec, candidate), '');
+  problems.push(
+    ...issues.map((issue) =>
+      issue
+        .replace(/^method/, '--method')
+        .replace(/^okStatuses(\[\d+\])?/, '--ok')
+        .replace(/^body/, '--body')
+        .replace(/^headers/, '--header'),
+    ),
+  );
+  return issues.length > 0 ? undefined : (candidate as HttpRequestSpec);
 }
 
 /** `cascade-lab load`: one open-loop run against running services. Answers the exit code. */
@@ -119,11 +172,16 @@ export async function runLoadCommand(
   interactive: boolean,
 ): Promise<number> {
   const problems: string[] = [];
-  if (options.target !== 'rpc' && options.target !== 'events')
-    problems.push('--target: must be rpc or events');
-  if (options.url === undefined || !/^https?:\/\/[^/]+\/?$/.test(options.url)) {
+  const http = options.target === 'http';
+  if (options.target !== 'rpc' && options.target !== 'events' && !http)
+    problems.push('--target: must be rpc, events or http');
+  if (http) {
+    if (options.url === undefined || !/^https?:\/\/[^/?#]+/.test(options.url))
+      problems.push('--url: must be a URL such as http://127.0.0.1:3000/orders');
+  } else if (options.url === undefined || !/^https?:\/\/[^/]+\/?$/.test(options.url)) {
     problems.push('--url: must be an origin such as http://127.0.0.1:8080');
   }
+  const request = http ? httpRequestOf(options, problems) : undefined;
   const parsed = parseScheduleArg(options.schedule);
   problems.push(...parsed.problems.map((problem) => `--${problem}`));
   if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
@@ -140,7 +198,9 @@ export async function runLoadCommand(
     err,
   );
   const offsetsMs = buildSchedule(parsed.spec);
-  const baseUrl = (options.url as string).replace(/\/$/, '');
+  const baseUrl = http
+    ? new URL(options.url as string).origin
+    : (options.url as string).replace(/\/$/, '');
   const pool = await connectFor(baseUrl, offsetsMs, {
     maxOutstanding: options.maxOutstanding,
     holdMs: 1000,
@@ -149,6 +209,7 @@ export async function runLoadCommand(
     ...(served ? { metrics: served.metrics } : {}),
     target: options.target as LoadTarget,
     baseUrl,
+    request,
     pool,
     offsetsMs,
     maxOutstanding: options.maxOutstanding,

@@ -1,6 +1,7 @@
 import { LatencyRecorder } from './stats.ts';
 
-export type LoadTarget = 'rpc' | 'events';
+/** Our gateway's `POST /rpc`, our producer's `POST /events`, or any HTTP endpoint. */
+export type LoadTarget = 'rpc' | 'events' | 'http';
 
 /** One time bucket of a run: arrivals scheduled in it, answers that came back in it, and their latency. */
 export interface Bucket {
@@ -19,9 +20,9 @@ export interface Answer {
   label: string;
 }
 
-/** The status that alone says a request succeeded: the body need not be read. */
+/** The status that alone says a request to one of ours succeeded: the body need not be read. */
 export const successStatus = { rpc: 200, events: 202 } as const satisfies Record<
-  LoadTarget,
+  Exclude<LoadTarget, 'http'>,
   number
 >;
 
@@ -32,8 +33,14 @@ export const successStatus = { rpc: 200, events: 202 } as const satisfies Record
  */
 const okAnswer: Answer = Object.freeze({ kind: 'ok', label: 'ok' });
 
-export function classify(target: LoadTarget, statusCode: number, body?: unknown): Answer {
-  if (statusCode === successStatus[target]) return okAnswer;
+export function classify(
+  target: LoadTarget,
+  statusCode: number,
+  body?: unknown,
+  /** For `http`: the statuses that count as ok (its request's `okStatuses`). */
+  isOk: (status: number) => boolean = (status) => status >= 200 && status < 300,
+): Answer {
+  if (target === 'http' ? isOk(statusCode) : statusCode === successStatus[target]) return okAnswer;
   const parsed = (typeof body === 'object' && body !== null ? body : {}) as {
     error?: unknown;
     duplicate?: unknown;
@@ -41,6 +48,12 @@ export function classify(target: LoadTarget, statusCode: number, body?: unknown)
   if (target === 'events' && statusCode === 200 && parsed.duplicate === true) {
     return { kind: 'ok', label: 'duplicate' };
   }
+  // Another server's failures carry no error code of ours: the status alone.
+  if (target === 'http')
+    return {
+      kind: 'failed',
+      label: typeof parsed.error === 'string' ? `${statusCode} ${parsed.error}` : `${statusCode}`,
+    };
   const code = typeof parsed.error === 'string' ? parsed.error : 'error';
   if (target === 'events' && statusCode === 429) return { kind: 'dropped', label: `429 ${code}` };
   return { kind: 'failed', label: `${statusCode} ${code}` };

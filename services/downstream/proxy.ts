@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
@@ -24,6 +25,19 @@ export interface ProxyContext {
     labels: { caller?: string | undefined; route: string; upstreamStatus?: number },
     seconds?: number,
   ): void;
+}
+
+/** Answers up to this size are read whole before they are passed on. */
+const smallBodyBytes = 64 * 1024;
+
+/** A small body, read whole (events, not an async iterator: that costs a promise per chunk). */
+function readWhole(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
 }
 
 /** Waits `ms` unless the caller closes its connection first; answers whether it waited it out. */
@@ -132,21 +146,32 @@ export function registerProxy(app: App, ctx: ProxyContext): void {
           .send({ error: 'downstream_error', message: 'failed under the failure model' });
       }
       // The caller gone before the answer is complete: the upstream call is cancelled too.
-      const cancel = new AbortController();
+      // undici takes an EventEmitter as its signal: measured cheaper than an AbortController.
+      const cancel = new EventEmitter();
+      let cancelled = false;
       reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) cancel.abort();
+        if (reply.raw.writableFinished) return;
+        cancelled = true;
+        cancel.emit('abort');
       });
       const hasBody =
-        request.headers['content-length'] !== undefined ||
-        request.headers['transfer-encoding'] !== undefined;
+        request.method !== 'GET' &&
+        request.method !== 'HEAD' &&
+        (request.headers['content-length'] !== undefined ||
+          request.headers['transfer-encoding'] !== undefined);
       try {
+        // A small body of known length is read whole and sent with the headers in one write.
+        const body = !hasBody
+          ? null
+          : Number(request.headers['content-length']) <= smallBodyBytes
+            ? await readWhole(request.raw)
+            : request.raw;
         const response = await ctx.upstream.request({
           method: request.method,
           path: upstreamPath(ctx.upstreamUrl, request.url),
           headers: forwardedHeaders(request.headers, host),
-          body:
-            hasBody && request.method !== 'GET' && request.method !== 'HEAD' ? request.raw : null,
-          signal: cancel.signal,
+          body,
+          signal: cancel,
         });
         const upstreamStatus = response.statusCode;
         reply.raw.once('close', () =>
@@ -157,9 +182,14 @@ export function registerProxy(app: App, ctx: ProxyContext): void {
           ),
         );
         reply.code(upstreamStatus).headers(forwardedHeaders(response.headers));
+        // A small answer of known length goes out in one write with its headers; a stream
+        // costs a write per chunk (measured: most of the proxy's time for small answers).
+        const length = Number(response.headers['content-length']);
+        if (length <= smallBodyBytes)
+          return await reply.send(Buffer.from(await response.body.arrayBuffer()));
         return await reply.send(response.body);
       } catch (error) {
-        if (cancel.signal.aborted || socket.destroyed) {
+        if (cancelled || socket.destroyed) {
           ctx.observe('cancelled', labels, seconds());
           reply.hijack();
           return reply;

@@ -41,7 +41,7 @@ export function createForwardTransport(
     let response: Dispatcher.ResponseData;
     try {
       response = await dispatcher.request({
-        method: request.method as Dispatcher.HttpMethod,
+        method: request.method,
         path: request.path,
         headers: forwardedHeaders(request.headers, upstreamHost),
         body: request.body ?? null,
@@ -54,7 +54,7 @@ export function createForwardTransport(
       throw ctx.cancellation?.cancelled ? error : asGatewayError(error);
     }
     const status = response.statusCode;
-    const headers = forwardedHeaders(response.headers) as Record<string, string | string[]>;
+    const headers = forwardedHeaders(response.headers);
     if (!isFailure(status)) {
       events.attempt(
         status < 400 ? 'ok' : 'downstream_rejected',

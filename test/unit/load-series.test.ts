@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BucketSeries, classify } from '../../load/load-series.ts';
+import { planHttpRequests } from '../../load/http-target.ts';
 
 describe('classify', () => {
   it('counts 200 as ok for rpc and 202 as ok for events, whatever the body', () => {
@@ -64,5 +65,39 @@ describe('BucketSeries', () => {
     expect(first!.p50Ms).toBeCloseTo(50, 0);
     expect(first!.p99Ms).toBeCloseTo(99, 0);
     expect(second).toMatchObject({ p50Ms: null, p99Ms: null });
+  });
+});
+
+describe('an HTTP target (any endpoint)', () => {
+  it('counts the statuses it was told are ok, and labels the rest by status', () => {
+    const isOk = (status: number) => status === 200 || status === 404;
+    expect(classify('http', 404, undefined, isOk)).toEqual({ kind: 'ok', label: 'ok' });
+    expect(classify('http', 500, undefined, isOk)).toEqual({ kind: 'failed', label: '500' });
+    expect(classify('http', 503, { error: 'busy' }, isOk)).toEqual({
+      kind: 'failed',
+      label: '503 busy',
+    });
+    // Every 2xx by default; a 429 from another server is a failure, not a drop.
+    expect(classify('http', 204)).toEqual({ kind: 'ok', label: 'ok' });
+    expect(classify('http', 429)).toEqual({ kind: 'failed', label: '429' });
+  });
+
+  it('fills {{index}}, {{id}} and {{uuid}} in the path, headers and body of each request', () => {
+    const plan = planHttpRequests(
+      {
+        method: 'POST',
+        path: '/orders/{{index}}?ref={{id}}',
+        headers: { 'X-Request-Id': '{{uuid}}', Accept: 'application/json' },
+        body: '{"n":{{index}},"id":"{{id}}"}',
+      },
+      'run1',
+    );
+    expect(plan.path(7)).toBe('/orders/7?ref=run1-7');
+    expect(plan.body?.(7)).toBe('{"n":7,"id":"run1-7"}');
+    const headers = plan.headers(7);
+    expect(headers.accept).toBe('application/json');
+    expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(plan.headers(8)['x-request-id']).not.toBe(headers['x-request-id']);
+    expect([200, 299, 300].map(plan.isOk)).toEqual([true, true, false]);
   });
 });

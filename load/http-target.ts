@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { type Static, Type } from 'typebox';
+
+/**
+ * Any HTTP endpoint as a load target: the request each arrival sends, and which statuses
+ * count as ok. `path`, header values and `body` are templates: `{{index}}` is the request's
+ * number in the run, `{{id}}` a unique id (`<run>-<index>`), `{{uuid}}` a random UUID.
+ */
+export const HttpRequestSpec = Type.Object(
+  {
+    method: Type.Enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], {
+      default: 'GET',
+    }),
+    /** Path and query on the target's origin, e.g. `/orders/{{index}}?fields=id`. */
+    path: Type.String({ pattern: '^/', maxLength: 2048, default: '/' }),
+    headers: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" }),
+        Type.String({ maxLength: 4096 }),
+      ),
+    ),
+    body: Type.Optional(Type.String({ maxLength: 65_536 })),
+    /** Statuses that count as ok; unset: every 2xx. */
+    okStatuses: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1, maxItems: 100 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HttpRequestSpec = Static<typeof HttpRequestSpec>;
+
+type Part = string | ((index: number) => string);
+
+/** A template as parts, so a request costs a join, not a regex per placeholder. */
+function compile(template: string, idPrefix: string): (index: number) => string {
+  const parts: Part[] = [];
+  let rest = template;
+  for (;;) {
+    const match = /\{\{(index|id|uuid)\}\}/.exec(rest);
+    if (!match) break;
+    if (match.index > 0) parts.push(rest.slice(0, match.index));
+    const name = match[1];
+    parts.push(
+      name === 'index'
+        ? (index) => String(index)
+        : name === 'id'
+          ? (index) => `${idPrefix}-${index}`
+          : () => randomUUID(),
+    );
+    rest = rest.slice(match.index + match[0].length);
+  }
+  if (rest !== '') parts.push(rest);
+  if (parts.every((part) => typeof part === 'string')) {
+    const fixed = parts.join('');
+    return () => fixed;
+  }
+  return (index) => parts.map((part) => (typeof part === 'string' ? part : part(index))).join('');
+}
+
+export interface HttpRequestPlan {
+  method: HttpRequestSpec['method'];
+  path: (index: number) => string;
+  headers: (index: number) => Record<string, string>;
+  body: ((index: number) => string) | undefined;
+  isOk: (status: number) => boolean;
+}
+
+/** What each arrival sends, compiled once for a run. */
+export function planHttpRequests(spec: HttpRequestSpec, idPrefix: string): HttpRequestPlan {
+  const path = compile(spec.path, idPrefix);
+  const headerTemplates = Object.entries(spec.headers ?? {}).map(
+    ([name, value]) => [name.toLowerCase(), compile(value, idPrefix)] as const,
+  );
+  const body = spec.body === undefined ? undefined : compile(spec.body, idPrefix);
+  const ok = spec.okStatuses ? new Set(spec.okStatuses) : undefined;
+  return {
+    method: spec.method,
+    path,
+    headers: (index) =>
+      Object.fromEntries(headerTemplates.map(([name, value]) => [name, value(index)])),
+    body,
+    isOk: ok ? (status) => ok.has(status) : (status) => status >= 200 && status < 300,
+  };
+}
