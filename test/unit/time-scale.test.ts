@@ -49,6 +49,8 @@ const knownInvariants = new Set([
   'overloadFailProbability',
   'maxFailProbability',
   'fraction',
+  // An error fault's HTTP status: a code, not a quantity.
+  'status',
   'maxRetries',
   'windowSize',
   'failureThreshold',
