@@ -8,11 +8,10 @@ import { type Static, Type } from 'typebox';
  */
 export const HttpRequestSpec = Type.Object(
   {
-    method: Type.Enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], {
-      default: 'GET',
-    }),
-    /** Path and query on the target's origin, e.g. `/orders/{{index}}?fields=id`. */
-    path: Type.String({ pattern: '^/', maxLength: 2048, default: '/' }),
+    /** @defaultValue GET */
+    method: Type.Optional(Type.Enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])),
+    /** Path and query on the target's origin, e.g. `/orders/{{index}}?fields=id`. @defaultValue / */
+    path: Type.Optional(Type.String({ pattern: '^/', maxLength: 2048 })),
     headers: Type.Optional(
       Type.Record(
         Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" }),
@@ -58,7 +57,7 @@ function compile(template: string, idPrefix: string): (index: number) => string 
 }
 
 export interface HttpRequestPlan {
-  method: HttpRequestSpec['method'];
+  method: NonNullable<HttpRequestSpec['method']>;
   path: (index: number) => string;
   headers: (index: number) => Record<string, string>;
   body: ((index: number) => string) | undefined;
@@ -67,14 +66,14 @@ export interface HttpRequestPlan {
 
 /** What each arrival sends, compiled once for a run. */
 export function planHttpRequests(spec: HttpRequestSpec, idPrefix: string): HttpRequestPlan {
-  const path = compile(spec.path, idPrefix);
+  const path = compile(spec.path ?? '/', idPrefix);
   const headerTemplates = Object.entries(spec.headers ?? {}).map(
     ([name, value]) => [name.toLowerCase(), compile(value, idPrefix)] as const,
   );
   const body = spec.body === undefined ? undefined : compile(spec.body, idPrefix);
   const ok = spec.okStatuses ? new Set(spec.okStatuses) : undefined;
   return {
-    method: spec.method,
+    method: spec.method ?? 'GET',
     path,
     headers: (index) =>
       Object.fromEntries(headerTemplates.map(([name, value]) => [name, value(index)])),

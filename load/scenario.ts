@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { ModelUpdate } from '../services/downstream/failure-model.ts';
 import { FaultSpec, faultSpecProblem } from '../services/downstream/faults.ts';
 import { PolicyUpdate } from '../services/gateway/policy.ts';
+import { failureStatusesPattern } from '../services/gateway/forward-transport.ts';
 import { ProducerPolicy } from '../services/shared/event-job.ts';
 import { formatIssues } from '../services/shared/schema-errors.ts';
 import { strictPartial, taggedUnionProblems } from '../services/shared/schemas.ts';
@@ -12,6 +13,7 @@ import { SubscriberName } from '../services/shared/topic.ts';
 import { WorkerPolicy } from '../services/worker/config.ts';
 import { parseThreshold, thresholdPattern } from './experiment/thresholds.ts';
 import { ScheduleSpec } from './schedule.ts';
+import { HttpRequestSpec } from './http-target.ts';
 import { type SweepField, SweepSpec, sweepFieldProblems } from './sweep/spec.ts';
 
 const name = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
@@ -152,6 +154,22 @@ export const TimeScale = Type.Union([
 ]);
 export const Repeat = Type.Integer({ minimum: 1, maximum: 50 });
 
+/** A service of yours behind the stack's gateway and proxy (docs/own-service.md). */
+export const OwnService = Type.Object(
+  {
+    /** Its origin, with a base path if it has one: `http://127.0.0.1:3000`. */
+    url: Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' }),
+    /** What each arrival asks of it (the path is its own; the gateway's `/proxy` goes before it). */
+    request: HttpRequestSpec,
+    /** The gateway's FAILURE_STATUSES: which of its answers are failures (retried). */
+    failureStatuses: Type.Optional(Type.String({ pattern: failureStatusesPattern })),
+    /** The downstream's PROXY_MODEL: its load-dependent model on top of the service's own behaviour. */
+    model: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type OwnService = Static<typeof OwnService>;
+
 const ScenarioShape = Type.Object(
   {
     name,
@@ -173,6 +191,11 @@ const ScenarioShape = Type.Object(
     ),
     /** `cascade-lab sweep`: the fields it varies, and the verdict rule (ignored by `experiment`). */
     sweep: Type.Optional(SweepSpec),
+    /**
+     * Your own service: each rpc run's load goes through the gateway (`/proxy`) and the
+     * downstream in proxy mode (its faults) to it, instead of to the downstream's model.
+     */
+    service: Type.Optional(OwnService),
   },
   { additionalProperties: false },
 );
@@ -221,6 +244,13 @@ export function scenarioProblems(value: unknown): string[] {
         `load.spike: ends at ${at + durationMs} ms, not before the load does (durationMs ${String(load.durationMs)}): there would be nothing to recover in`,
       );
   }
+  if (scenario?.service !== undefined && Array.isArray(scenario.runs))
+    scenario.runs.forEach((run, index) => {
+      if ((run as { target?: unknown } | null)?.target === 'events')
+        problems.push(
+          `runs[${index}].target: a scenario with a service runs rpc runs only (its load goes through the gateway to your service), not events`,
+        );
+    });
   const sweepFields = (scenario as { sweep?: { fields?: unknown } } | undefined)?.sweep?.fields;
   if (Array.isArray(sweepFields) && problems.every((line) => !line.startsWith('sweep')))
     problems.push(...sweepFieldProblems(sweepFields as SweepField[], 'sweep.fields'));

@@ -55,6 +55,11 @@ export interface StackOptions {
   redisUrl?: string | undefined;
   /** A Redis Cluster to use instead (REDIS_CLUSTER_NODES, given to the producer and workers as is). */
   redisClusterNodes?: string | undefined;
+  /**
+   * Your own service: the downstream proxies to it (UPSTREAM_URL), and the gateway's
+   * `/proxy` route goes to the downstream, so a request goes gateway → proxy → service.
+   */
+  ownService?: { url: string; failureStatuses?: string | undefined; model?: boolean | undefined };
   /** Given to every service as ADMIN_TOKEN; admin calls must then send it. */
   adminToken?: string | undefined;
   /** Extra env per service (e.g. `POLICY_PRESET` for the gateway). */
@@ -178,7 +183,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return service;
     };
     const subscribers = options.subscribers ?? [];
-    const downstream = await start('downstream', {});
+    const own = options.ownService;
+    const downstream = await start(
+      'downstream',
+      own ? { UPSTREAM_URL: own.url, PROXY_MODEL: String(own.model ?? false) } : {},
+    );
     const workerEnv = (subscriber: string | undefined) => ({
       ...queue,
       DOWNSTREAM_URL: downstream.url,
@@ -188,7 +197,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       subscriber ? `worker/${subscriber}` : 'worker';
     const subscribed = subscribers.length > 0 ? subscribers : [undefined];
     const [gateway, producer, ...workers] = await Promise.all([
-      start('gateway', { DOWNSTREAM_URL: downstream.url }),
+      start('gateway', {
+        DOWNSTREAM_URL: downstream.url,
+        ...(own
+          ? {
+              UPSTREAM_URL: downstream.url,
+              ...(own.failureStatuses ? { FAILURE_STATUSES: own.failureStatuses } : {}),
+            }
+          : {}),
+      }),
       start('producer', { ...queue, SUBSCRIBERS: subscribers.join(',') }),
       ...subscribed.map((subscriber) =>
         start('worker', workerEnv(subscriber), workerLabel(subscriber)),

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
-import { connectFor, type LoadProgress, runLoad } from '../generator.ts';
+import { connectFor, type LoadOptions, type LoadProgress, runLoad } from '../generator.ts';
 import type { LoadMetrics } from '../metrics.ts';
 import { Scrape } from '../prom-text.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
@@ -129,7 +129,7 @@ export async function executeRun(
   const pool = await connectFor(baseUrl, schedule, { maxOutstanding, holdMs: 1000 * timeScale });
   try {
     await runLoad({
-      target: run.target,
+      ...loadTarget(scenario, run),
       baseUrl,
       pool,
       offsetsMs: plan.warmupOffsetsMs,
@@ -139,6 +139,19 @@ export async function executeRun(
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * What a run's load asks: `/rpc` of the gateway, `/events` of the producer, or, with the
+ * scenario's own service, its request through the gateway's `/proxy` route.
+ */
+function loadTarget(scenario: Scenario, run: Run): Pick<LoadOptions, 'target' | 'request'> {
+  const service = scenario.service;
+  if (!service || run.target !== 'rpc') return { target: run.target };
+  return {
+    target: 'http',
+    request: { ...service.request, path: `/proxy${service.request.path ?? '/'}` },
+  };
 }
 
 /** After the warm-up: the queue drained and the policy set again, then the fault timeline and the load while the system is sampled. */
@@ -192,7 +205,7 @@ async function measureRun(
   let endedAt: number;
   try {
     result = await runLoad({
-      target: run.target,
+      ...loadTarget(scenario, run),
       baseUrl,
       pool: load.pool,
       offsetsMs: load.schedule,

@@ -79,6 +79,7 @@ export async function runExperiment(
         run.target === 'events' ? run.subscribers?.map((subscriber) => subscriber.name) : undefined,
       redisUrl: options.redisUrl,
       redisClusterNodes: options.redisClusterNodes,
+      ownService: scenario.service,
       adminToken: options.adminToken,
       ...(run.target === 'events' && run.killWorker
         ? { serviceEnv: { worker: killedWorkerEnv } }

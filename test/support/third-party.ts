@@ -13,6 +13,8 @@ export interface ThirdPartyServer {
   /** The directory it serves: write files here. */
   dir: string;
   process: ChildProcess;
+  /** The request lines it logged so far (`"GET /a.json"`), in order. */
+  requests(): string[];
   stop(): Promise<void>;
 }
 
@@ -28,11 +30,13 @@ export async function startHttpServer(): Promise<ThirdPartyServer> {
       String(port),
       '-a',
       '127.0.0.1',
-      '-s',
       '-c-1',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'pipe', 'ignore'] },
   );
+  // It logs a line per request: `[date] "GET /a.json" "<user agent>"`.
+  let log = '';
+  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -50,5 +54,9 @@ export async function startHttpServer(): Promise<ThirdPartyServer> {
     await stop();
     throw error;
   }
-  return { url, dir, process: child, stop };
+  const requests = () =>
+    [...log.matchAll(/"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) ([^"]*)"/g)].map(
+      (match) => `${match[1]} ${match[2]}`,
+    );
+  return { url, dir, process: child, requests, stop };
 }

@@ -51,6 +51,8 @@ const knownInvariants = new Set([
   'fraction',
   // An error fault's HTTP status: a code, not a quantity.
   'status',
+  // HTTP statuses a load target counts as ok: codes too.
+  'okStatuses',
   'maxRetries',
   'windowSize',
   'failureThreshold',
