@@ -72,7 +72,8 @@ export async function writeResults(
 ): Promise<{ table: string; files: string[] }> {
   const machine = machineDescription();
   const table = formatTable(result.rows);
-  const day = `${started.toISOString().slice(0, 10)}${parts ? `-${parts.join('-')}` : ''}`;
+  const date = started.toISOString().slice(0, 10);
+  const day = `${date}${parts ? `-${parts.join('-')}` : ''}`;
   const dir = path.join(repoRoot, 'bench/results');
   mkdirSync(dir, { recursive: true });
   // Written in the repository's own format, so the results can be committed as they are.
@@ -93,7 +94,7 @@ export async function writeResults(
   );
   await write(
     files[1]!,
-    `# cascade-lab benchmarks, ${day}\n\n${machine}; ${rounds} rounds per pair, medians (ratios are medians of per-round ratios).\n\n${table}\n`,
+    `# cascade-lab benchmarks, ${date}${parts ? ` (${parts.join(', ')})` : ''}\n\n${machine}; ${rounds} rounds per pair, medians (ratios are medians of per-round ratios).\n\n${table}\n`,
   );
   const memory = result.details.memory as { curve: Parameters<typeof memoryChart>[0] } | undefined;
   if (memory) {
