@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
@@ -27,7 +27,90 @@ export interface ProxyContext {
   ): void;
 }
 
-/** Answers up to this size are read whole before they are passed on. */
+/**
+ * Passes an upstream's answer straight to the caller's response as it arrives (undici's
+ * dispatch handler: no body stream or promise per answer; measured 13 600 → 17 000 req/s in
+ * `npm run bench -- proxy`, against 20 600 for the leanest forwarder), with
+ * backpressure; the caller gone, the upstream call is aborted.
+ */
+class Relay implements Dispatcher.DispatchHandler {
+  readonly #res: ServerResponse;
+  readonly #origin: string;
+  readonly #done: (outcome: DownstreamOutcome, upstreamStatus?: number) => void;
+  #status: number | undefined;
+  #over = false;
+
+  constructor(
+    res: ServerResponse,
+    origin: string,
+    done: (outcome: DownstreamOutcome, upstreamStatus?: number) => void,
+  ) {
+    this.#res = res;
+    this.#origin = origin;
+    this.#done = done;
+  }
+
+  #finish(outcome: DownstreamOutcome): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#done(outcome, this.#status);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    const res = this.#res;
+    const gone = () => {
+      if (res.writableFinished) return;
+      // Counted first: the abort calls onResponseError at once.
+      this.#finish('cancelled');
+      controller.abort(new Error('the caller closed the connection'));
+    };
+    if (res.destroyed) gone();
+    else res.once('close', gone);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.#status = statusCode;
+    this.#res.writeHead(statusCode, forwardedHeaders(headers));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#res.write(chunk)) return;
+    controller.pause();
+    this.#res.once('drain', () => controller.resume());
+  }
+
+  onResponseEnd(): void {
+    this.#res.end();
+    this.#finish('forwarded');
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#over) return;
+    const res = this.#res;
+    if (res.headersSent || res.destroyed) {
+      // Cut off mid-answer: the caller sees its connection close.
+      res.destroy();
+      this.#finish('unreachable');
+      return;
+    }
+    const text = JSON.stringify({
+      error: 'upstream_unreachable',
+      message: `the upstream ${this.#origin} did not answer: ${error.message}`,
+    });
+    res.writeHead(502, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+    this.#finish('unreachable');
+  }
+}
+
+/** Request bodies up to this size are read whole before they are forwarded. */
 const smallBodyBytes = 64 * 1024;
 
 /** A small body, read whole (events, not an async iterator: that costs a promise per chunk). */
@@ -145,61 +228,30 @@ export function registerProxy(app: App, ctx: ProxyContext): void {
           .code(503)
           .send({ error: 'downstream_error', message: 'failed under the failure model' });
       }
-      // The caller gone before the answer is complete: the upstream call is cancelled too.
-      // undici takes an EventEmitter as its signal: measured cheaper than an AbortController.
-      const cancel = new EventEmitter();
-      let cancelled = false;
-      reply.raw.once('close', () => {
-        if (reply.raw.writableFinished) return;
-        cancelled = true;
-        cancel.emit('abort');
-      });
       const hasBody =
         request.method !== 'GET' &&
         request.method !== 'HEAD' &&
         (request.headers['content-length'] !== undefined ||
           request.headers['transfer-encoding'] !== undefined);
-      try {
-        // A small body of known length is read whole and sent with the headers in one write.
-        const body = !hasBody
-          ? null
-          : Number(request.headers['content-length']) <= smallBodyBytes
-            ? await readWhole(request.raw)
-            : request.raw;
-        const response = await ctx.upstream.request({
+      // A small body of known length is read whole and sent with the headers in one write.
+      const body = !hasBody
+        ? null
+        : Number(request.headers['content-length']) <= smallBodyBytes
+          ? await readWhole(request.raw)
+          : request.raw;
+      reply.hijack();
+      ctx.upstream.dispatch(
+        {
           method: request.method,
           path: upstreamPath(ctx.upstreamUrl, request.url),
           headers: forwardedHeaders(request.headers, host),
           body,
-          signal: cancel,
-        });
-        const upstreamStatus = response.statusCode;
-        reply.raw.once('close', () =>
-          ctx.observe(
-            reply.raw.writableFinished ? 'forwarded' : 'cancelled',
-            { ...labels, upstreamStatus },
-            seconds(),
-          ),
-        );
-        reply.code(upstreamStatus).headers(forwardedHeaders(response.headers));
-        // A small answer of known length goes out in one write with its headers; a stream
-        // costs a write per chunk (measured: most of the proxy's time for small answers).
-        const length = Number(response.headers['content-length']);
-        if (length <= smallBodyBytes)
-          return await reply.send(Buffer.from(await response.body.arrayBuffer()));
-        return await reply.send(response.body);
-      } catch (error) {
-        if (cancelled || socket.destroyed) {
-          ctx.observe('cancelled', labels, seconds());
-          reply.hijack();
-          return reply;
-        }
-        ctx.observe('unreachable', labels, seconds());
-        return reply.code(502).send({
-          error: 'upstream_unreachable',
-          message: `the upstream ${ctx.upstreamUrl.origin} did not answer: ${(error as Error).message}`,
-        });
-      }
+        },
+        new Relay(reply.raw, ctx.upstreamUrl.origin, (outcome, upstreamStatus) =>
+          ctx.observe(outcome, { ...labels, upstreamStatus }, seconds()),
+        ),
+      );
+      return reply;
     });
   });
 }
