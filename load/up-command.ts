@@ -47,7 +47,7 @@ export async function runUp(
   // A topic with three subscribers, a worker each: fan-out is there to try by hand.
   const subscribers = options.subscribers ?? upSubscribers;
   err(
-    `cascade-lab up: starting Redis, downstream, gateway, producer, a worker for each of ${subscribers.join(', ')}…\n`,
+    `cascade-lab up: starting ${options.redisClusterNodes ? '' : 'Redis, '}downstream, gateway, producer, a worker for each of ${subscribers.join(', ')}${options.redisClusterNodes ? ', on the Redis Cluster of REDIS_CLUSTER_NODES' : ''}…\n`,
   );
   const starting = startStack({ ...options, subscribers });
   let stack: Stack;
