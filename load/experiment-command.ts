@@ -134,7 +134,7 @@ export async function runExperimentCommand(
           ? `probing time scale ${timeScale} (auto)`
           : `[${repeat * scenario.runs.length + index + 1}/${total}]${repeats > 1 ? ` repeat ${repeat + 1}/${repeats}` : ''}`;
       err(
-        `${step} ${run.name} (${run.target}), time scale ${timeScale}: ${urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
+        `${step} ${run.name} (${run.target}), time scale ${timeScale}: ${run.target === 'http' ? `straight at ${scenario.service?.url ?? 'the service'}` : urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
       );
     },
     onProgress: (run, p, queueDepth) => {

@@ -87,8 +87,19 @@ export const rowNames = (run: Run): string[] =>
   run.target === 'events' && run.subscribers
     ? run.subscribers.map((subscriber) => `${run.name}-${subscriber.name}`)
     : [run.name];
-export const Run = Type.Union([RpcRun, EventsRun]);
+/**
+ * The scenario's own service straight, with no gateway and no proxy in the way: the same
+ * load at it, and what the load generator saw (the services' counts are not measured).
+ */
+export const HttpRun = Type.Object(
+  { name, target: Type.Literal('http') },
+  { additionalProperties: false },
+);
+
+export const Run = Type.Union([RpcRun, EventsRun, HttpRun]);
 export type Run = Static<typeof Run>;
+/** A run through our own services (a stack): everything but a run straight at another service. */
+export type ServiceRun = Exclude<Run, { target: 'http' }>;
 
 /**
  * A threshold on a topic run's own name stands for one on each of its rows
@@ -244,6 +255,13 @@ export function scenarioProblems(value: unknown): string[] {
         `load.spike: ends at ${at + durationMs} ms, not before the load does (durationMs ${String(load.durationMs)}): there would be nothing to recover in`,
       );
   }
+  if (scenario?.service === undefined && Array.isArray(scenario?.runs))
+    scenario.runs.forEach((run, index) => {
+      if ((run as { target?: unknown } | null)?.target === 'http')
+        problems.push(
+          `runs[${index}].target: an http run sends the load straight to the scenario's service: add service: {url, request}`,
+        );
+    });
   if (scenario?.service !== undefined && Array.isArray(scenario.runs))
     scenario.runs.forEach((run, index) => {
       if ((run as { target?: unknown } | null)?.target === 'events')

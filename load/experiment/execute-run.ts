@@ -4,12 +4,13 @@ import { connectFor, type LoadOptions, type LoadProgress, runLoad } from '../gen
 import type { LoadMetrics } from '../metrics.ts';
 import { Scrape } from '../prom-text.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
-import { type Run, rowNames, type Scenario } from '../scenario.ts';
-import { planRun, type RunPlan } from './time-scale.ts';
-import { buildSchedule } from '../schedule.ts';
+import { type Run, type ServiceRun, Trigger, rowNames, type Scenario } from '../scenario.ts';
+import { planRun, type RunPlan, runnerClocks, scaleBySchema } from './time-scale.ts';
+import { upstreamPath } from '../../services/shared/forward.ts';
+import { buildSchedule, ScheduleSpec, spikeTrigger } from '../schedule.ts';
 import type { RunSummary, Window } from './result.ts';
 import { scrapeAll, startSampler } from './sampler.ts';
-import { summariseRun } from './summarise.ts';
+import { summariseDirect, summariseRun } from './summarise.ts';
 import { readSettings, type Target } from './target.ts';
 
 /** A job's lock on a fresh stack whose run kills a worker: its jobs wait this long (wall time) for redelivery. */
@@ -116,6 +117,8 @@ export async function executeRun(
   hooks: RunHooks = {},
   timeScale = 1,
 ): Promise<RunSummary[]> {
+  // Nothing of the stack is used: `runExperiment` does not even start one for it.
+  if (run.target === 'http') return [await executeDirectRun(scenario, run, hooks, timeScale)];
   const { urls } = target;
   const settings = await readSettings(target);
   const plan = planRun(scenario, run, timeScale, { ...settings, worker: settings.workers[0]! });
@@ -142,10 +145,67 @@ export async function executeRun(
 }
 
 /**
+ * A run straight at the scenario's service (`target: http`): no stack and no faults (nothing
+ * stands between the load and the service to inject them), the same schedule and warm-up
+ * as every run, at the same time scale. What the load generator saw is all it reports.
+ */
+export async function executeDirectRun(
+  scenario: Scenario,
+  run: Extract<Run, { target: 'http' }>,
+  hooks: RunHooks = {},
+  timeScale = 1,
+): Promise<RunSummary> {
+  const service = scenario.service;
+  if (!service)
+    throw new Error(`run ${run.name} goes straight to the scenario's service, and it has none`);
+  const url = new URL(service.url);
+  const request = { ...service.request, path: upstreamPath(url, service.request.path ?? '/') };
+  const k = timeScale;
+  const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, k));
+  const maxOutstanding = scenario.maxOutstanding ?? 10_000;
+  const pool = await connectFor(url.origin, schedule, { maxOutstanding, holdMs: 1000 * k });
+  try {
+    const common = { target: 'http' as const, baseUrl: url.origin, request, pool };
+    await runLoad({
+      ...common,
+      offsetsMs: Array.from({ length: 40 }, (_, i) => i * runnerClocks.warmupGapMs * k),
+      idPrefix: `warmup-${run.name}`,
+    });
+    const startedAt = performance.now();
+    const load = await runLoad({
+      ...common,
+      offsetsMs: schedule,
+      maxOutstanding,
+      idPrefix: `${run.name}-${Date.now().toString(36)}`,
+      timeScale: k,
+      ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
+      bucketMs: runnerClocks.bucketMs * k,
+      onProgress: (progress) => hooks.onProgress?.(run.name, progress, null),
+    });
+    const trigger = scenario.trigger ?? spikeTrigger(scenario.load);
+    return summariseDirect({
+      name: run.name,
+      load,
+      durationMs: Math.round(performance.now() - startedAt),
+      // Only the load's own trigger: the scenario's faults are injected by the proxy, which
+      // this run does not go through.
+      faultWindows: windowsOf({
+        faults: [],
+        ...(trigger ? { trigger: scaleBySchema(Trigger, trigger, k) } : {}),
+      }),
+      recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
+      timeScale: k,
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
  * What a run's load asks: `/rpc` of the gateway, `/events` of the producer, or, with the
  * scenario's own service, its request through the gateway's `/proxy` route.
  */
-function loadTarget(scenario: Scenario, run: Run): Pick<LoadOptions, 'target' | 'request'> {
+function loadTarget(scenario: Scenario, run: ServiceRun): Pick<LoadOptions, 'target' | 'request'> {
   const service = scenario.service;
   if (!service || run.target !== 'rpc') return { target: run.target };
   return {
@@ -157,7 +217,7 @@ function loadTarget(scenario: Scenario, run: Run): Pick<LoadOptions, 'target' | 
 /** After the warm-up: the queue drained and the policy set again, then the fault timeline and the load while the system is sampled. */
 async function measureRun(
   scenario: Scenario,
-  run: Run,
+  run: ServiceRun,
   target: Target,
   plan: RunPlan,
   load: { pool: Pool; schedule: number[]; maxOutstanding: number },

@@ -37,8 +37,11 @@ export interface Window {
   kind: string;
 }
 
-/** What every run reports, whatever it targets. */
-interface CommonSummary {
+/**
+ * What every run reports, whatever it targets. The figures our services count are null in
+ * a run straight at another service (`http`): not measured, not zero.
+ */
+interface CommonSummary<Count extends number | null = number> {
   name: string;
   /** Arrivals: sent = ok + failed + dropped. */
   sent: number;
@@ -48,18 +51,18 @@ interface CommonSummary {
   failed: number;
   /** Refused for capacity: 429 queue_full, or the generator's cap. */
   dropped: number;
-  retries: number;
-  timeouts: number;
+  retries: Count;
+  timeouts: Count;
   /** Calls the gateway or worker sent to the downstream. */
-  attempts: number;
+  attempts: Count;
   /** Work the downstream completed twice for one Idempotency-Key: retries and redeliveries done twice. */
-  duplicateEffects: number;
+  duplicateEffects: Count;
   /** Work the downstream finished for callers that had already gone (closed the connection). */
-  wastedWork: number;
+  wastedWork: Count;
   /** Calls the downstream counted itself (equals `attempts`: nothing else calls it). */
-  downstreamCalls: number;
+  downstreamCalls: Count;
   /** attempts ÷ sent. */
-  amplification: number;
+  amplification: Count;
   goodputRps: number;
   /** rpc: from the scheduled send to the answer; events: from publish to completion. */
   p50Ms: number | null;
@@ -125,7 +128,12 @@ export interface EventsRunSummary extends CommonSummary {
   maxQueueDepth: number;
 }
 
-export type RunSummary = RpcRunSummary | EventsRunSummary;
+/** A run straight at another service (`target: http`): only what the load generator saw. */
+export interface HttpRunSummary extends CommonSummary<null> {
+  target: 'http';
+}
+
+export type RunSummary = RpcRunSummary | EventsRunSummary | HttpRunSummary;
 
 export interface ThresholdResult {
   expression: string;

@@ -8,7 +8,7 @@ import {
   thresholdsPerRow,
 } from '../scenario.ts';
 import { startStack } from '../stack.ts';
-import { executeRun, killedWorkerEnv, type RunHooks } from './execute-run.ts';
+import { executeDirectRun, executeRun, killedWorkerEnv, type RunHooks } from './execute-run.ts';
 import { combineRepeats, compareRuns } from './repeats.ts';
 import type { ExperimentResult, RunSummary, TimeScaleChoice } from './result.ts';
 import { localTarget, RunningStack, type StackUrls } from './target.ts';
@@ -64,6 +64,8 @@ export async function runExperiment(
   }
   /** One summary per row: one, or one per subscriber of a topic run. */
   const runOnce = async (run: Run, repeat: number, timeScale: number): Promise<RunSummary[]> => {
+    // Straight at the scenario's service: no stack is started or reset for it.
+    if (run.target === 'http') return [await executeDirectRun(scenario, run, options, timeScale)];
     if (running) {
       await running.reset();
       try {

@@ -7,6 +7,7 @@ import { workerCaller } from '../../services/shared/topic.ts';
 import { recoveryTime } from './recovery.ts';
 import type {
   EventsRunSummary,
+  HttpRunSummary,
   RpcRunSummary,
   RunSummary,
   SystemSample,
@@ -271,6 +272,58 @@ export function toModelTime<S extends RunSummary>(summary: S, k: number): S {
     model.processingP99Ms = d(summary.processingP99Ms);
   }
   return model as S;
+}
+
+/**
+ * Pure: a run straight at another service, from what the load generator saw alone. The
+ * figures our services would count (retries, calls, load factor, host share) are null:
+ * not measured, rather than zero.
+ */
+export function summariseDirect(
+  o: Pick<RunObservations, 'name' | 'load' | 'durationMs' | 'faultWindows' | 'recoveryHoldMs'> & {
+    timeScale: number;
+  },
+): HttpRunSummary {
+  const { latency } = o.load;
+  const summary: HttpRunSummary = {
+    name: o.name,
+    target: 'http',
+    sent: o.load.sent,
+    ok: o.load.ok,
+    failed: o.load.failed,
+    dropped: o.load.dropped,
+    retries: null,
+    timeouts: null,
+    attempts: null,
+    duplicateEffects: null,
+    wastedWork: null,
+    downstreamCalls: null,
+    amplification: null,
+    goodputRps: round(o.load.ok / (o.load.durationMs / 1000)),
+    p50Ms: latency.p50Ms,
+    p95Ms: latency.p95Ms,
+    p99Ms: latency.p99Ms,
+    meanMs: latency.meanMs,
+    maxLoadFactor: null,
+    loadFactorP50: null,
+    loadFactorP99: null,
+    overloadedShare: null,
+    latenessP99Ms: o.load.pacing.p99Ms,
+    burstSpreadP50Ms: o.load.bursts?.spreadP50Ms ?? null,
+    maxLoopLagMs: null,
+    hostOverheadP50Ms: null,
+    hostOverheadP99Ms: null,
+    hostShaped: false,
+    suggestedTimeScale: null,
+    recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs, o.durationMs),
+    durationMs: o.durationMs,
+    outcomes: o.load.outcomes,
+    warnings: o.load.warnings,
+    series: o.load.series,
+    samples: [],
+    faultWindows: o.faultWindows,
+  };
+  return toModelTime(summary, o.timeScale);
 }
 
 /** Pure: one run's observations → its summary, in model time. */

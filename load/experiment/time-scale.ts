@@ -117,6 +117,8 @@ export const runnerClocks = {
  * policies are expanded first, so no setting keeps an unscaled default.
  */
 export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): RunPlan {
+  if (run.target === 'http')
+    throw new Error(`${run.name} goes straight to a service: no stack to plan`);
   const scale = <T>(schema: TSchema, value: T) => scaleBySchema(schema, value, k);
   // A spike schedule's spike is its trigger, unless the scenario names another.
   const trigger = scenario.trigger ?? spikeTrigger(scenario.load);

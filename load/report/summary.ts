@@ -9,7 +9,9 @@ import { renderHtml } from './html.ts';
 
 type Column = [title: string, cell: (run: RunSummary) => string, field?: string];
 
-const int = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+/** A count; `-` when it was not measured (a run straight at another service). */
+const int = (value: number | null) =>
+  value === null ? '-' : Number.isInteger(value) ? String(value) : value.toFixed(1);
 
 const columns: Column[] = [
   ['run', (run) => run.name],
@@ -24,7 +26,7 @@ const columns: Column[] = [
   ['cb_open', (run) => (run.target === 'rpc' ? int(run.cbOpen) : '-'), 'cbOpen'],
   ['dlq', (run) => (run.target === 'events' ? int(run.dlq) : '-'), 'dlq'],
   ['attempts', (run) => int(run.attempts), 'attempts'],
-  ['amplif.', (run) => run.amplification.toFixed(2), 'amplification'],
+  ['amplif.', (run) => run.amplification?.toFixed(2) ?? '-', 'amplification'],
   ['dup effects', (run) => int(run.duplicateEffects), 'duplicateEffects'],
   ['wasted', (run) => int(run.wastedWork), 'wastedWork'],
   ['goodput/s', (run) => run.goodputRps.toFixed(1), 'goodputRps'],

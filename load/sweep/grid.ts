@@ -66,7 +66,8 @@ export const cellLabel = (cell: Pick<Cell, 'values'>) =>
 function triggerEndMs(scenario: Scenario, run: Run): number | undefined {
   const trigger = scenario.trigger ?? spikeTrigger(scenario.load);
   const windows = windowsOf({
-    faults: run.faults ?? scenario.faults ?? [],
+    // A run straight at a service goes through no proxy: no fault reaches it.
+    faults: run.target === 'http' ? [] : (run.faults ?? scenario.faults ?? []),
     ...(trigger ? { trigger } : {}),
     ...(run.target === 'events' && run.killWorker
       ? { killWorker: { at: run.killWorker.at, index: 0 } }

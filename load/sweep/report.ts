@@ -287,7 +287,7 @@ export function cellRows(result: SweepResult): string[][] {
       `${run.verdict}${agreement(run)}`,
       run.recoveryMs === null ? '-' : `${run.recoveryMs} ms`,
       run.goodputRps.toFixed(1),
-      run.amplification.toFixed(2),
+      run.amplification?.toFixed(2) ?? '-',
       run.p99Ms === null ? '-' : String(run.p99Ms),
       String(run.failed),
       `${run.hostOverheadP99Ms ?? '-'}${run.hostShaped ? ' (shaped)' : ''}`,

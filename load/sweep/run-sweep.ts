@@ -27,13 +27,14 @@ export type StackMode = 'a fresh local stack per run' | 'a running stack (--urls
 /** One run (a row) of one cell: its verdict and its figures, medians over the repeats. */
 export interface CellRun {
   name: string;
-  target: 'rpc' | 'events';
+  target: RunSummary['target'];
   verdict: CellVerdict['verdict'];
   /** recovered: model ms after the trigger's end. */
   recoveryMs: number | null;
   counts: CellVerdict['counts'];
   goodputRps: number;
-  amplification: number;
+  /** Null for a run straight at another service: nothing counted its calls. */
+  amplification: number | null;
   p99Ms: number | null;
   failed: number;
   /** The host's share of a downstream call, p99 (model time), and whether it shaped the run. */

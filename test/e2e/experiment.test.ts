@@ -196,7 +196,7 @@ runs:
         const lastAttempts = summary.samples.at(-1)!.attempts!;
         expect(lastAttempts).toBeGreaterThan(0);
         expect(lastAttempts).toBeLessThanOrEqual(
-          Math.max(...summary.repeats!.map((repeat) => repeat.attempts)),
+          Math.max(...summary.repeats!.map((repeat) => repeat.attempts ?? 0)),
         );
         // The services' event-loop stalls are sampled (prom-client's max since the last scrape).
         expect(summary.samples.every((sample) => typeof sample.loopLagMs === 'number')).toBe(true);
@@ -221,7 +221,7 @@ runs:
       expect(rendered.errors).toEqual([]);
       expect(rendered.requests).toEqual([]);
       // The wasted-work chart only when some run wasted work.
-      const charts = result.runs.some((run) => run.wastedWork > 0) ? 11 : 10;
+      const charts = result.runs.some((run) => (run.wastedWork ?? 0) > 0) ? 11 : 10;
       expect(rendered.chartTitles).toHaveLength(charts);
       expect(rendered.canvases).toBe(charts);
     },

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RpcRunSummary } from '../../load/experiment/result.ts';
+import type { RunSummary } from '../../load/experiment/result.ts';
 import { repoRoot } from '../support/processes.ts';
 import { startHttpServer, type ThirdPartyServer } from '../support/third-party.ts';
 
@@ -54,26 +54,47 @@ describe('an experiment on a service nobody here wrote (scenarios/own-service.ya
       );
       expect(stdout).toContain('✓ safe.ok >= 490');
       const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
-        runs: RpcRunSummary[];
+        runs: RunSummary[];
       };
+      expect(summary.runs.map((row) => `${row.name} ${row.target}`)).toEqual([
+        'direct http',
+        'safe rpc',
+        'unsafe rpc',
+      ]);
       const hits = service.requests().filter((line) => line === 'GET /own-service.yaml');
       let requests = 0;
       for (const row of summary.runs) {
         expect(row.sent).toBe(500);
         expect(row.ok + row.failed + row.dropped).toBe(row.sent);
+        // No Server-Timing from someone else's service: not available, not zero.
+        expect(row.hostOverheadP99Ms).toBeNull();
+        requests += row.ok;
+        if (row.target === 'http') {
+          // Straight at the service: nothing of ours counted anything, and says so.
+          expect(row).toMatchObject({
+            retries: null,
+            attempts: null,
+            downstreamCalls: null,
+            amplification: null,
+            maxLoadFactor: null,
+          });
+          continue;
+        }
         // Every attempt reached the proxy, counted on both sides.
         expect(row.downstreamCalls).toBe(row.attempts);
         expect(row.attempts).toBe(row.sent + row.retries);
         // 30 % of 2 s of 100 req/s failed at the proxy: some were retried.
         expect(row.retries).toBeGreaterThan(20);
-        // No Server-Timing from someone else's service: not available, not zero.
-        expect(row.hostOverheadP99Ms).toBeNull();
-        requests += row.ok;
       }
-      // Injected failures never reached http-server; every request that ended ok did, once,
-      // and so did each run's 40 warm-up requests (no faults then).
+      // Injected failures never reached http-server; every request that ended ok did, once
+      // (the direct run's too), and so did each run's 40 warm-up requests (no faults then).
       expect(hits).toHaveLength(requests + 40 * summary.runs.length);
       expect(existsSync(path.join(out, 'report.html'))).toBe(true);
+      const summaryText = readFileSync(path.join(out, 'summary.md'), 'utf8');
+      // The direct run's counts our services would have made: `-`, not 0.
+      expect(summaryText).toMatch(
+        /\| direct +\| http +\| 500 +\| 500 +\| 0 +\| 0 +\| - +\| - +\| - /,
+      );
       expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('own-service');
     },
   );

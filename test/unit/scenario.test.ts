@@ -62,7 +62,7 @@ describe('scenario files', () => {
         'runs[1].policy.backoff.capMs: must be >= 0',
         'runs[1].policy: unknown field "retries"',
         'runs[2].worker.concurrency: must be >= 1',
-        'runs[3].target: must be one of rpc, events (got "carrier-pigeon")',
+        'runs[3].target: must be one of rpc, events, http (got "carrier-pigeon")',
         'thresholds[1]: no run is named "ghost"',
       ]),
     );
@@ -139,7 +139,7 @@ describe('scenario files', () => {
         runs: [{ name: 'a', target: 'rpc', faults: [] }],
       }),
     );
-    expect(scenario.runs[0]!.faults).toEqual([]);
+    expect((scenario.runs[0] as { faults?: unknown }).faults).toEqual([]);
     expect(
       scenarioProblems({
         ...minimal,
@@ -228,5 +228,44 @@ describe('scenario files', () => {
     expect(topic.runs.flatMap(rowNames)).toEqual(['e-billing', 'e-audit', 'r']);
     expect(topic.runs[0]).toMatchObject({ worker: { concurrency: 4 } });
     expect(scenario.runs[0]).not.toHaveProperty('subscribers');
+  });
+});
+
+describe('a scenario on your own service (service:)', () => {
+  const service = {
+    url: 'http://127.0.0.1:3000/api',
+    request: { method: 'POST', path: '/orders/{{index}}', body: '{"id":"{{id}}"}' },
+  };
+
+  it('takes rpc runs through the proxy and http runs straight at it', () => {
+    expect(
+      scenarioProblems({
+        ...minimal,
+        service,
+        runs: [
+          { name: 'direct', target: 'http' },
+          { name: 'a', target: 'rpc' },
+        ],
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses an http run without a service, an events run with one, and a bad request, naming each', () => {
+    expect(scenarioProblems({ ...minimal, runs: [{ name: 'direct', target: 'http' }] })).toEqual([
+      "runs[0].target: an http run sends the load straight to the scenario's service: add service: {url, request}",
+    ]);
+    expect(
+      scenarioProblems({ ...minimal, service, runs: [{ name: 'e', target: 'events' }] }),
+    ).toEqual([
+      'runs[0].target: a scenario with a service runs rpc runs only (its load goes through the gateway to your service), not events',
+    ]);
+    const problems = scenarioProblems({
+      ...minimal,
+      service: { url: 'ftp://x', request: { method: 'FETCH', path: 'orders', okStatuses: [99] } },
+    });
+    expect(problems.some((line) => line.startsWith('service.url:'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('service.request.method:'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('service.request.path:'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('service.request.okStatuses[0]:'))).toBe(true);
   });
 });
