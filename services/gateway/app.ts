@@ -45,7 +45,7 @@ const forwardBodyLimitBytes = 1 << 20;
 
 /**
  * The gateway: `POST /rpc` calls downstream `POST /work` through the resilience policy;
- * with an upstream (`config.proxy`), `ALL /proxy/*` forwards any request to it through
+ * with an upstream (`config.proxy`), `ALL <route>/*` (`/proxy/*` by default) forwards any request to it through
  * the same policy.
  */
 export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App {
@@ -136,6 +136,9 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
 
   if (forwarding && upstreamUrl) {
     let sequence = 0;
+    const route = config.proxy?.route ?? '/proxy';
+    /** What is taken off the path: the route, or nothing when it is every path. */
+    const prefix = route === '/' ? '' : route;
     void app.register(async (scope) => {
       // Any body, kept whole: each attempt sends it again.
       scope.removeAllContentTypeParsers();
@@ -149,7 +152,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
         const state = { attempts: 0 };
         let outcome: RequestOutcome = 'ok';
         metrics.inflight.inc();
-        const path = upstreamPath(upstreamUrl, request.url.slice('/proxy'.length) || '/');
+        const path = upstreamPath(upstreamUrl, request.url.slice(prefix.length) || '/');
         try {
           const answer = await forwarding.call({
             id: `proxy-${(sequence += 1)}`,
@@ -188,8 +191,11 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
           metrics.request(outcome, (performance.now() - startedAt) / 1000);
         }
       };
-      scope.all('/proxy', forward);
-      scope.all('/proxy/*', forward);
+      if (route === '/') scope.all('/*', forward);
+      else {
+        scope.all(route, forward);
+        scope.all(`${route}/*`, forward);
+      }
     });
   }
 

@@ -12,6 +12,14 @@ export const GatewayEnv = Type.Object({
   /** `ALL /proxy/*` forwards to this upstream through the same policy; unset: no such route. */
   UPSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })),
   UPSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 128 }),
+  /**
+   * Where the forwarding route is: `ALL <route>/*` goes to UPSTREAM_URL with the route taken
+   * off the path; `/`: every path but the gateway's own (`/rpc`, `/healthz`, `/metrics`, `/admin/*`).
+   */
+  PROXY_ROUTE: Type.String({
+    pattern: '^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$',
+    default: '/proxy',
+  }),
   /** Upstream statuses a forwarded call counts as failed (retried, against the breaker). */
   FAILURE_STATUSES: Type.String({ pattern: failureStatusesPattern, default: '5xx' }),
 });
@@ -23,7 +31,9 @@ export interface GatewayConfig {
   downstreamUrl: string;
   downstreamConnections: number;
   /** The `/proxy/*` route's upstream, and which of its statuses count as failures. */
-  proxy?: { upstreamUrl: string; connections: number; failureStatuses: string } | undefined;
+  proxy?:
+    | { upstreamUrl: string; connections: number; failureStatuses: string; route?: string }
+    | undefined;
   policy: Policy;
   seed?: number | undefined;
   adminToken?: string | undefined;
@@ -44,6 +54,7 @@ export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
             upstreamUrl: env.UPSTREAM_URL,
             connections: env.UPSTREAM_CONNECTIONS,
             failureStatuses: env.FAILURE_STATUSES,
+            route: env.PROXY_ROUTE,
           },
     policy: presets[env.POLICY_PRESET],
     seed: env.SEED,

@@ -17,11 +17,12 @@ async function startForwardingGateway(
   upstreamUrl: string,
   update: PolicyUpdate = {},
   failureStatuses = '5xx',
+  route?: string,
 ): Promise<Running> {
   const app = buildGateway({
     downstreamUrl: 'http://127.0.0.1:9',
     downstreamConnections: 4,
-    proxy: { upstreamUrl, connections: 16, failureStatuses },
+    proxy: { upstreamUrl, connections: 16, failureStatuses, ...(route ? { route } : {}) },
     policy: applyPolicyUpdate(presets.safe, update).policy,
     seed: 3,
   });
@@ -139,11 +140,28 @@ describe('the gateway in front of any upstream (ALL /proxy/*), through its polic
     expect(hung.headers['x-attempts']).toBe('3');
   });
 
+  it('forwards under the route it is given (PROXY_ROUTE), or every path but its own', async () => {
+    const api = keep(await startForwardingGateway(files.url, {}, '5xx', '/api/v1'));
+    expect(await call(`${api.url}/api/v1/a.json`)).toMatchObject({
+      status: 200,
+      body: { hello: 'world' },
+    });
+    expect((await call(`${api.url}/proxy/a.json`)).status).toBe(404);
+    const everything = keep(await startForwardingGateway(files.url, {}, '5xx', '/'));
+    expect(await call(`${everything.url}/a.json`)).toMatchObject({ status: 200 });
+    // Its own routes stay its own.
+    expect((await call(`${everything.url}/healthz`)).body).toMatchObject({ service: 'gateway' });
+    expect((await call(`${everything.url}/rpc`, { body: { id: 'x' } })).body).toMatchObject({
+      error: 'connection_error',
+    });
+  });
+
   it('refuses an unknown FAILURE_STATUSES entry at start, naming it', async () => {
     const { loadGatewayEnv } = await import('../../services/gateway/config.ts');
     expect(() => loadGatewayEnv({ FAILURE_STATUSES: '5xx,teapot' })).toThrowError(
       /FAILURE_STATUSES: .*\(got "5xx,teapot"\)/,
     );
     expect(() => loadGatewayEnv({ UPSTREAM_URL: 'ftp://x' })).toThrowError(/UPSTREAM_URL/);
+    expect(() => loadGatewayEnv({ PROXY_ROUTE: 'api' })).toThrowError(/PROXY_ROUTE/);
   });
 });
