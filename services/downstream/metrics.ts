@@ -129,6 +129,11 @@ export function createDownstreamMetrics(
     },
   });
   const callerLabel = callerLabels();
+  /** Callers whose duplicate and wasted counters start at 0 already (once each, not per call). */
+  const zeroed = new Set<string>();
+  /** Counter children by their label values: prom-client hashes the labels on every unbound call. */
+  const children = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(seconds: number): void }>();
   return {
     observe(
       outcome: DownstreamOutcome,
@@ -138,20 +143,31 @@ export function createDownstreamMetrics(
       proxied?: { route: string; upstreamStatus?: number | undefined },
     ) {
       const label = callerLabel(caller);
-      requests.inc(
-        proxied
-          ? {
-              outcome,
-              caller: label,
-              route: proxied.route,
-              upstream_status: String(proxied.upstreamStatus ?? 'none'),
-            }
-          : { outcome, caller: label },
-      );
+      const status = proxied ? String(proxied.upstreamStatus ?? 'none') : '';
+      const key = proxied
+        ? `${outcome}|${label}|${proxied.route}|${status}`
+        : `${outcome}|${label}`;
+      let child = children.get(key);
+      if (!child) {
+        child = requests.labels(
+          proxied
+            ? { outcome, caller: label, route: proxied.route, upstream_status: status }
+            : { outcome, caller: label },
+        );
+        children.set(key, child);
+      }
+      child.inc();
       // Every caller's duplicates from 0, so a rate sees its first one (and a panel shows 0, not nothing).
-      duplicateEffects.inc({ caller: label }, 0);
-      wastedWork.inc({ caller: label }, 0);
-      if (seconds !== undefined) duration.observe({ outcome }, seconds);
+      if (!zeroed.has(label)) {
+        zeroed.add(label);
+        duplicateEffects.inc({ caller: label }, 0);
+        wastedWork.inc({ caller: label }, 0);
+      }
+      if (seconds !== undefined) {
+        let timer = timers.get(outcome);
+        if (!timer) timers.set(outcome, (timer = duration.labels({ outcome })));
+        timer.observe(seconds);
+      }
     },
     setLoad(inflightNow: number, factor: number) {
       inflight.set(inflightNow);

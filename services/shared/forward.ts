@@ -25,16 +25,21 @@ export function forwardedHeaders(
   headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
   host?: string,
 ): Record<string, string | string[]> {
-  const named = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  // Usually absent, `keep-alive` or `close`: then it names no other header to drop.
+  const connection = headers.connection;
+  const named =
+    connection === undefined || /^\s*(keep-alive|close)\s*$/i.test(String(connection))
+      ? undefined
+      : new Set(
+          String(connection)
+            .split(',')
+            .map((name) => name.trim().toLowerCase())
+            .filter(Boolean),
+        );
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (value === undefined || hopByHop.has(lower) || named.has(lower)) continue;
+    if (value === undefined || hopByHop.has(lower) || named?.has(lower)) continue;
     out[lower] = value;
   }
   if (host !== undefined) out.host = host;
