@@ -29,7 +29,7 @@ export interface ProxyContext {
 
 /**
  * Passes an upstream's answer straight to the caller's response as it arrives (undici's
- * dispatch handler: no body stream or promise per answer; measured 13 600 → 17 000 req/s in
+ * dispatch handler: no body stream or promise per answer; measured 13 600 → 16 000–17 000 req/s in
  * `npm run bench -- proxy`, against 20 600 for the leanest forwarder), with
  * backpressure; the caller gone, the upstream call is aborted.
  */
