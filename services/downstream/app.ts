@@ -23,7 +23,7 @@ import { EffectLedger, type StoredOutcome } from './effects.ts';
 import { type Slot, type Waiting, WorkPool } from './work-pool.ts';
 import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';
 import { createDownstreamMetrics } from './metrics.ts';
-import { registerProxy } from './proxy.ts';
+import { registerProxy, waitUnlessGone } from './proxy.ts';
 
 export interface DownstreamDeps {
   logger?: FastifyServerOptions['logger'];
@@ -153,22 +153,9 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
    * the connection. Answers whether it ran to the end.
    */
   const doWork = async (socket: Socket, ms: number): Promise<boolean> => {
-    if (!model.cancelOnDisconnect) {
-      await sleep(ms);
-      return true;
-    }
-    if (socket.destroyed) return false;
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    socket.once('close', onClose);
-    try {
-      await sleep(ms, undefined, { signal: gone.signal });
-      return true;
-    } catch {
-      return false;
-    } finally {
-      socket.off('close', onClose);
-    }
+    if (model.cancelOnDisconnect) return waitUnlessGone(socket, ms);
+    await sleep(ms);
+    return true;
   };
 
   const upstream = config.proxy

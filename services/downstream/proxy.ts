@@ -124,7 +124,7 @@ function readWhole(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /** Waits `ms` unless the caller closes its connection first; answers whether it waited it out. */
-async function waitUnlessGone(socket: Socket, ms: number): Promise<boolean> {
+export async function waitUnlessGone(socket: Socket, ms: number): Promise<boolean> {
   if (socket.destroyed) return false;
   const gone = new AbortController();
   const onClose = () => gone.abort();
