@@ -8,7 +8,7 @@ import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { forkRng } from '../shared/rng.ts';
 import type { GatewayConfig } from './config.ts';
-import { asGatewayError } from './errors.ts';
+import { asGatewayError, type GatewayError } from './errors.ts';
 import { createForwardTransport, failureStatuses } from './forward-transport.ts';
 import { forwardedHeaders, upstreamPath } from '../shared/forward.ts';
 import {
@@ -39,6 +39,14 @@ const RpcRequest = Type.Object(
 );
 const RpcOk = Type.Object({ id: Type.String(), attempts: Type.Integer() });
 const PolicyState = Type.Object({ preset: Type.String(), policy: Policy });
+
+/** The gateway's own answer to a call that failed: what went wrong, and how many tries. */
+const errorBody = (error: GatewayError, attempts: number) => ({
+  error: error.kind,
+  code: error.code,
+  message: error.message,
+  attempts,
+});
 
 /** What `/proxy/*` takes from a client: a body to send again on every attempt. */
 const forwardBodyLimitBytes = 1 << 20;
@@ -81,7 +89,6 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
             createForwardTransport(
               dispatcher,
               events,
-              upstreamUrl.host,
               failureStatuses(config.proxy!.failureStatuses),
             ),
           events: metrics,
@@ -121,12 +128,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
         const error = asGatewayError(thrown);
         outcome = error.kind;
         reply.header('x-attempts', String(state.attempts));
-        return reply.code(error.statusCode).send({
-          error: error.kind,
-          code: error.code,
-          message: error.message,
-          attempts: state.attempts,
-        });
+        return reply.code(error.statusCode).send(errorBody(error, state.attempts));
       } finally {
         metrics.inflight.dec();
         metrics.request(outcome, (performance.now() - startedAt) / 1000);
@@ -160,7 +162,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
             request: {
               method: request.method,
               path,
-              headers: forwardedHeaders(request.headers),
+              headers: forwardedHeaders(request.headers, upstreamUrl.host),
               body: Buffer.isBuffer(request.body) ? request.body : undefined,
             },
           });
@@ -180,12 +182,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
           return await reply
             .code(error.statusCode)
             .header('x-attempts', String(state.attempts))
-            .send({
-              error: error.kind,
-              code: error.code,
-              message: error.message,
-              attempts: state.attempts,
-            });
+            .send(errorBody(error, state.attempts));
         } finally {
           metrics.inflight.dec();
           metrics.request(outcome, (performance.now() - startedAt) / 1000);

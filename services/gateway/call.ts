@@ -12,6 +12,7 @@ export interface ForwardRequest {
   method: string;
   /** Path and query on the upstream. */
   path: string;
+  /** As they go to the upstream: hop-by-hop headers gone, `host` the upstream's. */
   headers: Record<string, string | string[]>;
   body?: Buffer | undefined;
 }

@@ -29,7 +29,6 @@ const keptFailureBodyBytes = 1 << 20;
 export function createForwardTransport(
   dispatcher: Dispatcher,
   events: PolicyEvents,
-  upstreamHost: string,
   isFailure: (status: number) => boolean,
 ): Call {
   return async (ctx) => {
@@ -43,7 +42,7 @@ export function createForwardTransport(
       response = await dispatcher.request({
         method: request.method,
         path: request.path,
-        headers: forwardedHeaders(request.headers, upstreamHost),
+        headers: request.headers,
         body: request.body ?? null,
         signal: aborter.signal,
       });
