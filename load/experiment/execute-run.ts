@@ -5,7 +5,13 @@ import type { LoadMetrics } from '../metrics.ts';
 import { Scrape } from '../prom-text.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
 import { type Run, type ServiceRun, Trigger, rowNames, type Scenario } from '../scenario.ts';
-import { planRun, type RunPlan, runnerClocks, scaleBySchema } from './time-scale.ts';
+import {
+  planRun,
+  type RunPlan,
+  runnerClocks,
+  scaleBySchema,
+  warmupOffsetsMs,
+} from './time-scale.ts';
 import { upstreamPath } from '../../services/shared/forward.ts';
 import { buildSchedule, ScheduleSpec, spikeTrigger } from '../schedule.ts';
 import type { RunSummary, Window } from './result.ts';
@@ -168,7 +174,7 @@ export async function executeDirectRun(
     const common = { target: 'http' as const, baseUrl: url.origin, request, pool };
     await runLoad({
       ...common,
-      offsetsMs: Array.from({ length: 40 }, (_, i) => i * runnerClocks.warmupGapMs * k),
+      offsetsMs: warmupOffsetsMs(k),
       idPrefix: `warmup-${run.name}`,
     });
     const startedAt = performance.now();

@@ -112,6 +112,10 @@ export const runnerClocks = {
   warmupGapMs: 25,
 };
 
+/** The warm-up before each run: 40 requests at 40/s (model time), at scale k. */
+export const warmupOffsetsMs = (k: number): number[] =>
+  Array.from({ length: 40 }, (_, i) => i * runnerClocks.warmupGapMs * k);
+
 /**
  * Pure: a scenario's run at scale k against the services' bases. Presets and partial
  * policies are expanded first, so no setting keeps an unscaled default.
@@ -134,7 +138,7 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
     bucketMs: runnerClocks.bucketMs * k,
     sampleEveryMs: runnerClocks.sampleEveryMs * k,
     recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
-    warmupOffsetsMs: Array.from({ length: 40 }, (_, i) => i * runnerClocks.warmupGapMs * k),
+    warmupOffsetsMs: warmupOffsetsMs(k),
     ...(trigger ? { trigger: scale(Trigger, trigger) } : {}),
   };
   if (run.target === 'rpc')
