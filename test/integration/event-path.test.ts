@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { producerConnection, workerConnection } from '../../services/shared/redis-connection.ts';
 import { DeadLetterQueue } from '../../services/worker/dead-letter.ts';
 import {
+  failWithoutDeadLettering,
   inspectQueues,
   publish,
   startProducer,
@@ -144,36 +145,19 @@ describe('event path over real Redis and real HTTP', () => {
   it('sweeps jobs that failed finally but never reached the DLQ (a crash between the two)', async () => {
     const queueName = uniqueQueueName('sweep');
     // A bare BullMQ worker fails jobs for good and, like a worker that crashed, never dead-letters them.
-    const connection = producerConnection(currentRedis().url);
-    const queue = new Queue(queueName, { connection, prefix: testPrefix });
-    for (const id of ['lost-1', 'lost-2', 'lost-3']) {
-      await queue.add(
-        'event',
-        {
-          id,
-          publishedAt: Date.now(),
-          publishToken: id,
-          backoff: { kind: 'none', baseMs: 0, capMs: 0, jitter: 'none' },
-        },
-        { jobId: id, attempts: 1, removeOnFail: false },
-      );
-    }
-    const bare = new Worker(
+    const crashed = await failWithoutDeadLettering(
+      currentRedis().url,
       queueName,
-      async () => Promise.reject(new Error('crashed before dead-lettering')),
-      {
-        connection: workerConnection(currentRedis().url),
-        prefix: testPrefix,
-      },
+      testPrefix,
+      ['lost-1', 'lost-2', 'lost-3'],
+      'crashed before dead-lettering',
     );
     const queues = inspectQueues(currentRedis().url, queueName);
     open.push(queues);
     await expect
       .poll(() => queues.failedIds().then((ids) => ids.length), { timeout: 10_000 })
       .toBe(3);
-    await bare.close();
-    await queue.close();
-    connection.disconnect();
+    await crashed.close();
 
     const downstream = await startDownstream();
     open.push(downstream.app);

@@ -170,23 +170,18 @@ describe('the downstream in proxy mode (UPSTREAM_URL), in front of servers nobod
         statuses.push(response.statusCode);
         bodies.add(await response.body.text());
       }
-      const other = await client.request({
-        method: 'GET',
-        path: '/big.bin',
-        headers: { 'x-tenant': 'ok' },
-      });
-      await other.body.dump();
-      expect(other.statusCode).toBe(200);
-      const deleted = await client.request({ method: 'DELETE', path: '/big.bin' });
-      await deleted.body.dump();
-      expect(deleted.statusCode).toBe(429);
-      const blocked = await client.request({
-        method: 'GET',
-        path: '/x',
-        headers: { 'x-tenant': 'blocked' },
-      });
-      await blocked.body.dump();
-      expect(blocked.statusCode).toBe(451);
+      const statusOf = async (options: Parameters<typeof client.request>[0]) => {
+        const response = await client.request(options);
+        await response.body.dump();
+        return response.statusCode;
+      };
+      expect(
+        await statusOf({ method: 'GET', path: '/big.bin', headers: { 'x-tenant': 'ok' } }),
+      ).toBe(200);
+      expect(await statusOf({ method: 'DELETE', path: '/big.bin' })).toBe(429);
+      expect(
+        await statusOf({ method: 'GET', path: '/x', headers: { 'x-tenant': 'blocked' } }),
+      ).toBe(451);
     } finally {
       await client.close();
     }

@@ -1,4 +1,3 @@
-import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDlq } from '../../load/dlq.ts';
@@ -7,11 +6,10 @@ import { startStack } from '../../load/stack.ts';
 import { defaultClusterQueuePrefix } from '../../services/shared/queue-env.ts';
 import {
   parseClusterNodes,
-  producerConnection,
   type RedisClusterTarget,
-  workerConnection,
 } from '../../services/shared/redis-connection.ts';
 import {
+  failWithoutDeadLettering,
   inspectQueues,
   publish,
   startProducer,
@@ -52,29 +50,9 @@ describe('the event path on a Redis Cluster (three masters, three replicas, loca
       const queues = inspectQueues(target, 'orders', prefix);
       // Two jobs a crashed worker failed for good but never dead-lettered: the sweeper's.
       const swept = ['swept-1', 'swept-2'];
-      const connection = producerConnection(target);
-      const seeded = new Queue('orders', { connection, prefix });
-      for (const id of swept)
-        await seeded.add(
-          'event',
-          {
-            id,
-            publishedAt: Date.now(),
-            publishToken: id,
-            backoff: { kind: 'none', baseMs: 0, capMs: 0, jitter: 'none' },
-          },
-          { jobId: id, attempts: 1, removeOnFail: false },
-        );
-      const bare = new Worker('orders', async () => Promise.reject(new Error('crashed')), {
-        connection: workerConnection(target),
-        prefix,
-        // Its stalled check would hold the queue's for 30 s: the killed worker's jobs wait on it.
-        skipStalledCheck: true,
-      });
+      const crashed = await failWithoutDeadLettering(target, 'orders', prefix, swept, 'crashed');
       await eventually(async () => expect(await queues.failedIds()).toHaveLength(2));
-      await bare.close();
-      await seeded.close();
-      connection.disconnect();
+      await crashed.close();
 
       const stack = await startStack({
         redisClusterNodes: cluster.seeds,

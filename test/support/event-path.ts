@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { buildProducer } from '../../services/producer/app.ts';
 import type { DeadLetterData } from '../../services/worker/dead-letter.ts';
 import {
@@ -7,7 +7,11 @@ import {
   deadLetterQueueName,
   type ProducerPolicy,
 } from '../../services/shared/event-job.ts';
-import { producerConnection, type RedisTarget } from '../../services/shared/redis-connection.ts';
+import {
+  producerConnection,
+  type RedisTarget,
+  workerConnection,
+} from '../../services/shared/redis-connection.ts';
 import type { WorkerConfig } from '../../services/worker/config.ts';
 import { buildWorker } from '../../services/worker/worker.ts';
 import { waitForDrain } from '../../load/queue-counts.ts';
@@ -95,6 +99,47 @@ export function inspectQueues(redis: RedisTarget, queueName: string, prefix = te
       await Promise.allSettled([main.waitUntilReady(), dlq.waitUntilReady()]);
       await dlq.close();
       await main.close();
+      connection.disconnect();
+    },
+  };
+}
+
+/**
+ * Leaves `ids` in the failed set of `queueName`, as a worker that crashed between failing
+ * them for good and dead-lettering them would: they are added with one attempt and a bare
+ * BullMQ worker fails each with `reason`. Answers how to close what it opened, once the
+ * caller has seen them fail.
+ */
+export async function failWithoutDeadLettering(
+  redis: RedisTarget,
+  queueName: string,
+  prefix: string,
+  ids: string[],
+  reason: string,
+): Promise<{ close(): Promise<void> }> {
+  const connection = producerConnection(redis);
+  const queue = new Queue(queueName, { connection, prefix });
+  for (const id of ids)
+    await queue.add(
+      'event',
+      {
+        id,
+        publishedAt: Date.now(),
+        publishToken: id,
+        backoff: { kind: 'none', baseMs: 0, capMs: 0, jitter: 'none' },
+      },
+      { jobId: id, attempts: 1, removeOnFail: false },
+    );
+  const bare = new Worker(queueName, async () => Promise.reject(new Error(reason)), {
+    connection: workerConnection(redis),
+    prefix,
+    // Its stalled check would hold the queue's for 30 s: other workers' stalled jobs wait on it.
+    skipStalledCheck: true,
+  });
+  return {
+    async close() {
+      await bare.close();
+      await queue.close();
       connection.disconnect();
     },
   };
