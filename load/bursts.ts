@@ -72,25 +72,81 @@ export class BurstTracker {
 
   /** Null when no two arrivals share an instant. */
   summary(): BurstSummary | null {
-    if (this.#first.length === 0) return null;
-    const spreads = new LatencyRecorder();
-    const startLateness = new LatencyRecorder();
-    let spreadMaxMs = 0;
-    for (let burst = 0; burst < this.#first.length; burst += 1) {
-      const first = this.#first[burst]!;
-      if (Number.isNaN(first)) continue;
-      const spread = this.#last[burst]! - first;
-      spreads.record(spread);
-      spreadMaxMs = Math.max(spreadMaxMs, spread);
-      startLateness.record(first - this.#scheduledMs[burst]!);
-    }
+    return summariseBursts(this.encode());
+  }
+
+  /** For a result file: each burst's instant and its first and last hand-over (null: none). */
+  encode(): EncodedBursts {
+    const ms = (value: number) => (Number.isNaN(value) ? null : Math.round(value * 1000) / 1000);
     return {
-      count: this.#first.length,
       size: this.#size,
-      spreadP50Ms: spreads.percentileMs(50) ?? 0,
-      spreadMaxMs: Math.round(spreadMaxMs * 100) / 100,
-      startLatenessP99Ms: startLateness.percentileMs(99),
-      spreadLimitMs: Math.round(burstSpreadLimitMs(this.#size) * 100) / 100,
+      scheduledMs: [...this.#scheduledMs],
+      firstMs: Array.from(this.#first, ms),
+      lastMs: Array.from(this.#last, ms),
     };
   }
+}
+
+/** A burst tracker's record, as a result file keeps it. */
+export interface EncodedBursts {
+  /** The largest burst. */
+  size: number;
+  scheduledMs: number[];
+  firstMs: Array<number | null>;
+  lastMs: Array<number | null>;
+}
+
+/**
+ * Generators that each sent a share of the same bursts on one clock: a burst left when the
+ * first of them handed its first request over, and had left when the last handed its last.
+ */
+export function mergeBursts(parts: EncodedBursts[], size: number): EncodedBursts {
+  const byInstant = new Map<number, { first: number | null; last: number | null }>();
+  const min = (a: number | null, b: number | null) =>
+    a === null ? b : b === null ? a : Math.min(a, b);
+  const max = (a: number | null, b: number | null) =>
+    a === null ? b : b === null ? a : Math.max(a, b);
+  for (const part of parts)
+    part.scheduledMs.forEach((at, i) => {
+      const seen = byInstant.get(at) ?? { first: null, last: null };
+      byInstant.set(at, {
+        first: min(seen.first, part.firstMs[i]!),
+        last: max(seen.last, part.lastMs[i]!),
+      });
+    });
+  const instants = [...byInstant.keys()].sort((a, b) => a - b);
+  return {
+    size,
+    scheduledMs: instants,
+    firstMs: instants.map((at) => byInstant.get(at)!.first),
+    lastMs: instants.map((at) => byInstant.get(at)!.last),
+  };
+}
+
+/** Null when no two arrivals share an instant. */
+export function summariseBursts({
+  size,
+  scheduledMs,
+  firstMs,
+  lastMs,
+}: EncodedBursts): BurstSummary | null {
+  if (scheduledMs.length === 0) return null;
+  const spreads = new LatencyRecorder();
+  const startLateness = new LatencyRecorder();
+  let spreadMaxMs = 0;
+  for (const [burst, first] of firstMs.entries()) {
+    if (first === null) continue;
+    const spread = lastMs[burst]! - first;
+    spreads.record(spread);
+    spreadMaxMs = Math.max(spreadMaxMs, spread);
+    startLateness.record(first - scheduledMs[burst]!);
+  }
+  return {
+    count: scheduledMs.length,
+    size,
+    spreadP50Ms: spreads.percentileMs(50) ?? 0,
+    spreadMaxMs: Math.round(spreadMaxMs * 100) / 100,
+    startLatenessP99Ms: startLateness.percentileMs(99),
+    spreadLimitMs: Math.round(burstSpreadLimitMs(size) * 100) / 100,
+  };
 }

@@ -18,6 +18,8 @@ export interface SpawnNodeOptions {
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
   cwd?: string;
+  /** A pipe to talk to the child on (a local generator waits for its start there). @defaultValue 'ignore' */
+  stdin?: 'ignore' | 'pipe';
 }
 
 export function spawnNode(file: string, options: SpawnNodeOptions): ChildProcess {
@@ -26,7 +28,7 @@ export function spawnNode(file: string, options: SpawnNodeOptions): ChildProcess
     [...loaderArgs(file), ...(options.nodeArgs ?? []), file, ...(options.args ?? [])],
     {
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
       ...(options.cwd ? { cwd: options.cwd } : {}),
     },
   );

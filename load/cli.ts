@@ -106,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
       'time-scale': { type: 'string' },
       repeat: { type: 'string' },
       field: { type: 'string', multiple: true },
+      generators: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -174,7 +175,7 @@ async function main(argv: string[]): Promise<number> {
         )
       : runExperimentCommand(
           rest[0],
-          { ...common, metricsPort, metricsHost },
+          { ...common, metricsPort, metricsHost, generators: text(values.generators) },
           out,
           err,
           interactive,

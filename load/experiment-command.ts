@@ -4,11 +4,14 @@ import { parseUrls, type StackUrls } from './experiment/target.ts';
 import { metricsPortProblems, serveMetricsIfAsked } from './load-command.ts';
 import { formatNotes, formatThresholds, formatTable, writeSummary } from './report/summary.ts';
 import Value from 'typebox/value';
+
+/** Generator processes on one machine at most (each is a Node process of its own). */
+export const maxLocalGenerators = 64;
 import { loadScenario, Repeat, type Scenario, ScenarioError, TimeScale } from './scenario.ts';
 
 export const experimentHelp = `Usage:
   cascade-lab experiment <scenario.yaml> [--out DIR] [--time-scale K|auto] [--repeat N]
-                         [--urls LIST] [--admin-token TOKEN]
+                         [--generators N] [--urls LIST] [--admin-token TOKEN]
 
   Runs each run of the scenario on a fresh local stack (Redis + the four services),
   prints the comparison table and writes summary.json, summary.md and report.html to DIR
@@ -19,6 +22,8 @@ export const experimentHelp = `Usage:
                  1, 2, 4, 8 at which the host does not shape the run (default: the scenario's)
   --repeat       run each run N times, interleaved; medians and 95 % intervals (default: the
                  scenario's, else 1)
+  --generators   send each run's load from N local generator processes (1–64), each a
+                 segment of the one seeded schedule on one clock, merged exactly (default 1)
   --urls         run against a running stack instead (docker compose, cascade-lab up):
                    downstream=URL,gateway=URL,producer=URL,worker=URL[,worker=URL…]
                  Nothing is restarted: before and after each run, faults are cleared, the
@@ -46,6 +51,8 @@ export interface ExperimentCommandOptions {
   /** `--time-scale` and `--repeat` as typed. */
   timeScale?: string | undefined;
   repeat?: string | undefined;
+  /** `--generators N` as typed. */
+  generators?: string | undefined;
 }
 
 /** `--time-scale K|auto` and `--repeat N`, checked against the scenario schema's own rules. */
@@ -105,7 +112,16 @@ export async function runExperimentCommand(
     urls = parsed.urls;
   }
   const flags = parseRunFlags(options);
-  const flagProblems = [...metricsPortProblems(options.metricsPort), ...flags.problems];
+  const generators = Number(options.generators ?? 1);
+  const flagProblems = [
+    ...metricsPortProblems(options.metricsPort),
+    ...flags.problems,
+    ...(Number.isInteger(generators) && generators >= 1 && generators <= maxLocalGenerators
+      ? []
+      : [
+          `--generators: must be an integer from 1 to ${maxLocalGenerators} (got "${options.generators}")`,
+        ]),
+  ];
   if (flagProblems.length > 0) {
     err(`${flagProblems.join('\n')}\n`);
     return 2;
@@ -126,6 +142,7 @@ export async function runExperimentCommand(
     redisClusterNodes: options.redisClusterNodes,
     timeScale: flags.timeScale,
     repeat: flags.repeat,
+    generators,
     onNote: err,
     onRunStart: (run, index, repeat, timeScale) => {
       const total = repeats * scenario.runs.length;

@@ -1,15 +1,17 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, Pool } from 'undici';
 import {
   type Answer,
   type Bucket,
   BucketSeries,
+  type EncodedBucket,
   classify,
   type LoadTarget,
   successStatus,
 } from './load-series.ts';
 import { type HttpRequestPlan, type HttpRequestSpec, planHttpRequests } from './http-target.ts';
 import type { LoadMetrics } from './metrics.ts';
-import { BurstTracker, type BurstSummary, peakArrivals } from './bursts.ts';
+import { BurstTracker, type BurstSummary, type EncodedBursts, peakArrivals } from './bursts.ts';
 import { type LatencySummary, LatencyRecorder, round } from './stats.ts';
 
 export type { Bucket, LoadTarget } from './load-series.ts';
@@ -23,6 +25,18 @@ export interface LoadOptions {
   request?: HttpRequestSpec | undefined;
   /** When each request is due, ms from the start, ascending (see schedule.ts). */
   offsetsMs: number[];
+  /**
+   * A segment of a larger schedule (distributed/segment.ts): each arrival's number in the
+   * whole schedule, for its id and templates, so generators' ids never collide. Unset: its position.
+   */
+  indices?: ArrayLike<number>;
+  /**
+   * The schedule's zero as a wall-clock instant (epoch ms), shared by every generator of a
+   * distributed run; the run waits for it. Unset: at once.
+   */
+  startAt?: number;
+  /** Keep the histograms, series and bursts encoded in `recorded`, for a result file that merges. */
+  record?: boolean;
   /** Requests in flight at most; arrivals beyond it are counted as dropped, not delayed. @defaultValue 10000 */
   maxOutstanding?: number;
   /** @defaultValue 250 */
@@ -84,6 +98,19 @@ export interface LoadResult {
   bursts: BurstSummary | null;
   series: Bucket[];
   warnings: string[];
+  /** With `record`: what this run's figures were computed from, lossless, for a merge. */
+  recorded?: RecordedLoad;
+}
+
+/** A run's histograms (HdrHistogram, encoded), its series and bursts: the parts of a result that add up. */
+export interface RecordedLoad {
+  latency: string;
+  serviceLatency: string;
+  lateness: string;
+  pacing: string;
+  bucketMs: number;
+  series: EncodedBucket[];
+  bursts: EncodedBursts;
 }
 
 const headers = ['content-type', 'application/json'];
@@ -154,6 +181,8 @@ class LoadRun {
   readonly #path: string;
   readonly #bodyHead: string;
   readonly #http: HttpRequestPlan | undefined;
+  /** Each arrival's number in the whole schedule (a segment of it), for ids. */
+  readonly #indices: ArrayLike<number> | undefined;
   /** Whether a status alone says ok (the body of anything else is read for its error code). */
   readonly isOk: (status: number) => boolean;
   readonly #maxOutstanding: number;
@@ -177,6 +206,9 @@ class LoadRun {
     this.#options = options;
     this.target = options.target;
     this.#offsetsMs = options.offsetsMs;
+    this.#indices = options.indices;
+    if (options.indices && options.indices.length !== options.offsetsMs.length)
+      throw new Error('indices: one per arrival');
     this.#maxOutstanding = options.maxOutstanding ?? 10_000;
     this.#pool =
       options.pool ?? loadPool(options.baseUrl, options.connections ?? this.#maxOutstanding);
@@ -231,15 +263,16 @@ class LoadRun {
     this.pacing.record(atMs - scheduledMs);
     this.bursts.dispatched(index, atMs);
     const http = this.#http;
+    const id = this.#indices ? this.#indices[index]! : index;
     this.#pool.dispatch(
       http
         ? {
             method: http.method,
-            path: http.path(index),
-            headers: http.headers(index),
-            body: http.body?.(index) ?? null,
+            path: http.path(id),
+            headers: http.headers(id),
+            body: http.body?.(id) ?? null,
           }
-        : { method: 'POST', path: this.#path, headers, body: `${this.#bodyHead}${index}"}` },
+        : { method: 'POST', path: this.#path, headers, body: `${this.#bodyHead}${id}"}` },
       new Exchange(this, index),
     );
   }
@@ -295,7 +328,12 @@ class LoadRun {
   /** Runs the schedule to its end and waits for the last answer. */
   async run(): Promise<number> {
     const done = new Promise<void>((resolve) => (this.#finished = resolve));
-    this.#startedAt = performance.now();
+    const startAt = this.#options.startAt;
+    if (startAt !== undefined) {
+      await sleep(Math.max(0, startAt - Date.now()));
+      // The wall clock's instant on the monotonic clock: late, the schedule is already under way.
+      this.#startedAt = performance.now() - (Date.now() - startAt);
+    } else this.#startedAt = performance.now();
     this.#tick();
     await done;
     const durationMs = this.now();
@@ -365,26 +403,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const pacing = run.pacing.summary();
   const bursts = run.bursts.summary();
-  const warnings: string[] = [];
-  // Judged on the hand-over to the pool (waiting for the target to accept a connection is
-  // not the generator's doing), in the model's time: a scaled schedule forgives k-fold.
-  const k = options.timeScale ?? 1;
-  const time = k === 1 ? '' : `, model time (÷ ${k})`;
-  const late = round(((bursts ? bursts.startLatenessP99Ms : pacing.p99Ms) ?? 0) / k);
-  if (late > latenessLimitMs)
-    warnings.push(
-      `the generator sent requests late (p99 ${late} ms behind schedule${bursts ? ' at the start of a burst' : ''}${time}): it, not the system under test, may be the bottleneck`,
-    );
-  const spread = round((bursts?.spreadP50Ms ?? 0) / k);
-  if (bursts && spread > bursts.spreadLimitMs)
-    warnings.push(
-      `bursts took ${spread} ms to leave (p50, first to last hand-over${time}), past ${bursts.spreadLimitMs} ms for ${bursts.size} requests: the generator, not the schedule, spread them`,
-    );
-  const capped = run.outcomes['dropped: generator cap'] ?? 0;
-  if (capped > 0)
-    warnings.push(
-      `${capped} arrivals were dropped by the generator's cap of ${options.maxOutstanding ?? 10_000} outstanding requests`,
-    );
+  const warnings = loadWarnings({
+    pacing,
+    bursts,
+    capped: run.outcomes['dropped: generator cap'] ?? 0,
+    maxOutstanding: options.maxOutstanding ?? 10_000,
+    timeScale: options.timeScale ?? 1,
+  });
   return {
     target: options.target,
     durationMs: Math.round(durationMs),
@@ -400,5 +425,50 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     bursts,
     series: run.series.toJSON(),
     warnings,
+    ...(options.record
+      ? {
+          recorded: {
+            latency: run.latency.encode(),
+            serviceLatency: run.serviceLatency.encode(),
+            lateness: run.lateness.encode(),
+            pacing: run.pacing.encode(),
+            bucketMs: options.bucketMs ?? 250,
+            series: run.series.encode(),
+            bursts: run.bursts.encode(),
+          },
+        }
+      : {}),
   };
+}
+
+/**
+ * When the generator, not the system under test, shaped the arrivals; judged on the
+ * hand-over to the pool (waiting for the target to accept a connection is not the
+ * generator's doing), in the model's time: a scaled schedule forgives k-fold.
+ */
+export function loadWarnings(o: {
+  pacing: LatencySummary;
+  bursts: BurstSummary | null;
+  capped: number;
+  maxOutstanding: number;
+  timeScale: number;
+}): string[] {
+  const warnings: string[] = [];
+  const k = o.timeScale;
+  const time = k === 1 ? '' : `, model time (÷ ${k})`;
+  const late = round(((o.bursts ? o.bursts.startLatenessP99Ms : o.pacing.p99Ms) ?? 0) / k);
+  if (late > latenessLimitMs)
+    warnings.push(
+      `the generator sent requests late (p99 ${late} ms behind schedule${o.bursts ? ' at the start of a burst' : ''}${time}): it, not the system under test, may be the bottleneck`,
+    );
+  const spread = round((o.bursts?.spreadP50Ms ?? 0) / k);
+  if (o.bursts && spread > o.bursts.spreadLimitMs)
+    warnings.push(
+      `bursts took ${spread} ms to leave (p50, first to last hand-over${time}), past ${o.bursts.spreadLimitMs} ms for ${o.bursts.size} requests: the generator, not the schedule, spread them`,
+    );
+  if (o.capped > 0)
+    warnings.push(
+      `${o.capped} arrivals were dropped by the generator's cap of ${o.maxOutstanding} outstanding requests`,
+    );
+  return warnings;
 }

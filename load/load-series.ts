@@ -59,6 +59,15 @@ export function classify(
   return { kind: 'failed', label: `${statusCode} ${code}` };
 }
 
+/** A bucket as a result file keeps it: its latency histogram encoded, so buckets of several generators add up. */
+export interface EncodedBucket {
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  latency: string;
+}
+
 /** Per-bucket counts and latency over a run (a packed HDR histogram per bucket). */
 export class BucketSeries {
   readonly #bucketMs: number;
@@ -98,5 +107,27 @@ export class BucketSeries {
       p50Ms: bucket.latency.percentileMs(50),
       p99Ms: bucket.latency.percentileMs(99),
     }));
+  }
+
+  encode(): EncodedBucket[] {
+    return this.#buckets.map(({ latency, ...counts }) => ({
+      ...counts,
+      latency: latency.encode(),
+    }));
+  }
+
+  /** Series of several generators on one clock, added bucket by bucket (latencies exactly). */
+  static merge(bucketMs: number, series: EncodedBucket[][]): BucketSeries {
+    const merged = new BucketSeries(bucketMs);
+    for (const buckets of series)
+      for (const [index, { latency, ...counts }] of buckets.entries()) {
+        const bucket = merged.at(index * bucketMs);
+        bucket.sent += counts.sent;
+        bucket.ok += counts.ok;
+        bucket.failed += counts.failed;
+        bucket.dropped += counts.dropped;
+        bucket.latency.add(LatencyRecorder.decode(latency, { packed: true }));
+      }
+    return merged;
   }
 }

@@ -16,6 +16,8 @@ export const round = <T extends number | null>(value: T, digits = 2): T =>
 /** Latencies in an HDR histogram at microsecond resolution (1 µs … 1 h, 3 significant digits). */
 export class LatencyRecorder {
   readonly #histogram: hdr.Histogram;
+  /** The largest value recorded, exact: an encoded histogram keeps only its bucket. */
+  #maxUs = 0;
 
   /**
    * `packed` stores only the counts in use at 2 significant digits (~3 KB instead of
@@ -31,8 +33,36 @@ export class LatencyRecorder {
     });
   }
 
+  /**
+   * Lossless and compact: the exact maximum (µs), `~`, HdrHistogram's compressed base64
+   * form of the counts. For result files that merge.
+   */
+  encode(): string {
+    return `${this.#maxUs}~${hdr.encodeIntoCompressedBase64(this.#histogram)}`;
+  }
+
+  /** A recorder holding what `encode` wrote; `packed` as the encoded one was built. */
+  static decode(text: string, { packed = false } = {}): LatencyRecorder {
+    const [max, counts] = text.split('~');
+    if (counts === undefined || !/^\d+$/.test(max!))
+      throw new Error('not an encoded latency histogram');
+    const recorder = new LatencyRecorder({ packed });
+    recorder.#histogram.add(hdr.decodeFromCompressedBase64(counts, packed ? 'packed' : 32));
+    recorder.#maxUs = Number(max);
+    return recorder;
+  }
+
+  /** Adds another's counts: percentiles of the sum are those of every value recorded in one. */
+  add(other: LatencyRecorder): this {
+    this.#histogram.add(other.#histogram);
+    this.#maxUs = Math.max(this.#maxUs, other.#maxUs);
+    return this;
+  }
+
   record(ms: number): void {
-    this.#histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+    const us = Math.max(1, Math.round(ms * 1000));
+    this.#histogram.recordValue(us);
+    if (us > this.#maxUs) this.#maxUs = us;
   }
 
   get count(): number {
@@ -50,7 +80,7 @@ export class LatencyRecorder {
       p50Ms: this.percentileMs(50),
       p95Ms: this.percentileMs(95),
       p99Ms: this.percentileMs(99),
-      maxMs: empty ? null : round(this.#histogram.maxValue / 1000),
+      maxMs: empty ? null : round(this.#maxUs / 1000),
       meanMs: empty ? null : round(this.#histogram.mean / 1000),
     };
   }

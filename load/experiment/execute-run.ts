@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
-import { connectFor, type LoadOptions, type LoadProgress, runLoad } from '../generator.ts';
+import {
+  connectFor,
+  type LoadOptions,
+  type LoadProgress,
+  type LoadResult,
+  runLoad,
+} from '../generator.ts';
+import { startLocalGenerators } from '../distributed/local-generators.ts';
+import type { GeneratorShare } from '../distributed/merge.ts';
 import type { LoadMetrics } from '../metrics.ts';
 import { Scrape } from '../prom-text.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
@@ -32,7 +40,52 @@ export interface RunHooks {
     ((run: string, progress: LoadProgress, queueDepth: number | null) => void) | undefined;
   /** The generator's counters for a `/metrics` endpoint (the measured load only, not the warm-up). */
   metrics?: LoadMetrics | undefined;
+  /**
+   * Send each run's measured load from this many local generator processes, each a
+   * segment of the schedule on one clock, their results merged exactly. @defaultValue 1
+   */
+  generators?: number | undefined;
 }
+
+/** A measured load ready to go: in this process, or from local generator processes already connected. */
+interface LaunchedLoad {
+  run(): Promise<{ load: LoadResult; generators?: GeneratorShare[] }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * With one generator, `runLoad` here on the run's pool; with n, n local processes (each
+ * connected for its share before the clock starts) sending segment i/n each, merged.
+ */
+async function launchLoad(
+  options: LoadOptions,
+  name: string,
+  count: number,
+  holdMs: number,
+): Promise<LaunchedLoad> {
+  if (count <= 1)
+    return { run: async () => ({ load: await runLoad(options) }), stop: async () => undefined };
+  // Each process opens its own connections and keeps its own counters.
+  const local = await startLocalGenerators({
+    ...options,
+    pool: undefined,
+    metrics: undefined,
+    name,
+    count,
+    holdMs,
+  });
+  return {
+    run: async () => {
+      const merged = await local.run();
+      return { load: merged.load, generators: merged.generators };
+    },
+    stop: () => local.stop(),
+  };
+}
+
+/** The rows of a run whose load came from several generators say so, with each one's share. */
+const withGenerators = <T extends RunSummary>(summary: T, generators?: GeneratorShare[]): T =>
+  generators ? { ...summary, generators } : summary;
 
 /** The plan's fault timeline and load trigger as windows, ms after the load starts (wall time). */
 export function windowsOf(plan: Pick<RunPlan, 'faults' | 'trigger' | 'killWorker'>): Window[] {
@@ -135,7 +188,12 @@ export async function executeRun(
   // A connection for each request the schedule can have in flight if answers take up to a
   // model second, open before the clock starts; then the JIT warmed at a gentle rate on
   // them, so a cold start is not what gets measured.
-  const pool = await connectFor(baseUrl, schedule, { maxOutstanding, holdMs: 1000 * timeScale });
+  // With local generators this pool only warms up: they open their own.
+  const pool = await connectFor(
+    baseUrl,
+    (hooks.generators ?? 1) > 1 ? plan.warmupOffsetsMs : schedule,
+    { maxOutstanding, holdMs: 1000 * timeScale },
+  );
   try {
     await runLoad({
       ...loadTarget(scenario, run),
@@ -169,7 +227,12 @@ export async function executeDirectRun(
   const k = timeScale;
   const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, k));
   const maxOutstanding = scenario.maxOutstanding ?? 10_000;
-  const pool = await connectFor(url.origin, schedule, { maxOutstanding, holdMs: 1000 * k });
+  const count = hooks.generators ?? 1;
+  const pool = await connectFor(url.origin, count > 1 ? warmupOffsetsMs(k) : schedule, {
+    maxOutstanding,
+    holdMs: 1000 * k,
+  });
+  let launched: LaunchedLoad | undefined;
   try {
     const common = { target: 'http' as const, baseUrl: url.origin, request, pool };
     await runLoad({
@@ -177,19 +240,25 @@ export async function executeDirectRun(
       offsetsMs: warmupOffsetsMs(k),
       idPrefix: `warmup-${run.name}`,
     });
+    launched = await launchLoad(
+      {
+        ...common,
+        offsetsMs: schedule,
+        maxOutstanding,
+        idPrefix: `${run.name}-${Date.now().toString(36)}`,
+        timeScale: k,
+        ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
+        bucketMs: runnerClocks.bucketMs * k,
+        onProgress: (progress) => hooks.onProgress?.(run.name, progress, null),
+      },
+      run.name,
+      count,
+      1000 * k,
+    );
     const startedAt = performance.now();
-    const load = await runLoad({
-      ...common,
-      offsetsMs: schedule,
-      maxOutstanding,
-      idPrefix: `${run.name}-${Date.now().toString(36)}`,
-      timeScale: k,
-      ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
-      bucketMs: runnerClocks.bucketMs * k,
-      onProgress: (progress) => hooks.onProgress?.(run.name, progress, null),
-    });
+    const { load, generators } = await launched.run();
     const trigger = scenario.trigger ?? spikeTrigger(scenario.load);
-    return summariseDirect({
+    const summary = summariseDirect({
       name: run.name,
       load,
       durationMs: Math.round(performance.now() - startedAt),
@@ -202,7 +271,9 @@ export async function executeDirectRun(
       recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
       timeScale: k,
     });
+    return withGenerators(summary, generators);
   } finally {
+    await launched?.stop();
     await pool.close();
   }
 }
@@ -246,6 +317,24 @@ async function measureRun(
       `${leftover} downstream calls from before the run (the warm-up, or an earlier run on this stack) were still in flight when it started: the run began in their load, and its figures count their work`,
     );
 
+  const launched = await launchLoad(
+    {
+      ...loadTarget(scenario, run),
+      baseUrl,
+      pool: load.pool,
+      offsetsMs: load.schedule,
+      maxOutstanding: load.maxOutstanding,
+      idPrefix: target.idPrefix,
+      timeScale,
+      ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
+      bucketMs: plan.bucketMs,
+      onProgress: (progress) =>
+        hooks.onProgress?.(run.name, progress, sampler.samples.at(-1)?.queueDepth ?? null),
+    },
+    run.name,
+    hooks.generators ?? 1,
+    1000 * timeScale,
+  );
   const before = await scrapeAll(target);
   const queueBefore =
     run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;
@@ -267,22 +356,11 @@ async function measureRun(
   );
   const killing = plan.killWorker && killWorkerAt(target, plan, warnings);
   let result;
+  let generators: GeneratorShare[] | undefined;
   let samples;
   let endedAt: number;
   try {
-    result = await runLoad({
-      ...loadTarget(scenario, run),
-      baseUrl,
-      pool: load.pool,
-      offsetsMs: load.schedule,
-      maxOutstanding: load.maxOutstanding,
-      idPrefix: target.idPrefix,
-      timeScale,
-      ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
-      bucketMs: plan.bucketMs,
-      onProgress: (progress) =>
-        hooks.onProgress?.(run.name, progress, sampler.samples.at(-1)?.queueDepth ?? null),
-    });
+    ({ load: result, generators } = await launched.run());
     if (run.target === 'events') {
       // A kill planned after the last request still happens, before the queue is judged.
       await killing;
@@ -298,6 +376,7 @@ async function measureRun(
     faultTimers.forEach(clearTimeout);
     // Stopped on every way out, or a failed run would leave it sampling forever.
     samples = await sampler.stop();
+    await launched.stop();
   }
   // Ended with the last answer (events: the drained queue), not when the sampler noticed.
   const durationMs = Math.round(endedAt - startedAt);
@@ -329,15 +408,18 @@ async function measureRun(
     baseLatencyMs: plan.model.baseLatencyMs,
     perAttemptTimeoutMs: (plan.gateway ?? plan.worker)?.perAttemptTimeoutMs,
   };
-  if (subscribers.length === 0) return [summariseRun(observations)];
+  if (subscribers.length === 0) return [withGenerators(summariseRun(observations), generators)];
   return subscribers.map(({ name }, index) =>
-    summariseRun({
-      ...observations,
-      // One load for every subscriber: its warnings once, on the first row.
-      load: index === 0 ? result : { ...result, warnings: [] },
-      name: rowNames(run)[index]!,
-      subscriber: name,
-      perAttemptTimeoutMs: (plan.subscriberWorkers?.[index] ?? plan.worker)?.perAttemptTimeoutMs,
-    }),
+    withGenerators(
+      summariseRun({
+        ...observations,
+        // One load for every subscriber: its warnings once, on the first row.
+        load: index === 0 ? result : { ...result, warnings: [] },
+        name: rowNames(run)[index]!,
+        subscriber: name,
+        perAttemptTimeoutMs: (plan.subscriberWorkers?.[index] ?? plan.worker)?.perAttemptTimeoutMs,
+      }),
+      generators,
+    ),
   );
 }

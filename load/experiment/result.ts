@@ -2,6 +2,7 @@ import type { Bucket } from '../generator.ts';
 import type { Recovery } from './recovery.ts';
 import type { Comparison } from './repeats.ts';
 import type { Scenario } from '../scenario.ts';
+import type { GeneratorShare } from '../distributed/merge.ts';
 
 /** What the system looked like every ~250 ms during a run (sampling costs CPU the system under test shares). */
 export interface SystemSample {
@@ -101,6 +102,11 @@ interface CommonSummary<Count extends number | null = number> {
   series: Bucket[];
   samples: SystemSample[];
   faultWindows: Window[];
+  /**
+   * When the load came from several generators (`--generators`, `merge`): each one's share
+   * and own lateness; the figures above are their merge (counts summed, histograms added).
+   */
+  generators?: GeneratorShare[];
   /** With repeats: every repeat whole; the figures above are their medians. */
   repeats?: RunSummary[];
   /** With repeats: a 95 % interval of each median (see `intervalMethod`). */
@@ -131,6 +137,11 @@ export interface EventsRunSummary extends CommonSummary {
 /** A run straight at another service (`target: http`): only what the load generator saw. */
 export interface HttpRunSummary extends CommonSummary<null> {
   target: 'http';
+  /**
+   * A merged load run (`cascade-lab merge`) of our gateway's /rpc or producer's /events:
+   * measured at the generators only, like a run at another service.
+   */
+  loadTarget?: 'rpc' | 'events';
 }
 
 export type RunSummary = RpcRunSummary | EventsRunSummary | HttpRunSummary;

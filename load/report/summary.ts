@@ -15,7 +15,7 @@ const int = (value: number | null) =>
 
 const columns: Column[] = [
   ['run', (run) => run.name],
-  ['target', (run) => run.target],
+  ['target', (run) => (run.target === 'http' ? (run.loadTarget ?? 'http') : run.target)],
   ['sent', (run) => String(run.sent)],
   ['ok', (run) => int(run.ok), 'ok'],
   ['fail', (run) => int(run.failed), 'failed'],
@@ -130,6 +130,10 @@ export function notes(result: ExperimentResult): string[] {
   if (result.repeat > 1)
     lines.push(
       `${result.repeat} repeats per run, interleaved (repeat i with seed + i): figures are medians; under each run its ${result.runs[0]?.intervalMethod === 'min–max' ? 'min–max (fewer than 5 repeats)' : '95 % bootstrap interval of the median'}.`,
+    );
+  for (const run of result.runs.filter((candidate) => candidate.generators))
+    lines.push(
+      `${run.name}: load from ${run.generators!.length} generators, each a segment of one schedule on one clock, merged exactly (counts summed, latency histograms added); each generator's own lateness p99: ${run.generators!.map((g) => `${g.segment} ${fmt(g.pacingP99Ms)} ms`).join(', ')} (wall time).`,
     );
   for (const run of result.runs.filter((candidate) => candidate.hostShaped))
     lines.push(
