@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { subscriberQueue } from '../services/shared/topic.ts';
 import { dlqHelp, runDlq } from './dlq.ts';
 import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
+import { mergeHelp, runMergeCommand } from './merge-command.ts';
 import { runUp } from './up-command.ts';
 import { experimentHelp, runExperimentCommand } from './experiment-command.ts';
 import { runSweepCommand, sweepHelp } from './sweep-command.ts';
@@ -37,6 +38,9 @@ Usage:
                                 a verdict per cell (stable, recovered, metastable) and a map
   cascade-lab load --target rpc|events --url URL [--schedule SPEC]
                                 one open-loop load run against running services
+  cascade-lab merge <result.json>... [--threshold EXPR]... [--out DIR]
+                                merge the results of a distributed load run's generators
+                                (load --segment i/n): exact percentiles, one table and report
   cascade-lab dlq <list|redrive|purge> [options]
                                 inspect and redrive the dead-letter queue
   cascade-lab help              show this text
@@ -46,6 +50,7 @@ Usage:
 ${experimentHelp}
 ${sweepHelp}
 ${loadHelp}
+${mergeHelp}
 ${dlqHelp}`;
 
 /** The package's version, found by walking up from this file (it runs from load/ and from dist/load/). */
@@ -107,6 +112,15 @@ async function main(argv: string[]): Promise<number> {
       repeat: { type: 'string' },
       field: { type: 'string', multiple: true },
       generators: { type: 'string' },
+      segment: { type: 'string' },
+      'start-at': { type: 'string' },
+      'start-delay': { type: 'string' },
+      'results-redis': { type: 'string' },
+      'run-id': { type: 'string' },
+      name: { type: 'string' },
+      scenario: { type: 'string' },
+      threshold: { type: 'string', multiple: true },
+      wait: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -195,10 +209,32 @@ async function main(argv: string[]): Promise<number> {
         json: text(values.json),
         metricsPort,
         metricsHost,
+        segment: text(values.segment),
+        startAt: text(values['start-at']),
+        startDelay: text(values['start-delay']),
+        out: text(values.out),
+        resultsRedis: text(values['results-redis']),
+        runId: text(values['run-id']),
+        name: text(values.name),
       },
       out,
       err,
       interactive,
+    );
+  }
+  if (command === 'merge') {
+    return runMergeCommand(
+      {
+        files: rest,
+        resultsRedis: text(values['results-redis']),
+        runId: text(values['run-id']),
+        wait: text(values.wait),
+        scenario: text(values.scenario),
+        thresholds: Array.isArray(values.threshold) ? values.threshold.map(String) : undefined,
+        outDir: text(values.out),
+      },
+      out,
+      err,
     );
   }
   if (command === 'dlq') {

@@ -229,6 +229,10 @@ class LoadRun {
     this.series = new BucketSeries(options.bucketMs ?? 250);
   }
 
+  get started(): boolean {
+    return this.#startedAt > 0 && this.#startedAt <= performance.now();
+  }
+
   now(): number {
     return performance.now() - this.#startedAt;
   }
@@ -387,6 +391,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const progressEveryMs = options.progressEveryMs ?? 1000;
   let lastReported = '';
   const report = () => {
+    // Waiting for a shared start: nothing to say yet.
+    if (!run.started) return;
     const progress = run.progress();
     lastReported = `${progress.sent}/${progress.ok}/${progress.failed}/${progress.dropped}`;
     options.onProgress?.(progress);

@@ -13,6 +13,16 @@ import {
 import { HttpRequestSpec } from './http-target.ts';
 import { serveLoadMetrics } from './metrics.ts';
 import { buildSchedule, ScheduleSpec } from './schedule.ts';
+import { peakArrivals } from './bursts.ts';
+import { toPart } from './distributed/part.ts';
+import { ResultsStore, runIdPattern } from './distributed/results-store.ts';
+import {
+  parseSegment,
+  type Segment,
+  scheduleFingerprint,
+  segmentLabel,
+  segmentOf,
+} from './distributed/segment.ts';
 
 export const metricsPortProblems = (port: number | undefined): string[] =>
   port === undefined || (Number.isInteger(port) && port >= 0 && port <= 65_535)
@@ -50,6 +60,15 @@ export const loadHelp = `Usage:
                        ramp:fromRps=R,toRps=R,durationMs=MS
   --max-outstanding  requests in flight at most; arrivals beyond it count as dropped (default 10000)
   --json FILE        also write the full result (series, latencies, outcomes) as JSON
+  --segment i/n      send only generator i's share of the schedule (of n, from 0): every
+                     arrival k with k mod n = i, so n generators send it all, bursts shared out
+  --start-at MS      start the schedule at this instant (epoch ms), the same for every generator
+  --out FILE         write this generator's result for cascade-lab merge (histograms kept whole)
+  --results-redis URL --run-id ID
+                     write it to this Redis under the run id instead; without --start-at the
+                     generators agree on a start there, --start-delay MS (default 15000) after
+                     the first of them arrives
+  --name NAME        the run's name in the merged table and thresholds (default load)
   --metrics-port N   serve the generator's own counters at http://HOST:N/metrics while it runs
                      (default: LOAD_METRICS_PORT; unset: none)
 `;
@@ -123,6 +142,64 @@ export interface LoadCommandOptions {
   metricsPort?: number | undefined;
   /** Where the generator's `/metrics` listens. @defaultValue '127.0.0.1' */
   metricsHost?: string | undefined;
+  /** A distributed run's share (`--segment i/n`) and its shared start, as typed. */
+  segment?: string | undefined;
+  startAt?: string | undefined;
+  startDelay?: string | undefined;
+  /** Where its part goes: a file, or a Redis under a run id. */
+  out?: string | undefined;
+  resultsRedis?: string | undefined;
+  runId?: string | undefined;
+  name?: string | undefined;
+}
+
+/** The distributed flags, checked: what this generator sends, when, and where its part goes. */
+function distributedOf(options: LoadCommandOptions, problems: string[]) {
+  const distributed =
+    options.segment !== undefined ||
+    options.out !== undefined ||
+    options.resultsRedis !== undefined ||
+    options.startAt !== undefined;
+  if (!distributed) return undefined;
+  let segment: Segment = { index: 0, count: 1 };
+  if (options.segment !== undefined) {
+    const parsed = parseSegment(options.segment);
+    if (parsed.segment) segment = parsed.segment;
+    else problems.push(`--segment: ${parsed.problem}`);
+  }
+  let startAt: number | undefined;
+  if (options.startAt !== undefined) {
+    startAt = Number(options.startAt);
+    if (!Number.isInteger(startAt) || startAt < 1e12)
+      problems.push(
+        `--start-at: must be an instant in epoch ms, e.g. ${Date.now() + 30_000} for 30 s from now (got "${options.startAt}")`,
+      );
+    else if (startAt < Date.now())
+      problems.push(
+        `--start-at: ${startAt} is ${((Date.now() - startAt) / 1000).toFixed(1)} s in the past; give every generator the same instant in the future`,
+      );
+  }
+  const startDelayMs = Number(options.startDelay ?? 15_000);
+  if (!Number.isInteger(startDelayMs) || startDelayMs < 0 || startDelayMs > 3_600_000)
+    problems.push(`--start-delay: must be ms from 0 to 3600000 (got "${options.startDelay}")`);
+  if ((options.out === undefined) === (options.resultsRedis === undefined))
+    problems.push(
+      '--out FILE or --results-redis URL: a generator with --segment or --start-at writes its result to one of them, for cascade-lab merge',
+    );
+  if (options.resultsRedis !== undefined) {
+    if (!/^rediss?:\/\//.test(options.resultsRedis))
+      problems.push('--results-redis: must be a URL such as redis://redis:6379');
+    if (options.runId === undefined || !runIdPattern.test(options.runId))
+      problems.push(
+        '--run-id: --results-redis needs the run id every generator of the run shares (letters, digits, . _ -)',
+      );
+  }
+  const name = options.name ?? 'load';
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name))
+    problems.push(
+      `--name: lower-case letters, digits, _ and -, as a scenario's run names (got "${name}")`,
+    );
+  return { segment, startAt, startDelayMs, name };
 }
 
 /** `--target http`'s request from the flags, checked like a scenario's (one line per problem). */
@@ -188,6 +265,7 @@ export async function runLoadCommand(
     problems.push('--max-outstanding: must be a positive integer');
   }
   problems.push(...metricsPortProblems(options.metricsPort));
+  const distributed = distributedOf(options, problems);
   if (problems.length > 0 || parsed.spec === undefined) {
     err(`cascade-lab load: ${problems.join('\n  ')}\n\n${loadHelp}`);
     return 2;
@@ -197,29 +275,82 @@ export async function runLoadCommand(
     options.metricsHost ?? '127.0.0.1',
     err,
   );
-  const offsetsMs = buildSchedule(parsed.spec);
+  const schedule = buildSchedule(parsed.spec);
+  const share = distributed ? segmentOf(schedule, distributed.segment) : undefined;
+  const offsetsMs = share?.offsetsMs ?? schedule;
   const baseUrl = http
     ? new URL(options.url as string).origin
     : (options.url as string).replace(/\/$/, '');
-  const pool = await connectFor(baseUrl, offsetsMs, {
-    maxOutstanding: options.maxOutstanding,
-    holdMs: 1000,
-  });
-  const result = await runLoad({
-    ...(served ? { metrics: served.metrics } : {}),
-    target: options.target as LoadTarget,
-    baseUrl,
-    request,
-    pool,
-    offsetsMs,
-    maxOutstanding: options.maxOutstanding,
-    idPrefix: `load-${Date.now().toString(36)}`,
-    onProgress: (progress) =>
-      err(interactive ? `\r${formatProgress(progress)}\u001b[K` : `${formatProgress(progress)}\n`),
-  }).finally(() => pool.close());
-  await served?.close();
-  if (interactive) err('\n');
-  out(formatResult(result));
-  if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-  return 0;
+  const store =
+    options.resultsRedis === undefined
+      ? undefined
+      : new ResultsStore(options.resultsRedis, options.runId as string);
+  try {
+    const pool = await connectFor(baseUrl, offsetsMs, {
+      maxOutstanding: options.maxOutstanding,
+      holdMs: 1000,
+    });
+    let startAt = distributed?.startAt;
+    if (distributed && startAt === undefined && store) {
+      startAt = await store.agreeStart(distributed.startDelayMs);
+      err(
+        `starting at ${new Date(startAt).toISOString()} (agreed in Redis, run ${options.runId})\n`,
+      );
+    }
+    if (startAt !== undefined && startAt < Date.now())
+      err(
+        `warning: the shared start passed ${Date.now() - startAt} ms ago: this generator's first arrivals leave late, and its lateness says so\n`,
+      );
+    const result = await runLoad({
+      ...(served ? { metrics: served.metrics } : {}),
+      target: options.target as LoadTarget,
+      baseUrl,
+      request,
+      pool,
+      offsetsMs,
+      ...(share ? { indices: share.indices, record: true } : {}),
+      ...(startAt === undefined ? {} : { startAt }),
+      maxOutstanding: options.maxOutstanding,
+      // Shared by a distributed run's generators: ids differ by the arrival's number.
+      idPrefix: `load-${(startAt ?? Date.now()).toString(36)}`,
+      onProgress: (progress) =>
+        err(
+          interactive ? `\r${formatProgress(progress)}\u001b[K` : `${formatProgress(progress)}\n`,
+        ),
+    }).finally(() => pool.close());
+    await served?.close();
+    if (interactive) err('\n');
+    out(formatResult(result));
+    if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
+    if (distributed) {
+      const part = toPart(
+        {
+          name: distributed.name,
+          segment: distributed.segment,
+          schedule: {
+            arrivals: schedule.length,
+            fingerprint: scheduleFingerprint(schedule),
+            largestBurst: peakArrivals(schedule),
+            spec: parsed.spec,
+          },
+          startAt: startAt ?? null,
+          target: options.target as LoadTarget,
+          url: options.url as string,
+          timeScale: 1,
+          maxOutstanding: options.maxOutstanding,
+        },
+        result,
+      );
+      if (store) {
+        await store.save(part);
+        out(`result: ${store.sourceOf(segmentLabel(distributed.segment))}\n`);
+      } else {
+        writeFileSync(options.out as string, JSON.stringify(part));
+        out(`result: ${options.out}\n`);
+      }
+    }
+    return 0;
+  } finally {
+    await store?.close();
+  }
 }

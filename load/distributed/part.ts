@@ -24,7 +24,13 @@ export const LoadPartSchema = Type.Object({
   ),
   /** The whole schedule every segment was cut from. */
   schedule: Type.Object(
-    { arrivals: count, fingerprint: Type.String(), largestBurst: count },
+    {
+      arrivals: count,
+      fingerprint: Type.String(),
+      largestBurst: count,
+      /** How it was given (`load --schedule`), for the report. */
+      spec: Type.Optional(Type.Unknown()),
+    },
     { additionalProperties: false },
   ),
   /** The shared start (epoch ms), or null when this generator started on its own. */
@@ -33,8 +39,6 @@ export const LoadPartSchema = Type.Object({
   url: Type.String(),
   timeScale: Type.Number({ minimum: 1, maximum: 100 }),
   maxOutstanding: Type.Integer({ minimum: 1 }),
-  /** When the load was a scenario's: the scenario, whose thresholds judge the merged run. */
-  scenario: Type.Optional(Type.Unknown()),
   result: Type.Object({
     durationMs: count,
     sent: count,

@@ -4,6 +4,9 @@ import { connectFor, runLoad } from '../../load/generator.ts';
 import { serveLoadMetrics } from '../../load/metrics.ts';
 import { Scrape } from '../../load/prom-text.ts';
 import { bursts, constant } from '../../load/schedule.ts';
+import { mergeParts } from '../../load/distributed/merge.ts';
+import { parsePart, toPart } from '../../load/distributed/part.ts';
+import { scheduleFingerprint, segmentOf } from '../../load/distributed/segment.ts';
 import { call } from '../support/http.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
 
@@ -180,5 +183,49 @@ describe('open-loop load generator', () => {
       offsetsMs: [0, 0, 0],
     });
     expect(result).toMatchObject({ sent: 3, failed: 3, outcomes: { connection_error: 3 } });
+  });
+
+  it('sends, from n generators with segment i/n and one start, each arrival once with an id that never collides; their parts merge to the whole', async () => {
+    const target = await recordingTarget(5);
+    const offsets = bursts(600, 100, 150);
+    const count = 3;
+    const startAt = Date.now() + 400;
+    const results = await Promise.all(
+      Array.from({ length: count }, async (_, index) => {
+        const share = segmentOf(offsets, { index, count });
+        const result = await runLoad({
+          target: 'rpc',
+          baseUrl: target.url.replace(/\/$/, ''),
+          offsetsMs: share.offsetsMs,
+          indices: share.indices,
+          startAt,
+          record: true,
+          idPrefix: 'shared',
+        });
+        const meta = {
+          name: 'load',
+          segment: { index, count },
+          schedule: { arrivals: 600, fingerprint: scheduleFingerprint(offsets), largestBurst: 100 },
+          startAt,
+          target: 'rpc' as const,
+          url: target.url,
+          timeScale: 1,
+          maxOutstanding: 10_000,
+        };
+        return parsePart(JSON.stringify(toPart(meta, result)), `part ${index}`);
+      }),
+    );
+    // Every id of the whole schedule once: shared-0 … shared-599.
+    expect([...target.ids].sort()).toEqual(
+      Array.from({ length: 600 }, (_, k) => `shared-${k}`).sort(),
+    );
+    expect(results.map(({ part }) => part.result.sent)).toEqual([200, 200, 200]);
+    const { load, generators } = mergeParts(results);
+    expect(load).toMatchObject({ sent: 600, ok: 600, failed: 0, dropped: 0 });
+    expect(load.latency.count).toBe(600);
+    // On one clock: six bursts, each begun by the earliest of the three, within its gap.
+    expect(load.bursts).toMatchObject({ count: 6, size: 100 });
+    expect(load.bursts!.startLatenessP99Ms).toBeLessThan(150);
+    expect(generators).toHaveLength(3);
   });
 });
