@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatResult, parseScheduleArg } from '../../load/load-command.ts';
+import {
+  formatResult,
+  type LoadCommandOptions,
+  parseScheduleArg,
+  runLoadCommand,
+} from '../../load/load-command.ts';
 
 describe('parseScheduleArg', () => {
   it('parses kind:key=value lists into schedule specs', () => {
@@ -71,5 +76,45 @@ describe('formatResult', () => {
       'bursts                 2 of 5: left in p50 0.8 ms, max 1.2 ms (first → last hand-over); first p99 0.3 ms late',
     );
     expect(text).toContain('warning: something to know');
+  });
+});
+
+describe('cascade-lab load as one generator of several', () => {
+  const base = {
+    target: 'rpc',
+    url: 'http://127.0.0.1:1',
+    schedule: 'constant:ratePerSecond=10,durationMs=1000',
+    maxOutstanding: 100,
+  };
+  const problemsOf = async (options: Partial<LoadCommandOptions>) => {
+    let text = '';
+    const code = await runLoadCommand(
+      { ...base, ...options },
+      () => undefined,
+      (line) => (text += line),
+      false,
+    );
+    return { code, text };
+  };
+
+  it('names each bad distributed flag, before sending anything', async () => {
+    const { code, text } = await problemsOf({
+      segment: '3/3',
+      startAt: String(Date.now() - 5000),
+      resultsRedis: 'http://nope',
+      name: 'Big Name',
+    });
+    expect(code).toBe(2);
+    expect(text).toContain('--segment: must be i/n with 0 ≤ i < n ≤ 256');
+    expect(text).toMatch(/--start-at: \d+ is \d+\.\d s in the past/);
+    expect(text).toContain('--results-redis: must be a URL such as redis://redis:6379');
+    expect(text).toContain('--run-id: --results-redis needs the run id');
+    expect(text).toContain('--name: lower-case letters');
+  });
+
+  it('needs somewhere to write its result', async () => {
+    const { code, text } = await problemsOf({ segment: '0/2' });
+    expect(code).toBe(2);
+    expect(text).toContain('--out FILE or --results-redis URL');
   });
 });

@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import type {
+  EventsRunSummary,
+  ExperimentResult,
+  RpcRunSummary,
+} from '../../load/experiment/result.ts';
+import { renderInChromium } from '../support/chromium.ts';
+import { repoRoot } from '../support/processes.ts';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(path.join(tmpdir(), 'cascade-distributed-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cascade-lab experiment --generators', () => {
+  it(
+    'sends each run from 2 generator processes on one clock: exact accounting summed over them, equal to the scenario’s arrivals',
+    { timeout: 180_000 },
+    async () => {
+      const file = path.join(dir, 'two.yaml');
+      // Bursts of 75: each generator sends 37 or 38 of every one.
+      writeFileSync(
+        file,
+        `name: two-generators
+seed: 5
+downstream: { failProbability: 0.1 }
+load: { kind: bursts, total: 450, burst: 75, gapMs: 150 }
+runs:
+  - { name: rpc, target: rpc, policy: { preset: safe } }
+  - { name: events, target: events, worker: { concurrency: 16 } }
+thresholds: [events.lost == 0]
+`,
+      );
+      const out = path.join(dir, 'report');
+      const env = { ...process.env };
+      delete env.REDIS_URL;
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--generators', '2', '--out', out],
+        { cwd: repoRoot, env },
+      );
+      expect(stdout).toMatch(/rpc: load from 2 generators/);
+      const result = JSON.parse(
+        readFileSync(path.join(out, 'summary.json'), 'utf8'),
+      ) as ExperimentResult;
+      const [rpc, events] = result.runs as [RpcRunSummary, EventsRunSummary];
+      for (const row of [rpc, events]) {
+        // Summed over the generators, and equal to the schedule's arrivals.
+        expect(row.sent, row.name).toBe(450);
+        expect(row.ok + row.failed + row.dropped, row.name).toBe(450);
+        const shares = row.generators!;
+        expect(shares.map((g) => g.segment)).toEqual(['0/2', '1/2']);
+        expect(shares.map((g) => g.sent)).toEqual([225, 225]);
+        expect(shares.reduce((sum, g) => sum + g.ok + g.failed + g.dropped, 0)).toBe(450);
+        // The series add up to the same arrivals, on the one clock.
+        expect(row.series.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(450);
+      }
+      // Service-side figures are the coordinator's, as with one generator.
+      expect(rpc.attempts).toBe(rpc.downstreamCalls);
+      expect(rpc.attempts).toBeGreaterThanOrEqual(450);
+      expect(events.accepted).toBe(events.ok + events.dlq);
+      expect(events.lost).toBe(0);
+      expect(result.thresholds.every((t) => t.passed)).toBe(true);
+      const rendered = await renderInChromium(
+        path.join(out, 'report.html'),
+        path.join(dir, 'report.png'),
+      );
+      expect(rendered.errors).toEqual([]);
+    },
+  );
+
+  it('refuses a --generators that is not a small positive integer', async () => {
+    const failed = await run(
+      process.execPath,
+      ['--import', 'tsx', 'load/cli.ts', 'experiment', 'scenarios/seed.yaml', '--generators', '0'],
+      { cwd: repoRoot },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 2 });
+    expect((failed as { stderr: string }).stderr).toMatch(
+      /--generators: must be an integer from 1 to 64 \(got "0"\)/,
+    );
+  });
+});
