@@ -33,13 +33,14 @@ import { testRedis } from '../support/redis.ts';
 const run = promisify(execFile);
 const k8s = path.join(repoRoot, 'deploy/k8s');
 
-/** Every kustomization a user applies: the base, each overlay, the experiment Job. */
+/** Every kustomization a user applies: the base, each overlay, the experiment Job, the distributed load. */
 const kustomizations = [
   'base',
   'overlays/autoscaled',
   'overlays/redis-cluster',
   'overlays/redis-cluster-autoscaled',
   'jobs/experiment',
+  'jobs/distributed-load',
 ];
 
 interface Container {
@@ -142,10 +143,15 @@ const loadProgramEnv = (program: string, values: Record<string, string | undefin
     ['producer', 'worker', 'cli'].includes(program) ? queueLocationProblems : undefined,
   );
 /** Variables only there to be expanded into others (`$(NAME)`), as Kubernetes does. */
+/** Variables there only to be expanded into another variable's value or into an argument. */
 const expandedOnly = (container: Container) =>
   (container.env ?? [])
     .map((entry) => entry.name)
-    .filter((name) => (container.env ?? []).some((entry) => entry.value?.includes(`$(${name})`)));
+    .filter(
+      (name) =>
+        (container.env ?? []).some((entry) => entry.value?.includes(`$(${name})`)) ||
+        (container.args ?? []).some((arg) => arg.includes(`$(${name})`)),
+    );
 /** The values a container's program gets, with `$(NAME)` expanded (a Secret's as `secret`). */
 const expandedEnv = (container: Container) =>
   Object.fromEntries(
@@ -469,6 +475,80 @@ describe('deploy/k8s (no cluster here: rendered with kubectl kustomize, checked 
       const service = base.find((o) => o.kind === 'Service' && o.metadata.name === host);
       expect((service!.spec!.ports as Array<{ port: number }>)[0]!.port).toBe(Number(port));
     }
+  });
+
+  it('runs one load from an Indexed Job, pod i sending segment i/n, and merges it in a Job that reads the same Redis and run id', async () => {
+    const objects = objectsOf('jobs/distributed-load');
+    const job = (name: string) =>
+      objects.find((o) => o.kind === 'Job' && o.metadata.name === name)! as unknown as {
+        spec: {
+          completionMode?: string;
+          completions?: number;
+          parallelism?: number;
+          template: PodTemplate;
+        };
+      };
+    const load = job('cascade-lab-load');
+    const merge = job('cascade-lab-merge');
+    expect(load.spec.completionMode).toBe('Indexed');
+    const [generator] = load.spec.template.spec.containers;
+    const args = generator!.args!;
+    const flag = (list: string[], name: string) => list[list.indexOf(name) + 1]!;
+    // The segment's n is the Job's completions and parallelism; its i, the pod's index.
+    const [, index, count] = /^\$\((\w+)\)\/(\d+)$/.exec(flag(args, '--segment'))!;
+    expect(load.spec.completions).toBe(Number(count));
+    expect(load.spec.parallelism).toBe(Number(count));
+    const indexVar = (generator!.env ?? []).find((variable) => variable.name === index)!;
+    expect(indexVar.valueFrom).toEqual({
+      fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+    });
+    // Both read the run id from the one ConfigMap, and the stack's Redis by its Service.
+    const [merger] = merge.spec.template.spec.containers;
+    const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
+    for (const container of [generator!, merger!]) {
+      const runId = (container.env ?? []).find((variable) => variable.name === 'RUN_ID')!;
+      expect(runId.valueFrom).toEqual({
+        configMapKeyRef: { name: configMap.metadata.name, key: 'RUN_ID' },
+      });
+      expect(flag(container.args!, '--run-id')).toBe('$(RUN_ID)');
+      const redis = new URL(flag(container.args!, '--results-redis'));
+      const service = objectsOf('base').find(
+        (o) => o.kind === 'Service' && o.metadata.name === redis.hostname,
+      );
+      expect((service!.spec!.ports as Array<{ port: number }>)[0]!.port).toBe(Number(redis.port));
+    }
+    expect(merger!.args![0]).toBe('merge');
+    // The generators' flags are what the CLI takes: its own check passes on them.
+    const { runLoadCommand } = await import('../../load/load-command.ts');
+    const concrete = args.map((arg) =>
+      arg.replace('$(SEGMENT_INDEX)', '0').replace('$(RUN_ID)', 'load-1'),
+    );
+    let problems = '';
+    const code = await runLoadCommand(
+      {
+        target: flag(concrete, '--target'),
+        url: 'http://127.0.0.1:1',
+        schedule: flag(concrete, '--schedule'),
+        maxOutstanding: 10_000,
+        segment: flag(concrete, '--segment'),
+        resultsRedis: 'redis://127.0.0.1:1',
+        runId: flag(concrete, '--run-id'),
+        startDelay: flag(concrete, '--start-delay'),
+        // A bad name stops it after the check, before it sends anything.
+        name: 'Not A Name',
+      },
+      () => undefined,
+      (text) => (problems += text),
+      false,
+    );
+    expect(code).toBe(2);
+    expect(problems.split('\n')[0]).toBe(
+      'cascade-lab load: --name: lower-case letters, digits, _ and -, as a scenario\'s run names (got "Not A Name")',
+    );
+    // The same claim as the experiment Job's, so either kustomization may create it.
+    expect(objects.find((o) => o.kind === 'PersistentVolumeClaim')).toEqual(
+      objectsOf('jobs/experiment').find((o) => o.kind === 'PersistentVolumeClaim'),
+    );
   });
 });
 
