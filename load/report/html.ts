@@ -111,7 +111,7 @@ export function renderHtml(result: ExperimentResult): string {
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111; }
 .table { overflow-x: auto; } table { border-collapse: collapse; font-size: 12px; margin: 12px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; }
-th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
+th:nth-child(-n+2), td:nth-child(-n+2), th.text, td.text { text-align: left; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 12px; }
 .pass { color: #15803d; } .fail { color: #b91c1c; } .note { color: #555; font-size: 12px; }
 .strips { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 8px; }
@@ -128,12 +128,31 @@ Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded, for eve
 ${thresholds ? `<ul>${thresholds}</ul>` : ''}
 ${warnings ? `<ul class="note">${warnings}</ul>` : ''}
 ${repeatsSection(result)}
+${generatorsSection(result)}
 <div class="charts">${charts}</div>
 <script id="report-data" type="application/json">${json}</script>
 <script>${asset('uPlot.iife.min.js')}</script>
 <script>${clientScript}</script>
 </body></html>
 `;
+}
+
+/** Runs whose load came from several generators: each one's share and its own lateness, as it measured them. */
+function generatorsSection(result: ExperimentResult): string {
+  const runs = result.runs.filter((run) => run.generators);
+  if (runs.length === 0) return '';
+  const ms = (value: number | null) => (value === null ? '-' : String(value));
+  const rows = runs
+    .flatMap((run) =>
+      run.generators!.map(
+        (g) =>
+          `<tr><td>${escapeHtml(run.name)}</td><td>${g.segment}</td><td>${g.sent}</td><td>${g.ok}</td><td>${g.failed}</td><td>${g.dropped}</td><td>${ms(g.pacingP99Ms)}</td><td>${ms(g.latenessP99Ms)}</td><td>${ms(g.burstSpreadP50Ms)}</td><td class="text">${escapeHtml(g.warnings.join('; '))}</td></tr>`,
+      ),
+    )
+    .join('');
+  return `<h2>Generators</h2>
+<p class="note">Each generator sent one segment of the same schedule on one clock; the table above is their exact merge. Here each one as it measured itself (wall ms): if one fell behind, its own lateness says so.</p>
+<div class="table"><table><thead><tr><th>run</th><th>segment</th><th>sent</th><th>ok</th><th>fail</th><th>dropped</th><th>own late p99 ms</th><th>until written p99 ms</th><th>burst spread p50 ms</th><th class="text">warnings</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** With repeats: each compared figure's repeats per run, and every comparison with its verdict. */

@@ -4,7 +4,7 @@ import type { ExperimentResult, RunSummary } from '../../load/experiment/result.
 import { evaluateThresholds } from '../../load/experiment/thresholds.ts';
 import { renderHtml } from '../../load/report/html.ts';
 import { repeatFigures, repeatsChart } from '../../load/report/repeats-chart.ts';
-import { comparisonLines, thresholdLines } from '../../load/report/summary.ts';
+import { comparisonLines, notes, thresholdLines } from '../../load/report/summary.ts';
 import { rpcSummary } from '../support/summaries.ts';
 
 const repeatedRun = (name: string, attempts: number[]) =>
@@ -66,5 +66,39 @@ describe('the report of a repeated experiment', () => {
   it('has no such section for a single run', () => {
     const html = renderHtml(experiment([rpcSummary('a')], 1));
     expect(html).not.toContain('Repeats and comparisons');
+  });
+});
+
+describe('the report of a run from several generators', () => {
+  it('says so under the table, and shows each generator’s share and own lateness', () => {
+    const generator = (segment: string, pacingP99Ms: number, warnings: string[] = []) => ({
+      segment,
+      sent: 50,
+      ok: 49,
+      failed: 1,
+      dropped: 0,
+      pacingP99Ms,
+      latenessP99Ms: pacingP99Ms + 1,
+      burstSpreadP50Ms: null,
+      durationMs: 1000,
+      warnings,
+    });
+    const run = {
+      ...rpcSummary('a'),
+      generators: [
+        generator('0/2', 1.5),
+        generator('1/2', 7.25, ['the generator sent requests late']),
+      ],
+    };
+    const result = experiment([run], 1);
+    expect(notes(result)).toContain(
+      "a: load from 2 generators, each a segment of one schedule on one clock, merged exactly (counts summed, latency histograms added); each generator's own lateness p99: 0/2 1.5 ms, 1/2 7.3 ms (wall time).",
+    );
+    const html = renderHtml(result);
+    expect(html).toContain('<h2>Generators</h2>');
+    expect(html).toContain(
+      '<tr><td>a</td><td>1/2</td><td>50</td><td>49</td><td>1</td><td>0</td><td>7.25</td><td>8.25</td><td>-</td><td class="text">the generator sent requests late</td></tr>',
+    );
+    expect(renderHtml(experiment([rpcSummary('a')], 1))).not.toContain('<h2>Generators</h2>');
   });
 });
