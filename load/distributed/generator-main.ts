@@ -41,9 +41,11 @@ async function main(file: string): Promise<void> {
   });
   say({ ready: true });
   const lines = createInterface({ input: process.stdin });
-  const go = await new Promise<{ startAt: number }>((resolve) =>
-    lines.once('line', (line) => resolve(JSON.parse(line) as { startAt: number })),
-  );
+  const go = await new Promise<{ startAt: number }>((resolve) => {
+    lines.once('line', (line) => resolve(JSON.parse(line) as { startAt: number }));
+    // The coordinator went away before the start: nothing to send.
+    lines.once('close', () => process.exit(1));
+  });
   lines.close();
   try {
     const result = await runLoad({

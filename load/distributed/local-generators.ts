@@ -141,6 +141,9 @@ export async function startLocalGenerators(
     return {
       async run() {
         try {
+          // 10 ms ahead: time for the line to reach every child, so none starts late. A
+          // caller's clock (an experiment's fault timeline) started when it called run()
+          // is ahead of the load by that much, less than a fault's admin call takes.
           const startAt = Date.now() + 10;
           for (const { child } of ready) child.stdin!.end(`${JSON.stringify({ startAt })}\n`);
           await Promise.all(ready.map((generator) => generator.done));

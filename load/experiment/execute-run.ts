@@ -317,6 +317,10 @@ async function measureRun(
       `${leftover} downstream calls from before the run (the warm-up, or an earlier run on this stack) were still in flight when it started: the run began in their load, and its figures count their work`,
     );
 
+  const before = await scrapeAll(target);
+  const queueBefore =
+    run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;
+  // Spawned and connected before the clock starts (with one generator, nothing to do).
   const launched = await launchLoad(
     {
       ...loadTarget(scenario, run),
@@ -335,9 +339,6 @@ async function measureRun(
     hooks.generators ?? 1,
     1000 * timeScale,
   );
-  const before = await scrapeAll(target);
-  const queueBefore =
-    run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;
   const startedAt = performance.now();
   const sampler = startSampler(
     target,
