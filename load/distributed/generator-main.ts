@@ -42,9 +42,15 @@ async function main(file: string): Promise<void> {
   say({ ready: true });
   const lines = createInterface({ input: process.stdin });
   const go = await new Promise<{ startAt: number }>((resolve) => {
-    lines.once('line', (line) => resolve(JSON.parse(line) as { startAt: number }));
+    let told = false;
+    lines.once('line', (line) => {
+      told = true;
+      resolve(JSON.parse(line) as { startAt: number });
+    });
     // The coordinator went away before the start: nothing to send.
-    lines.once('close', () => process.exit(1));
+    lines.once('close', () => {
+      if (!told) process.exit(1);
+    });
   });
   lines.close();
   try {
