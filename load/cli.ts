@@ -121,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
       scenario: { type: 'string' },
       threshold: { type: 'string', multiple: true },
       wait: { type: 'string' },
+      run: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -189,7 +190,18 @@ async function main(argv: string[]): Promise<number> {
         )
       : runExperimentCommand(
           rest[0],
-          { ...common, metricsPort, metricsHost, generators: text(values.generators) },
+          {
+            ...common,
+            metricsPort,
+            metricsHost,
+            generators: text(values.generators),
+            segment: text(values.segment),
+            run: text(values.run),
+            startAt: text(values['start-at']),
+            startDelay: text(values['start-delay']),
+            resultsRedis: text(values['results-redis']),
+            runId: text(values['run-id']),
+          },
           out,
           err,
           interactive,

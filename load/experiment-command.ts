@@ -8,6 +8,8 @@ import Value from 'typebox/value';
 /** Generator processes on one machine at most (each is a Node process of its own). */
 export const maxLocalGenerators = 64;
 import { loadScenario, Repeat, type Scenario, ScenarioError, TimeScale } from './scenario.ts';
+import { distributedFlags } from './distributed/flags.ts';
+import { runExperimentSegment } from './distributed/experiment-segment.ts';
 
 export const experimentHelp = `Usage:
   cascade-lab experiment <scenario.yaml> [--out DIR] [--time-scale K|auto] [--repeat N]
@@ -24,6 +26,12 @@ export const experimentHelp = `Usage:
                  scenario's, else 1)
   --generators   send each run's load from N local generator processes (1–64), each a
                  segment of the one seeded schedule on one clock, merged exactly (default 1)
+  --segment i/n  be generator i of n of one run (--run NAME) split across machines, on a
+                 running stack (--urls): every one sends its share of the schedule from
+                 --start-at MS (or from a start agreed in --results-redis URL --run-id ID);
+                 segment 0 also resets the stack, injects the faults and reads the services.
+                 Each writes its result to --out DIR (or the Redis); cascade-lab merge makes
+                 the run's table and report of them
   --urls         run against a running stack instead (docker compose, cascade-lab up):
                    downstream=URL,gateway=URL,producer=URL,worker=URL[,worker=URL…]
                  Nothing is restarted: before and after each run, faults are cleared, the
@@ -53,6 +61,51 @@ export interface ExperimentCommandOptions {
   repeat?: string | undefined;
   /** `--generators N` as typed. */
   generators?: string | undefined;
+  /** One generator of a run split across machines: `--segment i/n`, `--run NAME` and the rest as typed. */
+  segment?: string | undefined;
+  run?: string | undefined;
+  startAt?: string | undefined;
+  startDelay?: string | undefined;
+  resultsRedis?: string | undefined;
+  runId?: string | undefined;
+}
+
+/** `experiment --segment`: the run it is a generator of, and every problem with the flags. */
+function segmentProblems(
+  scenario: Scenario,
+  options: ExperimentCommandOptions,
+  flags: { timeScale?: number | 'auto'; repeat?: number },
+  urls: StackUrls | undefined,
+  generators: number,
+): { problems: string[]; run?: Scenario['runs'][number]; timeScale: number } {
+  const problems: string[] = [];
+  const names = scenario.runs.map((run) => run.name);
+  const run =
+    options.run !== undefined
+      ? scenario.runs.find((candidate) => candidate.name === options.run)
+      : scenario.runs.length === 1
+        ? scenario.runs[0]
+        : undefined;
+  if (!run)
+    problems.push(
+      options.run === undefined
+        ? `--run: a generator of a split run runs one run; name one of ${names.join(', ')}`
+        : `--run: the scenario has no run "${options.run}" (it has ${names.join(', ')})`,
+    );
+  const timeScale = flags.timeScale ?? scenario.timeScale ?? 1;
+  if (timeScale === 'auto')
+    problems.push('--time-scale: auto probes with one generator; give every generator a number');
+  if ((flags.repeat ?? 1) > 1) problems.push('--repeat: a split run runs once');
+  if (generators > 1) problems.push('--generators: a split run has one generator per --segment');
+  if (run && run.target !== 'http' && !urls)
+    problems.push(
+      '--urls: the generators of a split run share one running stack (cascade-lab up, compose, Kubernetes)',
+    );
+  if (run?.target === 'events' && (run.killWorker || run.subscribers))
+    problems.push(
+      `--run: ${run.name} ${run.killWorker ? 'kills a worker' : 'names its subscribers'}, which needs a fresh local stack`,
+    );
+  return { problems, ...(run ? { run } : {}), timeScale: timeScale === 'auto' ? 1 : timeScale };
 }
 
 /** `--time-scale K|auto` and `--repeat N`, checked against the scenario schema's own rules. */
@@ -128,6 +181,40 @@ export async function runExperimentCommand(
   }
   const scenario = readScenario(file, err);
   if (!scenario) return 2;
+  if (options.segment !== undefined || options.startAt !== undefined) {
+    const checked = segmentProblems(scenario, options, flags, urls, generators);
+    const problems = [...checked.problems];
+    const distributed = distributedFlags(
+      { ...options, out: options.outDir },
+      '--out DIR',
+      problems,
+    );
+    if (problems.length > 0 || !checked.run) {
+      err(`cascade-lab experiment: ${problems.join('\n  ')}\n`);
+      return 2;
+    }
+    return runExperimentSegment(
+      scenario,
+      {
+        segment: distributed.segment,
+        startAt: distributed.startAt,
+        startDelayMs: distributed.startDelayMs,
+        runName: checked.run.name,
+        timeScale: checked.timeScale,
+        urls,
+        adminToken: options.adminToken,
+        outDir: options.outDir,
+        resultsRedis: options.resultsRedis,
+        runId: options.runId,
+        onProgress: (run, p) => {
+          const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}`;
+          err(interactive ? `\r${line}\u001b[K` : `${line}\n`);
+        },
+      },
+      out,
+      err,
+    );
+  }
   const served = await serveMetricsIfAsked(
     options.metricsPort,
     options.metricsHost ?? '127.0.0.1',

@@ -15,14 +15,9 @@ import { serveLoadMetrics } from './metrics.ts';
 import { buildSchedule, ScheduleSpec } from './schedule.ts';
 import { peakArrivals } from './bursts.ts';
 import { toPart } from './distributed/part.ts';
-import { ResultsStore, runIdPattern } from './distributed/results-store.ts';
-import {
-  parseSegment,
-  type Segment,
-  scheduleFingerprint,
-  segmentLabel,
-  segmentOf,
-} from './distributed/segment.ts';
+import { ResultsStore } from './distributed/results-store.ts';
+import { distributedFlags } from './distributed/flags.ts';
+import { scheduleFingerprint, segmentLabel, segmentOf } from './distributed/segment.ts';
 
 export const metricsPortProblems = (port: number | undefined): string[] =>
   port === undefined || (Number.isInteger(port) && port >= 0 && port <= 65_535)
@@ -153,55 +148,6 @@ export interface LoadCommandOptions {
   name?: string | undefined;
 }
 
-/** The distributed flags, checked: what this generator sends, when, and where its part goes. */
-function distributedOf(options: LoadCommandOptions, problems: string[]) {
-  const distributed =
-    options.segment !== undefined ||
-    options.out !== undefined ||
-    options.resultsRedis !== undefined ||
-    options.startAt !== undefined;
-  if (!distributed) return undefined;
-  let segment: Segment = { index: 0, count: 1 };
-  if (options.segment !== undefined) {
-    const parsed = parseSegment(options.segment);
-    if (parsed.segment) segment = parsed.segment;
-    else problems.push(`--segment: ${parsed.problem}`);
-  }
-  let startAt: number | undefined;
-  if (options.startAt !== undefined) {
-    startAt = Number(options.startAt);
-    if (!Number.isInteger(startAt) || startAt < 1e12)
-      problems.push(
-        `--start-at: must be an instant in epoch ms, e.g. ${Date.now() + 30_000} for 30 s from now (got "${options.startAt}")`,
-      );
-    else if (startAt < Date.now())
-      problems.push(
-        `--start-at: ${startAt} is ${((Date.now() - startAt) / 1000).toFixed(1)} s in the past; give every generator the same instant in the future`,
-      );
-  }
-  const startDelayMs = Number(options.startDelay ?? 15_000);
-  if (!Number.isInteger(startDelayMs) || startDelayMs < 0 || startDelayMs > 3_600_000)
-    problems.push(`--start-delay: must be ms from 0 to 3600000 (got "${options.startDelay}")`);
-  if ((options.out === undefined) === (options.resultsRedis === undefined))
-    problems.push(
-      '--out FILE or --results-redis URL: a generator with --segment or --start-at writes its result to one of them, for cascade-lab merge',
-    );
-  if (options.resultsRedis !== undefined) {
-    if (!/^rediss?:\/\//.test(options.resultsRedis))
-      problems.push('--results-redis: must be a URL such as redis://redis:6379');
-    if (options.runId === undefined || !runIdPattern.test(options.runId))
-      problems.push(
-        '--run-id: --results-redis needs the run id every generator of the run shares (letters, digits, . _ -)',
-      );
-  }
-  const name = options.name ?? 'load';
-  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name))
-    problems.push(
-      `--name: lower-case letters, digits, _ and -, as a scenario's run names (got "${name}")`,
-    );
-  return { segment, startAt, startDelayMs, name };
-}
-
 /** `--target http`'s request from the flags, checked like a scenario's (one line per problem). */
 function httpRequestOf(
   options: LoadCommandOptions,
@@ -265,7 +211,13 @@ export async function runLoadCommand(
     problems.push('--max-outstanding: must be a positive integer');
   }
   problems.push(...metricsPortProblems(options.metricsPort));
-  const distributed = distributedOf(options, problems);
+  const distributed =
+    options.segment !== undefined ||
+    options.out !== undefined ||
+    options.resultsRedis !== undefined ||
+    options.startAt !== undefined
+      ? distributedFlags(options, '--out FILE', problems)
+      : undefined;
   if (problems.length > 0 || parsed.spec === undefined) {
     err(`cascade-lab load: ${problems.join('\n  ')}\n\n${loadHelp}`);
     return 2;

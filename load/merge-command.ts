@@ -5,8 +5,10 @@ import { type MergedLoad, mergeParts } from './distributed/merge.ts';
 import { PartError, parsePart, type SourcedPart } from './distributed/part.ts';
 import { ResultsStore, runIdPattern } from './distributed/results-store.ts';
 import { readScenario } from './experiment-command.ts';
-import type { ExperimentResult, HttpRunSummary } from './experiment/result.ts';
-import { summariseDirect } from './experiment/summarise.ts';
+import type { ExperimentResult, HttpRunSummary, RunSummary } from './experiment/result.ts';
+import { summariseDirect, summariseRun } from './experiment/summarise.ts';
+import { Scrape } from './prom-text.ts';
+import type { Sample } from './prom-text.ts';
 import { evaluateThresholds, parseThreshold } from './experiment/thresholds.ts';
 import { runnerClocks } from './experiment/time-scale.ts';
 import { formatNotes, formatThresholds, formatTable, writeSummary } from './report/summary.ts';
@@ -49,7 +51,8 @@ export function mergedExperiment(
 ): ExperimentResult {
   const { first, load, generators } = merged;
   const k = first.timeScale;
-  const summary: HttpRunSummary = {
+  scenario ??= first.scenario;
+  const direct = (): HttpRunSummary => ({
     ...summariseDirect({
       name: first.name,
       load,
@@ -60,10 +63,28 @@ export function mergedExperiment(
     }),
     ...(first.target === 'http' ? {} : { loadTarget: first.target }),
     generators,
-  };
+  });
+  // An experiment's run: the coordinator's view of the services, with everyone's load.
+  const runs: RunSummary[] = first.rows
+    ? first.rows.map((row, index) => ({
+        ...summariseRun({
+          ...row,
+          before: revive(row.before),
+          after: revive(row.after),
+          // One load for every subscriber: its warnings once, on the first row.
+          load: index === 0 ? load : { ...load, warnings: [] },
+        }),
+        generators,
+      }))
+    : [direct()];
+  const names = new Set(runs.map((run) => run.name));
   const ofThisRun = (expression: string) => {
     const parsed = parseThreshold(expression);
-    return parsed?.run === first.name && (!parsed.other || parsed.other.run === first.name);
+    return (
+      parsed !== undefined &&
+      names.has(parsed.run) &&
+      (!parsed.other || names.has(parsed.other.run))
+    );
   };
   const expressions = [
     ...(scenario ? thresholdsPerRow(scenario.runs, scenario.thresholds ?? []) : []).filter(
@@ -91,11 +112,20 @@ export function mergedExperiment(
       platform: `${process.platform}-${process.arch}`,
       cpus: availableParallelism(),
     },
-    runs: [summary],
+    runs,
     comparisons: [],
-    thresholds: evaluateThresholds(expressions, [summary], scenario?.seed ?? 1),
+    thresholds: evaluateThresholds(expressions, runs, scenario?.seed ?? 1),
   };
 }
+
+/** Scrapes as a part carries them (JSON), as the summary reads them. */
+const revive = <K extends string>(scrapes: Record<K, { samples: unknown[] }>) =>
+  Object.fromEntries(
+    Object.entries<{ samples: unknown[] }>(scrapes).map(([service, { samples }]) => [
+      service,
+      new Scrape(samples as Sample[]),
+    ]),
+  ) as Record<K, Scrape>;
 
 /** `cascade-lab merge`: answers the exit code. */
 export async function runMergeCommand(

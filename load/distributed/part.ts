@@ -1,7 +1,9 @@
 import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from '../../services/shared/schema-errors.ts';
+import type { RunObservations } from '../experiment/summarise.ts';
 import type { LoadResult } from '../generator.ts';
+import { type Scenario, scenarioProblems } from '../scenario.ts';
 import { maxGenerators, type Segment, segmentLabel } from './segment.ts';
 
 /** The file format of one generator's share of a distributed run; merge refuses any other. */
@@ -39,6 +41,22 @@ export const LoadPartSchema = Type.Object({
   url: Type.String(),
   timeScale: Type.Number({ minimum: 1, maximum: 100 }),
   maxOutstanding: Type.Integer({ minimum: 1 }),
+  /** An experiment's run (`experiment --segment`): its scenario, whose thresholds judge the merge. */
+  scenario: Type.Optional(Type.Unknown()),
+  /**
+   * The coordinator's (segment 0 of an experiment's rpc or events run): what it observed
+   * of the services, one per row, everything a summary needs but the load.
+   */
+  rows: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        target: Type.Union([Type.Literal('rpc'), Type.Literal('events')]),
+        before: Type.Record(Type.String(), Type.Object({ samples: Type.Array(Type.Unknown()) })),
+        after: Type.Record(Type.String(), Type.Object({ samples: Type.Array(Type.Unknown()) })),
+      }),
+    ),
+  ),
   result: Type.Object({
     durationMs: count,
     sent: count,
@@ -69,9 +87,11 @@ export const LoadPartSchema = Type.Object({
   }),
 });
 
-export type LoadPart = Omit<Static<typeof LoadPartSchema>, 'result'> & {
+export type LoadPart = Omit<Static<typeof LoadPartSchema>, 'result' | 'rows' | 'scenario'> & {
   segment: Segment;
   result: LoadResult & { recorded: NonNullable<LoadResult['recorded']> };
+  scenario?: Scenario;
+  rows?: Array<Omit<RunObservations, 'load'>>;
 };
 
 /** What a part says besides its generator's result. */
@@ -105,6 +125,11 @@ export function parsePart(text: string, source: string): SourcedPart {
   const problems = formatIssues(Value.Errors(LoadPartSchema, value), '');
   if (problems.length > 0) throw new PartError(problems.map((problem) => `${source}: ${problem}`));
   const part = value as LoadPart;
+  if (part.scenario !== undefined) {
+    const problems = scenarioProblems(part.scenario);
+    if (problems.length > 0)
+      throw new PartError(problems.map((problem) => `${source}: scenario: ${problem}`));
+  }
   if (part.segment.index >= part.segment.count)
     throw new PartError([`${source}: segment ${segmentLabel(part.segment)} does not exist`]);
   return { part, source };

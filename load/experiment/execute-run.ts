@@ -9,6 +9,7 @@ import {
 } from '../generator.ts';
 import { startLocalGenerators } from '../distributed/local-generators.ts';
 import type { GeneratorShare } from '../distributed/merge.ts';
+import { type Segment, segmentOf } from '../distributed/segment.ts';
 import type { LoadMetrics } from '../metrics.ts';
 import { Scrape } from '../prom-text.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
@@ -24,7 +25,7 @@ import { upstreamPath } from '../../services/shared/forward.ts';
 import { buildSchedule, ScheduleSpec, spikeTrigger } from '../schedule.ts';
 import type { RunSummary, Window } from './result.ts';
 import { scrapeAll, startSampler } from './sampler.ts';
-import { summariseDirect, summariseRun } from './summarise.ts';
+import { type RunObservations, summariseDirect, summariseRun } from './summarise.ts';
 import { readSettings, type Target } from './target.ts';
 
 /** A job's lock on a fresh stack whose run kills a worker: its jobs wait this long (wall time) for redelivery. */
@@ -45,7 +46,25 @@ export interface RunHooks {
    * segment of the schedule on one clock, their results merged exactly. @defaultValue 1
    */
   generators?: number | undefined;
+  /** One generator of a run split across machines (`experiment --segment i/n`). */
+  segment?: SegmentHook | undefined;
 }
+
+/**
+ * A generator of a distributed experiment: its share of the run's schedule and the shared
+ * start. It hands over its share's result (with its histograms, for merge) and, when it
+ * is the coordinator (segment 0, which sets up the stack, injects the faults and reads the
+ * services), the run's observations, one per row.
+ */
+export interface SegmentHook {
+  segment: Segment;
+  startAt: number;
+  onLoad(load: LoadResult): void;
+  onRows?: (rows: Array<Omit<RunObservations, 'load'>>) => void;
+}
+
+/** The id prefix every generator of one distributed run shares. */
+const segmentIdPrefix = (run: string, startAt: number) => `${run}-${startAt.toString(36)}`;
 
 /** A measured load ready to go: in this process, or from local generator processes already connected. */
 interface LaunchedLoad {
@@ -62,7 +81,23 @@ async function launchLoad(
   name: string,
   count: number,
   holdMs: number,
+  segment?: SegmentHook,
 ): Promise<LaunchedLoad> {
+  if (segment) {
+    const share = segmentOf(options.offsetsMs, segment.segment);
+    const run = async () => {
+      const load = await runLoad({
+        ...options,
+        offsetsMs: share.offsetsMs,
+        indices: share.indices,
+        startAt: segment.startAt,
+        record: true,
+      });
+      segment.onLoad(load);
+      return { load };
+    };
+    return { run, stop: async () => undefined };
+  }
   if (count <= 1)
     return { run: async () => ({ load: await runLoad(options) }), stop: async () => undefined };
   // Each process opens its own connections and keeps its own counters.
@@ -191,7 +226,11 @@ export async function executeRun(
   // With local generators this pool only warms up: they open their own.
   const pool = await connectFor(
     baseUrl,
-    (hooks.generators ?? 1) > 1 ? plan.warmupOffsetsMs : schedule,
+    (hooks.generators ?? 1) > 1
+      ? plan.warmupOffsetsMs
+      : hooks.segment
+        ? segmentOf(schedule, hooks.segment.segment).offsetsMs
+        : schedule,
     { maxOutstanding, holdMs: 1000 * timeScale },
   );
   try {
@@ -228,10 +267,15 @@ export async function executeDirectRun(
   const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, k));
   const maxOutstanding = scenario.maxOutstanding ?? 10_000;
   const count = hooks.generators ?? 1;
-  const pool = await connectFor(url.origin, count > 1 ? warmupOffsetsMs(k) : schedule, {
-    maxOutstanding,
-    holdMs: 1000 * k,
-  });
+  const pool = await connectFor(
+    url.origin,
+    count > 1
+      ? warmupOffsetsMs(k)
+      : hooks.segment
+        ? segmentOf(schedule, hooks.segment.segment).offsetsMs
+        : schedule,
+    { maxOutstanding, holdMs: 1000 * k },
+  );
   let launched: LaunchedLoad | undefined;
   try {
     const common = { target: 'http' as const, baseUrl: url.origin, request, pool };
@@ -254,6 +298,7 @@ export async function executeDirectRun(
       run.name,
       count,
       1000 * k,
+      hooks.segment,
     );
     const startedAt = performance.now();
     const { load, generators } = await launched.run();
@@ -328,7 +373,8 @@ async function measureRun(
       pool: load.pool,
       offsetsMs: load.schedule,
       maxOutstanding: load.maxOutstanding,
-      idPrefix: target.idPrefix,
+      // Every generator of a distributed run alike: ids differ by the arrival's number.
+      idPrefix: hooks.segment ? segmentIdPrefix(run.name, hooks.segment.startAt) : target.idPrefix,
       timeScale,
       ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
       bucketMs: plan.bucketMs,
@@ -338,7 +384,17 @@ async function measureRun(
     run.name,
     hooks.generators ?? 1,
     1000 * timeScale,
+    hooks.segment,
   );
+  if (hooks.segment) {
+    // The coordinator's clock (faults, samples) starts at the shared start, with the load.
+    const aheadMs = hooks.segment.startAt - Date.now();
+    if (aheadMs > 0) await sleep(aheadMs);
+    else
+      warnings.push(
+        `the stack was ready ${-aheadMs} ms after the shared start: the other generators' load began before the faults and samples did; give a later --start-at`,
+      );
+  }
   const startedAt = performance.now();
   const sampler = startSampler(
     target,
@@ -409,18 +465,65 @@ async function measureRun(
     baseLatencyMs: plan.model.baseLatencyMs,
     perAttemptTimeoutMs: (plan.gateway ?? plan.worker)?.perAttemptTimeoutMs,
   };
-  if (subscribers.length === 0) return [withGenerators(summariseRun(observations), generators)];
-  return subscribers.map(({ name }, index) =>
+  const rows: RunObservations[] =
+    subscribers.length === 0
+      ? [observations]
+      : subscribers.map(({ name }, index) => ({
+          ...observations,
+          name: rowNames(run)[index]!,
+          subscriber: name,
+          perAttemptTimeoutMs: (plan.subscriberWorkers?.[index] ?? plan.worker)
+            ?.perAttemptTimeoutMs,
+        }));
+  hooks.segment?.onRows?.(rows.map(({ load: _load, ...row }) => row));
+  return rows.map((row, index) =>
     withGenerators(
-      summariseRun({
-        ...observations,
-        // One load for every subscriber: its warnings once, on the first row.
-        load: index === 0 ? result : { ...result, warnings: [] },
-        name: rowNames(run)[index]!,
-        subscriber: name,
-        perAttemptTimeoutMs: (plan.subscriberWorkers?.[index] ?? plan.worker)?.perAttemptTimeoutMs,
-      }),
+      // One load for every subscriber: its warnings once, on the first row.
+      summariseRun(index === 0 ? row : { ...row, load: { ...row.load, warnings: [] } }),
       generators,
     ),
   );
+}
+
+/**
+ * A generator of a distributed experiment other than the coordinator, on a running
+ * stack: its share of the run's schedule at the shared start, and nothing else (the
+ * coordinator sets the stack up, injects the faults and reads the services).
+ */
+export async function executeSegment(
+  scenario: Scenario,
+  run: ServiceRun,
+  urls: { gateway: string; producer: string },
+  segment: SegmentHook,
+  timeScale = 1,
+): Promise<LoadResult> {
+  const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, timeScale));
+  const share = segmentOf(schedule, segment.segment);
+  const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
+  const maxOutstanding = scenario.maxOutstanding ?? 10_000;
+  const pool = await connectFor(baseUrl, share.offsetsMs, {
+    maxOutstanding,
+    holdMs: 1000 * timeScale,
+  });
+  try {
+    const launched = await launchLoad(
+      {
+        ...loadTarget(scenario, run),
+        baseUrl,
+        pool,
+        offsetsMs: schedule,
+        maxOutstanding,
+        idPrefix: segmentIdPrefix(run.name, segment.startAt),
+        timeScale,
+        bucketMs: runnerClocks.bucketMs * timeScale,
+      },
+      run.name,
+      1,
+      1000 * timeScale,
+      segment,
+    );
+    return (await launched.run()).load;
+  } finally {
+    await pool.close();
+  }
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from '../../load/stack.ts';
 import type {
   EventsRunSummary,
   ExperimentResult,
@@ -14,7 +15,12 @@ import { repoRoot } from '../support/processes.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-distributed-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const adminToken = 'split-run-admin-token';
+let stack: Stack | undefined;
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('cascade-lab experiment --generators', () => {
   it(
@@ -84,4 +90,102 @@ thresholds: [events.lost == 0]
       /--generators: must be an integer from 1 to 64 \(got "0"\)/,
     );
   });
+});
+
+describe('cascade-lab experiment --segment i/n (one run split across generators on a running stack)', () => {
+  beforeAll(async () => {
+    stack = await startStack({ adminToken, seed: 13 });
+  }, 60_000);
+
+  it(
+    'segment 0 sets the stack up, injects the faults and reads the services; merged, the run counts everyone’s load exactly',
+    { timeout: 180_000 },
+    async () => {
+      const { downstream, gateway, producer, worker } = stack!.services;
+      const urls = `downstream=${downstream.url},gateway=${gateway.url},producer=${producer.url},worker=${worker.url}`;
+      const file = path.join(dir, 'split.yaml');
+      writeFileSync(
+        file,
+        `name: split
+seed: 2
+faults:
+  - { at: 300, kind: error, durationMs: 300, fraction: 0.5 }
+load: { kind: bursts, total: 300, burst: 60, gapMs: 200 }
+runs:
+  - { name: safe, target: rpc, policy: { preset: safe } }
+  - { name: events, target: events }
+thresholds: [safe.ok > 0, events.lost == 0]
+`,
+      );
+      const env = { ...process.env, ADMIN_TOKEN: adminToken };
+      for (const runName of ['safe', 'events']) {
+        const parts = path.join(dir, `parts-${runName}`);
+        // Far enough ahead for segment 0 to reset the stack and warm up.
+        const startAt = String(Date.now() + 8000);
+        await Promise.all(
+          [0, 1, 2].map((index) =>
+            run(
+              process.execPath,
+              [
+                '--import',
+                'tsx',
+                'load/cli.ts',
+                'experiment',
+                file,
+                '--run',
+                runName,
+                '--segment',
+                `${index}/3`,
+                '--start-at',
+                startAt,
+                '--urls',
+                urls,
+                '--out',
+                parts,
+              ],
+              { cwd: repoRoot, env },
+            ),
+          ),
+        );
+        const out = path.join(dir, `merged-${runName}`);
+        const { stdout } = await run(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'load/cli.ts',
+            'merge',
+            ...[0, 1, 2].map((i) => path.join(parts, `${runName}-part-${i}-of-3.json`)),
+            '--out',
+            out,
+          ],
+          { cwd: repoRoot },
+        );
+        expect(stdout).toContain(`${runName}: load from 3 generators`);
+        const result = JSON.parse(
+          readFileSync(path.join(out, 'summary.json'), 'utf8'),
+        ) as ExperimentResult;
+        expect(result.runs).toHaveLength(1);
+        const [row] = result.runs;
+        expect(row!.sent).toBe(300);
+        expect(row!.ok + row!.failed + row!.dropped).toBe(300);
+        expect(row!.generators!.map((g) => g.sent)).toEqual([100, 100, 100]);
+        // The coordinator's scrapes counted every generator's requests, not only its own.
+        expect(row!.attempts).toBe(row!.downstreamCalls);
+        expect(row!.attempts!).toBeGreaterThanOrEqual(300);
+        // Its fault timeline ran from the shared start.
+        expect(row!.faultWindows).toContainEqual({ startMs: 300, endMs: 600, kind: 'error' });
+        // Only the scenario's thresholds on this run are judged.
+        expect(result.thresholds.map((t) => t.expression)).toEqual([
+          runName === 'safe' ? 'safe.ok > 0' : 'events.lost == 0',
+        ]);
+        expect(result.thresholds[0]!.passed).toBe(true);
+        if (runName === 'events') {
+          const events = row as EventsRunSummary;
+          expect(events.accepted).toBe(events.ok + events.dlq);
+          expect(events.lost).toBe(0);
+        } else expect((row as RpcRunSummary).retries).toBeGreaterThan(0);
+      }
+    },
+  );
 });
