@@ -40,7 +40,7 @@ Usage:
                                 one open-loop load run against running services
   cascade-lab merge <result.json>... [--threshold EXPR]... [--out DIR]
                                 merge the results of a distributed load run's generators
-                                (load --segment i/n): exact percentiles, one table and report
+                                (load or experiment --segment i/n): exact percentiles, one report
   cascade-lab dlq <list|redrive|purge> [options]
                                 inspect and redrive the dead-letter queue
   cascade-lab help              show this text

@@ -71,7 +71,7 @@ export interface ExperimentCommandOptions {
 }
 
 /** `experiment --segment`: the run it is a generator of, and every problem with the flags. */
-function segmentProblems(
+export function segmentProblems(
   scenario: Scenario,
   options: ExperimentCommandOptions,
   flags: { timeScale?: number | 'auto'; repeat?: number },

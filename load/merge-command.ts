@@ -18,13 +18,15 @@ export const mergeHelp = `Usage:
   cascade-lab merge <result.json>... [--scenario FILE] [--threshold EXPR]... [--out DIR]
   cascade-lab merge --results-redis URL --run-id ID [--wait S] …
 
-  Merges the results of the generators of one distributed run (cascade-lab load --segment
-  i/n --out FILE, or --results-redis): counts summed, latency histograms added, so the
-  percentiles are exact; series on the shared clock. A missing or duplicated segment, or a
+  Merges the results of the generators of one distributed run (cascade-lab load or
+  experiment --segment i/n, to files or --results-redis): counts summed, latency histograms
+  added, so the percentiles are exact; series on the shared clock; an experiment's run
+  with the services' figures its segment 0 read. A missing or duplicated segment, or a
   result of another run, is an error that names it (exit 2). Prints the table, writes
   summary.json, summary.md and report.html to DIR (default reports/<name>-merged-<time>),
-  and judges the thresholds on the merged run: the scenario's that name it, and each
-  --threshold (e.g. 'load.p99_ms < 250'). Exits 1 when one fails.
+  and judges the thresholds on the merged run: the scenario's that name it (an
+  experiment's parts carry their scenario; else --scenario FILE), and each --threshold
+  (e.g. 'load.p99_ms < 250'). Exits 1 when one fails.
 
   --wait S       with --results-redis: wait up to S seconds for every segment (default 0)
 `;

@@ -20,6 +20,9 @@ import { dashboards } from '../../dashboards/grafana/generate.ts';
 import { kubePrometheusDatasourceUid, kubernetesFiles } from '../../dashboards/kubernetes.ts';
 import { CliEnv } from '../../load/cli-env.ts';
 import { parseScenario } from '../../load/scenario.ts';
+import { distributedFlags } from '../../load/distributed/flags.ts';
+import { segmentProblems } from '../../load/experiment-command.ts';
+import { parseUrls } from '../../load/experiment/target.ts';
 import { DownstreamEnv } from '../../services/downstream/config.ts';
 import { loadConfig } from '../../services/shared/config.ts';
 import { GatewayEnv } from '../../services/gateway/config.ts';
@@ -477,7 +480,7 @@ describe('deploy/k8s (no cluster here: rendered with kubectl kustomize, checked 
     }
   });
 
-  it('runs one load from an Indexed Job, pod i sending segment i/n, and merges it in a Job that reads the same Redis and run id', async () => {
+  it('runs one scenario run from an Indexed Job, pod i sending segment i/n, and merges it in a Job that reads the same Redis and run id', () => {
     const objects = objectsOf('jobs/distributed-load');
     const job = (name: string) =>
       objects.find((o) => o.kind === 'Job' && o.metadata.name === name)! as unknown as {
@@ -504,7 +507,7 @@ describe('deploy/k8s (no cluster here: rendered with kubectl kustomize, checked 
     });
     // Both read the run id from the one ConfigMap, and the stack's Redis by its Service.
     const [merger] = merge.spec.template.spec.containers;
-    const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.data?.RUN_ID)!;
     for (const container of [generator!, merger!]) {
       const runId = (container.env ?? []).find((variable) => variable.name === 'RUN_ID')!;
       expect(runId.valueFrom).toEqual({
@@ -518,33 +521,36 @@ describe('deploy/k8s (no cluster here: rendered with kubectl kustomize, checked 
       expect((service!.spec!.ports as Array<{ port: number }>)[0]!.port).toBe(Number(redis.port));
     }
     expect(merger!.args![0]).toBe('merge');
-    // The generators' flags are what the CLI takes: its own check passes on them.
-    const { runLoadCommand } = await import('../../load/load-command.ts');
-    const concrete = args.map((arg) =>
-      arg.replace('$(SEGMENT_INDEX)', '0').replace('$(RUN_ID)', 'load-1'),
+    // The generators run the scenario of their ConfigMap, and the CLI's own checks pass on
+    // their flags (pod 0's, with the stack's URLs).
+    expect(args.slice(0, 2)).toEqual(['experiment', 'scenarios/split/split.yaml']);
+    const mounted = load.spec.template.spec.volumes!.find((v) => v.configMap)!;
+    const scenarios = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === mounted.configMap!.name,
+    )!;
+    expect(generator!.volumeMounts!.find((m) => m.name === mounted.name)!.mountPath).toBe(
+      '/app/scenarios/split',
     );
-    let problems = '';
-    const code = await runLoadCommand(
+    const scenario = parseScenario(scenarios.data!['split.yaml']!);
+    const concrete = args.map((arg) =>
+      arg.replace('$(SEGMENT_INDEX)', '0').replace('$(RUN_ID)', 'split-1'),
+    );
+    const problems: string[] = [];
+    const urls = parseUrls(envOf(generator!).CASCADE_URLS!).urls;
+    const checked = segmentProblems(scenario, {}, {}, urls, 1);
+    problems.push(...checked.problems);
+    distributedFlags(
       {
-        target: flag(concrete, '--target'),
-        url: 'http://127.0.0.1:1',
-        schedule: flag(concrete, '--schedule'),
-        maxOutstanding: 10_000,
         segment: flag(concrete, '--segment'),
-        resultsRedis: 'redis://127.0.0.1:1',
+        resultsRedis: flag(concrete, '--results-redis'),
         runId: flag(concrete, '--run-id'),
         startDelay: flag(concrete, '--start-delay'),
-        // A bad name stops it after the check, before it sends anything.
-        name: 'Not A Name',
       },
-      () => undefined,
-      (text) => (problems += text),
-      false,
+      '--out DIR',
+      problems,
     );
-    expect(code).toBe(2);
-    expect(problems.split('\n')[0]).toBe(
-      'cascade-lab load: --name: lower-case letters, digits, _ and -, as a scenario\'s run names (got "Not A Name")',
-    );
+    expect(problems).toEqual([]);
+    expect(checked.run!.name).toBe('rpc-safe');
     // The same claim as the experiment Job's, so either kustomization may create it.
     expect(objects.find((o) => o.kind === 'PersistentVolumeClaim')).toEqual(
       objectsOf('jobs/experiment').find((o) => o.kind === 'PersistentVolumeClaim'),
