@@ -193,6 +193,8 @@ export async function runExperimentCommand(
       err(`cascade-lab experiment: ${problems.join('\n  ')}\n`);
       return 2;
     }
+    if ((scenario.repeat ?? 1) > 1)
+      err(`the scenario's repeat (${scenario.repeat}) is not used: a split run runs once\n`);
     return runExperimentSegment(
       scenario,
       {
