@@ -120,8 +120,9 @@ thresholds: [safe.ok > 0, events.lost == 0]
       const env = { ...process.env, ADMIN_TOKEN: adminToken };
       for (const runName of ['safe', 'events']) {
         const parts = path.join(dir, `parts-${runName}`);
-        // Far enough ahead for segment 0 to reset the stack and warm up.
-        const startAt = String(Date.now() + 8000);
+        // Far enough ahead for three CLIs to start under a busy suite (a start in the past
+        // is refused), and for segment 0 to reset the stack and warm up.
+        const startAt = String(Date.now() + 15_000);
         await Promise.all(
           [0, 1, 2].map((index) =>
             run(
