@@ -4,11 +4,12 @@ import { parseUrls, type StackUrls } from './experiment/target.ts';
 import { metricsPortProblems, serveMetricsIfAsked } from './load-command.ts';
 import { formatNotes, formatThresholds, formatTable, writeSummary } from './report/summary.ts';
 import Value from 'typebox/value';
+import type { LoadProgress } from './generator.ts';
 
 /** Generator processes on one machine at most (each is a Node process of its own). */
 export const maxLocalGenerators = 64;
 import { loadScenario, Repeat, type Scenario, ScenarioError, TimeScale } from './scenario.ts';
-import { distributedFlags } from './distributed/flags.ts';
+import { type DistributedFlags, distributedFlags } from './distributed/flags.ts';
 import { runExperimentSegment } from './distributed/experiment-segment.ts';
 
 export const experimentHelp = `Usage:
@@ -44,7 +45,8 @@ export const experimentHelp = `Usage:
   --metrics-port the generator's own /metrics while it runs (default: LOAD_METRICS_PORT)
 `;
 
-export interface ExperimentCommandOptions {
+/** Its part goes to `outDir`, not `--out FILE`; the run's name is its own, not `--name`. */
+export interface ExperimentCommandOptions extends Omit<DistributedFlags, 'out' | 'name'> {
   outDir?: string | undefined;
   /** `downstream=URL,…` as typed. */
   urls?: string | undefined;
@@ -61,13 +63,19 @@ export interface ExperimentCommandOptions {
   repeat?: string | undefined;
   /** `--generators N` as typed. */
   generators?: string | undefined;
-  /** One generator of a run split across machines: `--segment i/n`, `--run NAME` and the rest as typed. */
-  segment?: string | undefined;
+  /** One generator of a run split across machines (`--segment i/n` and the rest): which run. */
   run?: string | undefined;
-  startAt?: string | undefined;
-  startDelay?: string | undefined;
-  resultsRedis?: string | undefined;
-  runId?: string | undefined;
+}
+
+/** A run's progress as one line: rewritten in place on a terminal, one per report otherwise. */
+function progressLine(
+  run: string,
+  p: LoadProgress,
+  queueDepth: number | null,
+  interactive: boolean,
+): string {
+  const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}${queueDepth === null ? '' : `  queue ${queueDepth}`}`;
+  return interactive ? `\r${line}\u001b[K` : `${line}\n`;
 }
 
 /** `experiment --segment`: the run it is a generator of, and every problem with the flags. */
@@ -208,10 +216,7 @@ export async function runExperimentCommand(
         outDir: options.outDir,
         resultsRedis: options.resultsRedis,
         runId: options.runId,
-        onProgress: (run, p) => {
-          const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}`;
-          err(interactive ? `\r${line}\u001b[K` : `${line}\n`);
-        },
+        onProgress: (run, p, queueDepth) => err(progressLine(run, p, queueDepth, interactive)),
       },
       out,
       err,
@@ -243,10 +248,7 @@ export async function runExperimentCommand(
         `${step} ${run.name} (${run.target}), time scale ${timeScale}: ${run.target === 'http' ? `straight at ${scenario.service?.url ?? 'the service'}` : urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
       );
     },
-    onProgress: (run, p, queueDepth) => {
-      const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}${queueDepth === null ? '' : `  queue ${queueDepth}`}`;
-      err(interactive ? `\r${line}\u001b[K` : `${line}\n`);
-    },
+    onProgress: (run, p, queueDepth) => err(progressLine(run, p, queueDepth, interactive)),
   });
   await served?.close();
   if (interactive) err('\n');

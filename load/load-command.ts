@@ -13,11 +13,10 @@ import {
 import { HttpRequestSpec } from './http-target.ts';
 import { serveLoadMetrics } from './metrics.ts';
 import { buildSchedule, ScheduleSpec } from './schedule.ts';
-import { peakArrivals } from './bursts.ts';
 import { toPart } from './distributed/part.ts';
-import { ResultsStore } from './distributed/results-store.ts';
-import { distributedFlags } from './distributed/flags.ts';
-import { scheduleFingerprint, segmentLabel, segmentOf } from './distributed/segment.ts';
+import { ResultsStore, savePart } from './distributed/results-store.ts';
+import { type DistributedFlags, distributedFlags } from './distributed/flags.ts';
+import { scheduleFacts, segmentOf } from './distributed/segment.ts';
 
 export const metricsPortProblems = (port: number | undefined): string[] =>
   port === undefined || (Number.isInteger(port) && port >= 0 && port <= 65_535)
@@ -123,7 +122,7 @@ export function formatResult(result: LoadResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface LoadCommandOptions {
+export interface LoadCommandOptions extends DistributedFlags {
   target: string | undefined;
   url: string | undefined;
   /** For `--target http`. */
@@ -137,15 +136,6 @@ export interface LoadCommandOptions {
   metricsPort?: number | undefined;
   /** Where the generator's `/metrics` listens. @defaultValue '127.0.0.1' */
   metricsHost?: string | undefined;
-  /** A distributed run's share (`--segment i/n`) and its shared start, as typed. */
-  segment?: string | undefined;
-  startAt?: string | undefined;
-  startDelay?: string | undefined;
-  /** Where its part goes: a file, or a Redis under a run id. */
-  out?: string | undefined;
-  resultsRedis?: string | undefined;
-  runId?: string | undefined;
-  name?: string | undefined;
 }
 
 /** `--target http`'s request from the flags, checked like a scenario's (one line per problem). */
@@ -279,12 +269,7 @@ export async function runLoadCommand(
         {
           name: distributed.name,
           segment: distributed.segment,
-          schedule: {
-            arrivals: schedule.length,
-            fingerprint: scheduleFingerprint(schedule),
-            largestBurst: peakArrivals(schedule),
-            spec: parsed.spec,
-          },
+          schedule: scheduleFacts(schedule, parsed.spec),
           startAt: startAt ?? null,
           target: options.target as LoadTarget,
           url: options.url as string,
@@ -293,13 +278,7 @@ export async function runLoadCommand(
         },
         result,
       );
-      if (store) {
-        await store.save(part);
-        out(`result: ${store.sourceOf(segmentLabel(distributed.segment))}\n`);
-      } else {
-        writeFileSync(options.out as string, JSON.stringify(part));
-        out(`result: ${options.out}\n`);
-      }
+      out(`result: ${await savePart(part, store ?? (options.out as string))}\n`);
     }
     return 0;
   } finally {

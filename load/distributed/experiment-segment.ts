@@ -1,6 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { peakArrivals } from '../bursts.ts';
 import {
   executeDirectRun,
   executeRun,
@@ -16,8 +15,8 @@ import { formatResult } from '../load-command.ts';
 import { onTopic, type Scenario } from '../scenario.ts';
 import { buildSchedule, ScheduleSpec } from '../schedule.ts';
 import { toPart } from './part.ts';
-import { ResultsStore } from './results-store.ts';
-import { type Segment, scheduleFingerprint, segmentLabel } from './segment.ts';
+import { ResultsStore, savePart } from './results-store.ts';
+import { type Segment, scheduleFacts, segmentLabel } from './segment.ts';
 
 /** One generator of an experiment's run split across machines, as the command checked it. */
 export interface ExperimentSegmentOptions {
@@ -93,12 +92,7 @@ export async function runExperimentSegment(
         {
           name: run.name,
           segment: options.segment,
-          schedule: {
-            arrivals: schedule.length,
-            fingerprint: scheduleFingerprint(schedule),
-            largestBurst: peakArrivals(schedule),
-            spec: scenario.load,
-          },
+          schedule: scheduleFacts(schedule, scenario.load),
           startAt,
           target: load!.target,
           url:
@@ -116,19 +110,12 @@ export async function runExperimentSegment(
       ...(rows ? { rows } : {}),
     };
     out(formatResult(load!));
-    if (store) {
-      await store.save(part);
-      out(`result: ${store.sourceOf(segmentLabel(options.segment))}\n`);
-    } else {
-      const dir = options.outDir!;
-      mkdirSync(dir, { recursive: true });
-      const file = path.join(
-        dir,
-        `${run.name}-part-${options.segment.index}-of-${options.segment.count}.json`,
-      );
-      writeFileSync(file, JSON.stringify(part));
-      out(`result: ${file}\n`);
-    }
+    const file = () => {
+      mkdirSync(options.outDir!, { recursive: true });
+      const { index, count } = options.segment;
+      return path.join(options.outDir!, `${run.name}-part-${index}-of-${count}.json`);
+    };
+    out(`result: ${await savePart(part, store ?? file())}\n`);
     return 0;
   } finally {
     await store?.close();

@@ -5,11 +5,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawnNode, stopChild } from '../child-process.ts';
 import type { LoadOptions, LoadProgress } from '../generator.ts';
-import { peakArrivals } from '../bursts.ts';
 import type { LocalGeneratorSpec } from './generator-main.ts';
 import { type MergedLoad, mergeParts } from './merge.ts';
 import { parsePart } from './part.ts';
-import { scheduleFingerprint } from './segment.ts';
+import { scheduleFacts } from './segment.ts';
 
 const entry = new URL(
   `./generator-main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
@@ -50,11 +49,7 @@ export async function startLocalGenerators(
         meta: {
           name: options.name,
           segment: { index, count: options.count },
-          schedule: {
-            arrivals: options.offsetsMs.length,
-            fingerprint: scheduleFingerprint(options.offsetsMs),
-            largestBurst: peakArrivals(options.offsetsMs),
-          },
+          schedule: scheduleFacts(options.offsetsMs),
           startAt: null,
           target: options.target,
           url: options.baseUrl,

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { LoadPart, SourcedPart } from './part.ts';
 import { parsePart } from './part.ts';
@@ -72,4 +73,14 @@ export class ResultsStore {
   async close(): Promise<void> {
     this.#redis.disconnect();
   }
+}
+
+/** Writes a part to a file or to the store; answers where it went. */
+export async function savePart(part: LoadPart, to: ResultsStore | string): Promise<string> {
+  if (typeof to === 'string') {
+    writeFileSync(to, JSON.stringify(part));
+    return to;
+  }
+  await to.save(part);
+  return to.sourceOf(segmentLabel(part.segment));
 }

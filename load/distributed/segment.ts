@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { peakArrivals } from '../bursts.ts';
 
 /** Generator `index` of `count` (from 0): which share of a seeded schedule it sends. */
 export interface Segment {
@@ -43,6 +44,19 @@ export function segmentOf(
     share[j] = offsetsMs[k]!;
   }
   return { offsetsMs: share, indices };
+}
+
+/**
+ * What a part says of the whole schedule its segment was cut from: its size, a hash (parts
+ * merge only if they ran the same one), its largest burst, and how it was given.
+ */
+export function scheduleFacts(offsetsMs: number[], spec?: unknown) {
+  return {
+    arrivals: offsetsMs.length,
+    fingerprint: scheduleFingerprint(offsetsMs),
+    largestBurst: peakArrivals(offsetsMs),
+    ...(spec === undefined ? {} : { spec }),
+  };
 }
 
 /** A short hash of a whole schedule: generators whose results merge must have run the same one. */

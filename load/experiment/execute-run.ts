@@ -63,6 +63,17 @@ export interface SegmentHook {
   onRows?: (rows: Array<Omit<RunObservations, 'load'>>) => void;
 }
 
+/**
+ * The arrivals this process's pool is opened for: only the warm-up when local generators
+ * send the load (they open their own), its share when it is a segment, else the schedule.
+ */
+const pooledOffsets = (schedule: number[], hooks: RunHooks, timeScale: number) =>
+  (hooks.generators ?? 1) > 1
+    ? warmupOffsetsMs(timeScale)
+    : hooks.segment
+      ? segmentOf(schedule, hooks.segment.segment).offsetsMs
+      : schedule;
+
 /** The id prefix every generator of one distributed run shares. */
 const segmentIdPrefix = (run: string, startAt: number) => `${run}-${startAt.toString(36)}`;
 
@@ -223,16 +234,10 @@ export async function executeRun(
   // A connection for each request the schedule can have in flight if answers take up to a
   // model second, open before the clock starts; then the JIT warmed at a gentle rate on
   // them, so a cold start is not what gets measured.
-  // With local generators this pool only warms up: they open their own.
-  const pool = await connectFor(
-    baseUrl,
-    (hooks.generators ?? 1) > 1
-      ? plan.warmupOffsetsMs
-      : hooks.segment
-        ? segmentOf(schedule, hooks.segment.segment).offsetsMs
-        : schedule,
-    { maxOutstanding, holdMs: 1000 * timeScale },
-  );
+  const pool = await connectFor(baseUrl, pooledOffsets(schedule, hooks, timeScale), {
+    maxOutstanding,
+    holdMs: 1000 * timeScale,
+  });
   try {
     await runLoad({
       ...loadTarget(scenario, run),
@@ -267,15 +272,10 @@ export async function executeDirectRun(
   const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, k));
   const maxOutstanding = scenario.maxOutstanding ?? 10_000;
   const count = hooks.generators ?? 1;
-  const pool = await connectFor(
-    url.origin,
-    count > 1
-      ? warmupOffsetsMs(k)
-      : hooks.segment
-        ? segmentOf(schedule, hooks.segment.segment).offsetsMs
-        : schedule,
-    { maxOutstanding, holdMs: 1000 * k },
-  );
+  const pool = await connectFor(url.origin, pooledOffsets(schedule, hooks, k), {
+    maxOutstanding,
+    holdMs: 1000 * k,
+  });
   let launched: LaunchedLoad | undefined;
   try {
     const common = { target: 'http' as const, baseUrl: url.origin, request, pool };
