@@ -124,7 +124,7 @@ export interface RpcRunSummary extends CommonSummary {
 
 export interface EventsRunSummary extends CommonSummary {
   target: 'events';
-  /** Accepted (202) = completed + dead-lettered + lost. */
+  /** Accepted (202, and 503s whose add landed late) = completed + dead-lettered + lost. */
   accepted: number;
   lost: number;
   dlq: number;

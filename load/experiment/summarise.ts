@@ -198,6 +198,12 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
       `the worker's counters (completed ${metricCompleted}, dead-lettered ${metricDlq}) disagree with Redis (completed ${completed}, dead-lettered ${dlq}); the table uses Redis${o.faultWindows.some((w) => w.kind === 'worker killed') ? ' (a worker was killed: what it finished after its last scrape is not in its counters)' : ''}`,
     );
   }
+  // Answered 503 after a timeout, yet queued: accepted after all (not refused at publish).
+  const late = delta(o, 'producer', 'producer_events_queued_late_total');
+  if (late > 0)
+    base.warnings.push(
+      `${late} events were answered 503 (Redis did not answer the producer within PUBLISH_TIMEOUT_MS) yet their jobs were queued: they count as accepted, not as failed at publish`,
+    );
   const attempts = workerDelta('worker_attempts_total');
   const e2eCount = workerDelta('worker_end_to_end_duration_seconds_count');
   const quantile = (histogram: string, q: number) =>
@@ -207,9 +213,9 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
     ...base,
     target: 'events',
     ok: completed,
-    failed: o.load.failed + dlq,
-    accepted: o.load.ok,
-    lost: o.load.ok - completed - dlq,
+    failed: o.load.failed - late + dlq,
+    accepted: o.load.ok + late,
+    lost: o.load.ok + late - completed - dlq,
     dlq,
     retries: workerDelta('worker_retries_total'),
     timeouts: workerDelta('worker_attempts_total', { result: 'timeout' }),

@@ -1,15 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import type { FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { type Clock, monotonicClock } from '../shared/clock.ts';
-import {
-  eventJobOptions,
-  deadLetterQueueName,
-  type EventJobData,
-  eventJobName,
-  ProducerPolicy,
-} from '../shared/event-job.ts';
+import { deadLetterQueueName, type EventJobData, ProducerPolicy } from '../shared/event-job.ts';
 import { bodyLimits } from '../shared/json-body.ts';
 import { type App, createServiceApp, ErrorBody, registerAdmin } from '../shared/http-app.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
@@ -19,7 +12,9 @@ import { strictPartial, withoutDefaults } from '../shared/schemas.ts';
 import { subscriberQueue } from '../shared/topic.ts';
 import type { ProducerConfig } from './config.ts';
 import { DepthEstimate } from './depth-estimate.ts';
-import { createProducerMetrics, type PublishOutcome } from './metrics.ts';
+import { createProducerMetrics } from './metrics.ts';
+import { type Publisher, publishEvent } from './publish.ts';
+import { within } from './within.ts';
 
 export interface ProducerDeps {
   logger?: FastifyServerOptions['logger'];
@@ -63,26 +58,6 @@ const PolicyUpdate = withoutDefaults(
   ),
 );
 
-class Unavailable extends Error {}
-
-/** Fewer replicas than asked acknowledged the add in time: it may not survive a failover. */
-class Unreplicated extends Error {}
-
-/**
- * A JavaScript error (a stack overflow, a bad value) rather than one from Redis or our
- * timeout: ioredis and BullMQ fail with plain Errors and ReplyErrors, never with these.
- */
-const isOwnFault = (error: unknown) =>
-  error instanceof RangeError || error instanceof TypeError || error instanceof SyntaxError;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Unavailable(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The producer: `POST /events` publishes an event to its topic, one BullMQ job in each
  * subscriber's queue, all of them or none, or says why not. A topic without named
@@ -120,22 +95,6 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     config.depthCacheMs,
     deps.clock ?? monotonicClock,
   );
-  /**
-   * WAIT on the connection that wrote (it counts that client's writes), sent with a read
-   * of the job's key so that on a cluster it goes to the master holding the queue's slot.
-   */
-  const waitForReplicas = async (jobKey: string, replicas: number) => {
-    const results = await withTimeout(
-      connection.pipeline().exists(jobKey).wait(replicas, config.publishTimeoutMs).exec(),
-      config.publishTimeoutMs + 1000,
-    );
-    const [error, acknowledged] = results?.[1] ?? [new Error('no answer to WAIT')];
-    if (error) throw error;
-    if (typeof acknowledged !== 'number' || acknowledged < replicas)
-      throw new Unreplicated(
-        `the event is queued, but ${String(acknowledged)} of the ${replicas} replicas asked for (PUBLISH_WAIT_REPLICAS) acknowledged it within ${config.publishTimeoutMs} ms, so a failover could lose it; publishing it again with the same id is safe`,
-      );
-  };
   let lastDepth = 0;
   const metrics = createProducerMetrics(
     registry,
@@ -161,6 +120,18 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     queue.on('error', onRedisError);
     deadLetters.on('error', onRedisError);
   }
+  const publisher: Publisher = {
+    connection,
+    flows,
+    subscribers,
+    depth,
+    policy: () => policy,
+    publishTimeoutMs: config.publishTimeoutMs,
+    publishWaitReplicas: config.publishWaitReplicas,
+    sawDepth: (seen) => (lastDepth = seen),
+    queuedLate: () => metrics.queuedLate(),
+    log: app.log,
+  };
 
   app.post(
     '/events',
@@ -174,90 +145,9 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
     },
     async (request, reply) => {
       const startedAt = performance.now();
-      let outcome: PublishOutcome = 'unavailable';
-      let cancelReservation: (() => void) | undefined;
-      try {
-        // Checks the bound and takes a place in one step, so concurrent requests see it.
-        const admission = await withTimeout(depth.admit(policy.maxDepth), config.publishTimeoutMs);
-        const current = admission.depth;
-        lastDepth = current;
-        cancelReservation = admission.cancel;
-        if (!cancelReservation) {
-          outcome = 'dropped';
-          return reply.code(429).send({
-            error: 'queue_full',
-            message: `queue holds ${current} jobs (waiting + delayed + active), the bound is ${policy.maxDepth}`,
-          });
-        }
-        const { id, payload } = request.body;
-        const data: EventJobData = {
-          id,
-          ...(payload !== undefined ? { payload } : {}),
-          publishedAt: Date.now(),
-          publishToken: randomUUID(),
-          backoff: policy.backoff,
-        };
-        await withTimeout(
-          flows.addBulk(
-            subscribers.map(({ name, queueName }) => ({
-              name: eventJobName,
-              queueName,
-              data,
-              opts: eventJobOptions(id, {
-                attempts:
-                  1 +
-                  ((name === undefined ? undefined : policy.subscriberRetries[name]) ??
-                    policy.maxRetries),
-                keepCompleted: policy.keepCompleted,
-              }),
-            })),
-          ),
-          config.publishTimeoutMs,
-        );
-        // BullMQ answers an existing id as if it had added it: ask Redis whose jobs they
-        // are. A duplicate only if every subscriber held the id already: one that had
-        // dead-lettered it got it anew (and is answered 202), the others kept theirs.
-        const owners = await withTimeout(
-          Promise.all(
-            subscribers.map(({ queue }) => connection.jobOwner(queue.toKey(id), data.publishToken)),
-          ),
-          config.publishTimeoutMs,
-        );
-        if (owners.every((owner) => owner === 'other')) {
-          cancelReservation();
-          outcome = 'duplicate';
-          return reply.code(200).send({ jobId: id, duplicate: true });
-        }
-        if (config.publishWaitReplicas > 0)
-          await waitForReplicas(subscribers[0]!.queue.toKey(id), config.publishWaitReplicas);
-        outcome = 'accepted';
-        return reply.code(202).send({ jobId: id });
-      } catch (error) {
-        if (error instanceof Unreplicated) {
-          // Queued on the master (its place stays taken); a retry with the same id is safe.
-          outcome = 'unreplicated';
-          return reply.code(503).send({ error: 'not_replicated', message: error.message });
-        }
-        // Nothing was queued (or we cannot tell): give the place back.
-        cancelReservation?.();
-        if (isOwnFault(error)) {
-          // Not Redis: an outage would be the wrong story, and the wrong alert.
-          request.log.error({ err: error }, 'publish failed inside the producer');
-          outcome = 'error';
-          return reply.code(500).send({
-            error: 'internal_error',
-            message: 'the producer failed before queuing the event; nothing was queued',
-          });
-        }
-        request.log.debug({ err: error }, 'publish failed');
-        outcome = 'unavailable';
-        return reply.code(503).send({
-          error: 'queue_unavailable',
-          message: `the queue is unavailable, nothing was queued: ${(error as Error).message}`,
-        });
-      } finally {
-        metrics.publish(outcome, (performance.now() - startedAt) / 1000);
-      }
+      const answer = await publishEvent(publisher, request.body);
+      metrics.publish(answer.outcome, (performance.now() - startedAt) / 1000);
+      return reply.code(answer.code).send(answer.body);
     },
   );
 
@@ -267,7 +157,7 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
       { schema: { response: { 200: QueueCounts, 503: ErrorBody } } },
       async (_request, reply) => {
         try {
-          const each = await withTimeout(
+          const each = await within(
             Promise.all(
               subscribers.map(async ({ name, queueName, queue, deadLetters }) => {
                 const [main, dlq] = await Promise.all([
@@ -320,7 +210,7 @@ export function buildProducer(config: ProducerConfig, deps: ProducerDeps = {}): 
       { schema: { response: { 200: Type.Object({ removed: Type.Integer() }), 503: ErrorBody } } },
       async (_request, reply) => {
         try {
-          const removed = await withTimeout(
+          const removed = await within(
             Promise.all(subscribers.map(({ queue }) => queue.clean(0, 0, 'completed'))),
             30_000,
           );

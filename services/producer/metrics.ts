@@ -24,6 +24,11 @@ export function createProducerMetrics(
     registers,
   });
   for (const outcome of publishOutcomes) events.inc({ outcome }, 0);
+  const late = new Counter({
+    name: 'producer_events_queued_late_total',
+    help: 'Events answered 503 queue_unavailable because Redis did not answer within PUBLISH_TIMEOUT_MS, whose jobs were queued after all (the add landed late). An experiment counts them as accepted.',
+    registers,
+  });
   const duration = new Histogram({
     name: 'producer_publish_duration_seconds',
     help: 'Time to answer POST /events, by outcome.',
@@ -51,6 +56,9 @@ export function createProducerMetrics(
     publish(outcome: PublishOutcome, seconds: number) {
       events.inc({ outcome });
       duration.observe({ outcome }, seconds);
+    },
+    queuedLate() {
+      late.inc();
     },
   };
 }

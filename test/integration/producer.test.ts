@@ -143,6 +143,37 @@ describe('producer', () => {
       await scrape(running.url, 'producer_events_total', { outcome: 'unavailable' }),
     ).toBeGreaterThanOrEqual(5);
   });
+
+  it('when Redis hangs after an add was sent, answers 503 saying it may still be queued, and counts it once it lands', async () => {
+    const own = await startRedisServer();
+    open.push({ close: () => own.stop() });
+    const queueName = uniqueQueueName('hang');
+    // The depth estimate stays fresh from the first event, so the next one reaches the add.
+    const running = await startProducer(
+      own.url,
+      queueName,
+      {},
+      { publishTimeoutMs: 300, depthCacheMs: 600_000 },
+    );
+    open.unshift(running.app);
+    const queues = inspectQueues(own.url, queueName);
+    open.push(queues);
+    const post = (id: string) => call(`${running.url}/events`, { body: { id } });
+    expect((await post('first')).status).toBe(202);
+
+    own.process.kill('SIGSTOP');
+    const hung = await post('hung').finally(() => own.process.kill('SIGCONT'));
+    expect(hung.status).toBe(503);
+    expect(hung.body).toMatchObject({ error: 'queue_unavailable' });
+    expect(hung.body.message).toContain('may still be queued');
+    expect(hung.body.message).toContain('same id is safe');
+    // Redis runs the add it had received: the job is there, and the producer says so.
+    await eventually(async () =>
+      expect(await scrape(running.url, 'producer_events_queued_late_total')).toBe(1),
+    );
+    expect(await queues.main.getJob('hung')).toBeDefined();
+    expect(await scrape(running.url, 'producer_events_total', { outcome: 'unavailable' })).toBe(1);
+  });
 });
 
 describe('producer bad input', () => {

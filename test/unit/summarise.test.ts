@@ -178,6 +178,29 @@ describe('summariseRun', () => {
     ]);
   });
 
+  it('counts an event answered 503 whose add landed late as accepted, not as failed, and says so', () => {
+    const counts = (completed: number, deadLettered: number) => ({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      completed,
+      failed: 0,
+      deadLettered,
+    });
+    // 10 sent: 7 answered 202, 3 answered 503 of which 2 were queued after all.
+    const summary = summariseRun(
+      observations({
+        target: 'events',
+        load: load({ target: 'events', sent: 10, ok: 7, failed: 3, dropped: 0 }),
+        queueBefore: counts(0, 0),
+        queueAfter: counts(8, 1),
+        after: scrapes({ producer: 'producer_events_queued_late_total 2' }),
+      }),
+    );
+    expect(summary).toMatchObject({ sent: 10, accepted: 9, ok: 8, dlq: 1, failed: 2, lost: 0 });
+    expect(summary.warnings).toContainEqual(expect.stringContaining('2 events were answered 503'));
+  });
+
   it('summarises one subscriber of a topic from its own queue, its workers’ labelled series and its samples', () => {
     // Of 10 events, billing completes 7 and dead-letters 3; audit completes all 10.
     const queue = (name: string, completed: number, deadLettered: number) => ({
