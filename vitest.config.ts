@@ -12,10 +12,27 @@ const stacks = [
   'test/integration/redis-cluster.test.ts',
 ];
 
-const shared = { pool: 'forks' as const, testTimeout: 30_000, hookTimeout: 60_000 };
+/**
+ * testcontainers through the engine scripts/container-engine.sh makes (or any Docker):
+ * Ryuk, its reaper, is an image no registry here serves, so the tests stop their own
+ * containers (test/support/container-cleanup.ts catches what a failed test left), and
+ * published ports are reached on 127.0.0.1, never another address.
+ */
+const containerEnv = {
+  TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true',
+  TESTCONTAINERS_HOST_OVERRIDE: process.env.TESTCONTAINERS_HOST_OVERRIDE ?? '127.0.0.1',
+};
+
+const shared = {
+  pool: 'forks' as const,
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  env: containerEnv,
+};
 
 export default defineConfig({
   test: {
+    globalSetup: ['test/support/container-cleanup.ts'],
     projects: [
       {
         test: {
@@ -41,6 +58,17 @@ export default defineConfig({
           include: stacks,
           maxWorkers: 1,
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        // The compose stack: its own engine's containers, last and alone.
+        test: {
+          ...shared,
+          name: 'containers',
+          include: ['test/containers/**/*.test.ts'],
+          maxWorkers: 1,
+          testTimeout: 600_000,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

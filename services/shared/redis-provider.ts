@@ -35,6 +35,9 @@ export interface RedisStrategies {
   startContainer: () => Promise<ProvidedRedis>;
 }
 
+/** The Redis image the compose stack runs; the provider's container is the same one. */
+export const redisImage = 'redis:7.4-alpine';
+
 async function startContainer(): Promise<ProvidedRedis> {
   // An optional dependency, loaded only here: the image leaves it out.
   const { RedisContainer } = await import('@testcontainers/redis').catch((error: unknown) => {
@@ -43,7 +46,7 @@ async function startContainer(): Promise<ProvidedRedis> {
       { cause: error },
     );
   });
-  const container = await new RedisContainer('redis:7-alpine')
+  const container = await new RedisContainer(redisImage)
     .withCommand(['redis-server', '--maxmemory-policy', 'noeviction', '--appendonly', 'yes'])
     .start();
   return {
@@ -74,13 +77,18 @@ export function defaultStrategies(
  * Redis, in this order: `REDIS_URL` if set; else a `redis-server` on PATH started
  * on a free port in a temp dir; else a container through testcontainers when a
  * container runtime answers; else a NoRedisError naming all three options.
+ * `prefer: 'container'` (the test suites where an engine answers) goes from `REDIS_URL`
+ * straight to the container, and fails rather than fall back to a binary.
  */
-export async function provideRedis(strategies: RedisStrategies): Promise<ProvidedRedis> {
+export async function provideRedis(
+  strategies: RedisStrategies,
+  { prefer = 'binary' }: { prefer?: 'binary' | 'container' } = {},
+): Promise<ProvidedRedis> {
   const url = strategies.env.REDIS_URL;
   if (url !== undefined && url !== '') {
     return { url, source: 'env', stop: async () => {} };
   }
-  const binary = strategies.findBinary();
+  const binary = prefer === 'binary' ? strategies.findBinary() : undefined;
   if (binary !== undefined) return strategies.startBinary(binary);
   try {
     return await strategies.startContainer();

@@ -36,6 +36,8 @@ const compose = parse(composeText, { merge: true }) as {
 const ownImage = Object.entries(compose.services).filter(
   ([, service]) => service.image === 'cascade-lab:local',
 );
+/** One-shot runners (`docker compose run`, profiles only): the load runner, the split run's generators and merge. */
+const isRunner = (service: ComposeService) => service.profiles !== undefined;
 /** The topic's worker groups, `worker-<subscriber>`: each is what `serve worker` runs. */
 const workerServices = ownImage.filter(([name]) => name.startsWith('worker-'));
 /** A compose service's program: `worker-billing` runs the worker. */
@@ -57,7 +59,7 @@ function composeValidator() {
   return ajv.compile(schema);
 }
 
-describe('docker-compose.yml (Docker cannot run here: checked against the spec and the repository)', () => {
+describe('docker-compose.yml, checked against the spec and the repository (test/containers runs it)', () => {
   it('validates against the compose-spec JSON schema, and the check can fail', () => {
     const validate = composeValidator();
     const valid = validate(compose);
@@ -126,9 +128,11 @@ describe('docker-compose.yml (Docker cannot run here: checked against the spec a
       expect(service.deploy?.resources?.limits?.memory, name).toMatch(/^\d+[MG]$/);
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         // Grafana needs Prometheus started, not healthy: monitoring must come up regardless.
+        // merge starts the generators, one-shot runners, and waits for their parts itself.
         expect(condition, `${name} → ${dependency}`).toBe(
-          name === 'grafana' ? 'service_started' : 'service_healthy',
+          name === 'grafana' || name === 'merge' ? 'service_started' : 'service_healthy',
         );
+        if (condition === 'service_started') continue;
         const target = compose.services[dependency]!;
         const hasCheck =
           target.healthcheck?.test !== undefined ||
@@ -137,7 +141,7 @@ describe('docker-compose.yml (Docker cannot run here: checked against the spec a
       }
     }
     for (const [name, service] of ownImage)
-      if (name !== 'load') expect(Number(service.environment?.PORT), name).toBeGreaterThan(0);
+      if (!isRunner(service)) expect(Number(service.environment?.PORT), name).toBeGreaterThan(0);
     expect(compose.services.redis!.command).toEqual(
       expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']),
     );
@@ -148,7 +152,10 @@ describe('docker-compose.yml (Docker cannot run here: checked against the spec a
 
   it('makes every service that exports metrics a Prometheus target on the port it listens on', () => {
     const targets = composeTargets(readPrometheusConfig());
-    for (const [name, service] of ownImage) {
+    // The split run's containers serve no /metrics: only the load runner's generator does.
+    for (const [name, service] of ownImage.filter(
+      ([, service]) => service.profiles?.[0] !== 'split',
+    )) {
       const job = name === 'load' ? 'loadgen' : programOf(name);
       const port =
         name === 'load' ? service.environment?.LOAD_METRICS_PORT : service.environment?.PORT;
@@ -159,6 +166,28 @@ describe('docker-compose.yml (Docker cannot run here: checked against the spec a
     expect(Object.keys(targets).sort()).toEqual(
       ['downstream', 'gateway', 'loadgen', 'producer', 'worker'].sort(),
     );
+  });
+
+  it('splits one run across the generator services: segment i of as many as there are, one run id, merged by merge', () => {
+    const generators = Object.entries(compose.services).filter(([name]) =>
+      name.startsWith('generator-'),
+    );
+    expect(generators.length).toBe(2);
+    const flag = (command: string[] | undefined, name: string) =>
+      command?.[command.indexOf(name) + 1];
+    for (const [name, service] of generators) {
+      expect(service.profiles, name).toEqual(['split']);
+      expect(service.command?.[0], name).toBe('experiment');
+      expect(flag(service.command, '--segment'), name).toBe(
+        `${name.slice('generator-'.length)}/${generators.length}`,
+      );
+      expect(flag(service.command, '--run-id'), name).toBe('${SPLIT_RUN_ID}');
+      expect(flag(service.command, '--results-redis'), name).toBe('redis://redis:6379');
+    }
+    const merge = compose.services.merge!;
+    expect(merge.command?.[0]).toBe('merge');
+    expect(flag(merge.command, '--run-id')).toBe('${SPLIT_RUN_ID}');
+    expect(Object.keys(merge.depends_on ?? {}).sort()).toEqual(generators.map(([name]) => name));
   });
 
   it('runs the topic `cascade-lab up` runs: a worker group per subscriber the producer publishes to, all named `worker`', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { startRedisServer } from '../../services/shared/redis-server.ts';
 import { subscriberQueue } from '../../services/shared/topic.ts';
 import { runDlq } from '../../load/dlq.ts';
 import {
@@ -12,6 +11,7 @@ import {
 import { call, eventually, scrape } from '../support/http.ts';
 import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 import { startDownstream } from '../support/rpc-path.ts';
+import { startOwnRedis } from '../support/own-redis.ts';
 
 const { redis: currentRedis, open } = useRedisPerFile();
 const subscribers = ['billing', 'audit', 'analytics'];
@@ -57,7 +57,7 @@ describe('a topic with subscribers', () => {
     'never leaves a partial fan-out: killed mid-publish, Redis holds every event in all queues or in none',
     { timeout: 60_000 },
     async () => {
-      const own = await startRedisServer({ appendOnly: true, appendFsync: 'always' });
+      const own = await startOwnRedis({ appendOnly: true, appendFsync: 'always' });
       open.push({ close: () => own.stop() });
       const topic = uniqueQueueName('atomic');
       const producer = await startProducer(

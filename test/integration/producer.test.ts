@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer } from '../../services/shared/redis-server.ts';
 import type { RedisTarget } from '../../services/shared/redis-connection.ts';
 import { inspectQueues, startProducer } from '../support/event-path.ts';
 import { call, eventually, scrape } from '../support/http.ts';
 import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 import type { Running } from '../support/rpc-path.ts';
+import { startOwnRedis } from '../support/own-redis.ts';
 
 const { redis: currentRedis, open } = useRedisPerFile();
 
@@ -121,7 +121,7 @@ describe('producer', () => {
   });
 
   it('answers 503 while Redis is down, never 202, and accepts again when it is back without a restart', async () => {
-    const own = await startRedisServer();
+    const own = await startOwnRedis();
     open.push({ close: () => own.stop() });
     const queueName = uniqueQueueName('down');
     const running = await startProducer(own.url, queueName, {}, { publishTimeoutMs: 2000 });
@@ -144,8 +144,8 @@ describe('producer', () => {
     ).toBeGreaterThanOrEqual(5);
   });
 
-  it('when Redis hangs after an add was sent, answers 503 saying it may still be queued, and counts it once it lands', async () => {
-    const own = await startRedisServer();
+  it('when Redis freezes after an add was sent, answers 503 saying it may still be queued, and counts it once it lands', async () => {
+    const own = await startOwnRedis();
     open.push({ close: () => own.stop() });
     const queueName = uniqueQueueName('hang');
     // The depth estimate stays fresh from the first event, so the next one reaches the add.
@@ -161,8 +161,8 @@ describe('producer', () => {
     const post = (id: string) => call(`${running.url}/events`, { body: { id } });
     expect((await post('first')).status).toBe(202);
 
-    own.process.kill('SIGSTOP');
-    const hung = await post('hung').finally(() => own.process.kill('SIGCONT'));
+    await own.pause();
+    const hung = await post('hung').finally(() => own.resume());
     expect(hung.status).toBe(503);
     expect(hung.body).toMatchObject({ error: 'queue_unavailable' });
     expect(hung.body.message).toContain('may still be queued');

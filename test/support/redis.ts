@@ -5,14 +5,17 @@ import {
   type ProvidedRedis,
   provideRedis,
 } from '../../services/shared/redis-provider.ts';
+import { engineAnswers } from './containers.ts';
 
 /**
- * Redis for a test file through the product's own provider: REDIS_URL, else a
- * redis-server of our own, else testcontainers — else the test fails saying how
- * to get one. Tests use unique queue names and never flush anything.
+ * Redis for a test file through the product's own provider: REDIS_URL, else — where a
+ * container engine answers — a Redis container through testcontainers (the card:
+ * integration tests via testcontainers), else a redis-server of our own; else the test
+ * fails saying how to get one. Tests use unique queue names and never flush anything.
  */
-export function testRedis(): Promise<ProvidedRedis> {
-  return provideRedis(defaultStrategies(process.env));
+export async function testRedis(): Promise<ProvidedRedis> {
+  const prefer = (await engineAnswers()) ? 'container' : 'binary';
+  return provideRedis(defaultStrategies(process.env), { prefer });
 }
 
 export const uniqueQueueName = (label: string) => `t-${label}-${randomUUID().slice(0, 8)}`;

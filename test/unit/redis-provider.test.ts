@@ -55,6 +55,21 @@ describe('provideRedis', () => {
     expect(s.tried).toEqual(['findBinary']);
   });
 
+  it('goes straight to the container when asked to prefer it, without looking for a binary', async () => {
+    const s = strategies({
+      findBinary: () => 'redis-server',
+      startContainer: async () => {
+        s.tried.push('startContainer');
+        return { url: 'redis://container', source: 'container', stop: async () => {} };
+      },
+    });
+    expect((await provideRedis(s, { prefer: 'container' })).source).toBe('container');
+    expect(s.tried).toEqual(['startContainer']);
+    // REDIS_URL still comes first.
+    const withUrl = strategies({ env: { REDIS_URL: 'redis://mine:6379' } });
+    expect((await provideRedis(withUrl, { prefer: 'container' })).source).toBe('env');
+  });
+
   it('names all three options when none works', async () => {
     const s = strategies({});
     const error = await provideRedis(s).catch((thrown: unknown) => thrown);
