@@ -231,6 +231,6 @@ for image in $(printf '%s\n' "${images[@]}" | sort -u); do
   esac
 done
 
-step "no registry answers (Docker Hub: ${registry:-no answer}); stand-ins built here: ${stand_ins[*]}"
+step "no registry answers (Docker Hub: ${registry:-no answer}): local stand-ins, built from Debian's packages and npm, for ${stand_ins[*]}"
 [ ${#unavailable[@]} -eq 0 ] || say "cannot be built here from Debian or npm, so not started: ${unavailable[*]}"
 say "done in $(($(date +%s) - started)) s: docker info and docker compose answer at $socket"
