@@ -33,7 +33,8 @@ async function answersPing(url: string, timeoutMs = 30_000): Promise<void> {
     const pong = await client.ping().catch(() => undefined);
     client.disconnect();
     if (pong === 'PONG') return;
-    if (Date.now() > deadline) throw new Error(`Redis at ${url} did not answer within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`Redis at ${url} did not answer within ${timeoutMs} ms`);
     await sleep(200);
   }
 }
