@@ -44,5 +44,5 @@ while true; do
     [ -n "${seen[$id]:-}" ] || unset "next_due[$id]" "interval_of[$id]" "health_of[$id]"
   done
   unset seen
-  sleep 1
+  sleep 2
 done
