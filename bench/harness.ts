@@ -4,7 +4,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as prettier from 'prettier';
-import { loaderArgs } from '../load/child-process.ts';
+import { loaderArgs } from '../load/stack/child-process.ts';
 import { repoRoot, round, runnable } from './lib.ts';
 import { memoryChart } from './svg-chart.ts';
 

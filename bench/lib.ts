@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { type NodeServer, startNodeServer } from '../load/child-process.ts';
-import { round as roundTo } from '../load/stats.ts';
+import { type NodeServer, startNodeServer } from '../load/stack/child-process.ts';
+import { round as roundTo } from '../load/generator/stats.ts';
 
 /** Compiled (`npm run bench` runs dist/bench/main.js): every part runs the code as it ships. */
 const compiled = import.meta.url.endsWith('.js');

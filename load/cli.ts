@@ -3,16 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { subscriberQueue } from '../services/shared/topic.ts';
-import { dlqHelp, runDlq } from './dlq.ts';
-import { loadHelp, runLoadCommand, seedSchedule } from './load-command.ts';
-import { mergeHelp, runMergeCommand } from './merge-command.ts';
-import { runUp } from './up-command.ts';
-import { experimentHelp, runExperimentCommand } from './experiment-command.ts';
-import { runSweepCommand, sweepHelp } from './sweep-command.ts';
-import { stopLiveStacks } from './stack.ts';
+import { dlqHelp, runDlq } from './cli/dlq.ts';
+import { loadHelp, runLoadCommand, seedSchedule } from './cli/load.ts';
+import { mergeHelp, runMergeCommand } from './cli/merge.ts';
+import { runUp } from './cli/up.ts';
+import { experimentHelp, runExperimentCommand } from './cli/experiment.ts';
+import { runSweepCommand, sweepHelp } from './cli/sweep.ts';
+import { stopLiveStacks } from './stack/stack.ts';
 import { ConfigError } from '../services/shared/config.ts';
 import { queueLocation } from '../services/shared/queue-env.ts';
-import { type CliEnv, loadCliEnv } from './cli-env.ts';
+import { type CliEnv, loadCliEnv } from './cli/env.ts';
 
 // Literal specifiers, so the build rewrites them to .js.
 const services = {

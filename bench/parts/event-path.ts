@@ -1,9 +1,9 @@
 /** The event path (HTTP → producer → BullMQ → worker → downstream) against Queue.add + Worker in one script. */
 import { Queue } from 'bullmq';
-import { runLoad } from '../../load/generator.ts';
-import { waitForDrain } from '../../load/queue-counts.ts';
-import { constant } from '../../load/schedule.ts';
-import { startStack } from '../../load/stack.ts';
+import { runLoad } from '../../load/generator/generator.ts';
+import { waitForDrain } from '../../load/stack/queue-counts.ts';
+import { constant } from '../../load/schedule/schedule.ts';
+import { startStack } from '../../load/stack/stack.ts';
 import { alternate, jsonChild, type PartResult, type Row } from '../harness.ts';
 import { instantDownstream, log, median, round } from '../lib.ts';
 

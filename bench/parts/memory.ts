@@ -1,9 +1,9 @@
 /** Every service's RSS at rest, under 10× overload on both paths, and after; the queues stay bounded. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runLoad } from '../../load/generator.ts';
-import { Scrape } from '../../load/prom-text.ts';
-import { constant } from '../../load/schedule.ts';
-import { startStack } from '../../load/stack.ts';
+import { runLoad } from '../../load/generator/generator.ts';
+import { Scrape } from '../../load/stack/prom-text.ts';
+import { constant } from '../../load/schedule/schedule.ts';
+import { startStack } from '../../load/stack/stack.ts';
 import type { PartResult, Row } from '../harness.ts';
 import { log, median, round, rssMiB } from '../lib.ts';
 

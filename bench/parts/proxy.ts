@@ -6,8 +6,8 @@
  * is measured too; against an upstream that takes 5 ms, as a fast real service does, the
  * ratios say what a user's calls pay.
  */
-import { runLoad } from '../../load/generator.ts';
-import { constant } from '../../load/schedule.ts';
+import { runLoad } from '../../load/generator/generator.ts';
+import { constant } from '../../load/schedule/schedule.ts';
 import { alternate, type PartResult, type Row } from '../harness.ts';
 import { hammer, log, median, round, type Server, spawnServer, summarize } from '../lib.ts';
 

@@ -3,9 +3,9 @@
  * masters, three replicas), one answering 202 once the master has the job and one once a
  * replica acknowledged it too (WAIT), each published to by the open-loop generator.
  */
-import { runLoad } from '../../load/generator.ts';
-import { constant } from '../../load/schedule.ts';
-import { startRedisCluster } from '../../services/shared/redis-cluster.ts';
+import { runLoad } from '../../load/generator/generator.ts';
+import { constant } from '../../load/schedule/schedule.ts';
+import { startRedisCluster } from '../../load/stack/redis-cluster.ts';
 import { alternate, type PartResult, type Row } from '../harness.ts';
 import { log, median, round, spawnServer } from '../lib.ts';
 

@@ -4,9 +4,9 @@
  * --schedule` takes it (`constant:ratePerSecond=5000,durationMs=4000`); CONNECTIONS unset:
  * those the largest burst needs, opened first.
  */
-import { connectFor, loadPool, runLoad } from '../../load/generator.ts';
-import { parseScheduleArg } from '../../load/load-command.ts';
-import { buildSchedule, constant } from '../../load/schedule.ts';
+import { connectFor, loadPool, runLoad } from '../../load/generator/generator.ts';
+import { parseScheduleArg } from '../../load/cli/load.ts';
+import { buildSchedule, constant } from '../../load/schedule/schedule.ts';
 
 const [url, scheduleArg, connectionsArg] = process.argv.slice(2);
 const { spec, problems } = parseScheduleArg(scheduleArg ?? '');

@@ -6,9 +6,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { connectFor, runLoad } from '../generator.ts';
-import type { HttpRequestSpec } from '../http-target.ts';
-import type { LoadTarget } from '../load-series.ts';
+import { connectFor, runLoad } from '../generator/generator.ts';
+import type { HttpRequestSpec } from '../generator/http-target.ts';
+import type { LoadTarget } from '../generator/series.ts';
 import { type PartMeta, toPart } from './part.ts';
 import { type Segment, segmentOf } from './segment.ts';
 

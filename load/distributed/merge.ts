@@ -1,7 +1,7 @@
-import { mergeBursts, summariseBursts } from '../bursts.ts';
-import { type LoadResult, loadWarnings } from '../generator.ts';
-import { BucketSeries } from '../load-series.ts';
-import { LatencyRecorder } from '../stats.ts';
+import { mergeBursts, summariseBursts } from '../generator/bursts.ts';
+import { type LoadResult, loadWarnings } from '../generator/generator.ts';
+import { BucketSeries } from '../generator/series.ts';
+import { LatencyRecorder } from '../generator/stats.ts';
 import { PartError, type LoadPart, type SourcedPart } from './part.ts';
 import { segmentLabel } from './segment.ts';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { peakArrivals } from '../bursts.ts';
+import { peakArrivals } from '../generator/bursts.ts';
 
 /** Generator `index` of `count` (from 0): which share of a seeded schedule it sends. */
 export interface Segment {

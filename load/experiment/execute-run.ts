@@ -6,14 +6,14 @@ import {
   type LoadProgress,
   type LoadResult,
   runLoad,
-} from '../generator.ts';
+} from '../generator/generator.ts';
 import { startLocalGenerators } from '../distributed/local-generators.ts';
 import type { GeneratorShare } from '../distributed/merge.ts';
 import { type Segment, segmentOf } from '../distributed/segment.ts';
-import type { LoadMetrics } from '../metrics.ts';
-import { Scrape } from '../prom-text.ts';
-import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../queue-counts.ts';
-import { type Run, type ServiceRun, Trigger, rowNames, type Scenario } from '../scenario.ts';
+import type { LoadMetrics } from '../generator/metrics.ts';
+import { Scrape } from '../stack/prom-text.ts';
+import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../stack/queue-counts.ts';
+import { type Run, type ServiceRun, Trigger, rowNames, type Scenario } from '../scenario/scenario.ts';
 import {
   planRun,
   type RunPlan,
@@ -22,7 +22,7 @@ import {
   warmupOffsetsMs,
 } from './time-scale.ts';
 import { upstreamPath } from '../../services/shared/forward.ts';
-import { buildSchedule, ScheduleSpec, spikeTrigger } from '../schedule.ts';
+import { buildSchedule, ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
 import type { RunSummary, Window } from './result.ts';
 import { scrapeAll, startSampler } from './sampler.ts';
 import { type RunObservations, summariseDirect, summariseRun } from './summarise.ts';

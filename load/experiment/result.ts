@@ -1,7 +1,7 @@
-import type { Bucket } from '../generator.ts';
+import type { Bucket } from '../generator/generator.ts';
 import type { Recovery } from './recovery.ts';
 import type { Comparison } from './repeats.ts';
-import type { Scenario } from '../scenario.ts';
+import type { Scenario } from '../scenario/scenario.ts';
 import type { GeneratorShare } from '../distributed/merge.ts';
 
 /** What the system looked like every ~250 ms during a run (sampling costs CPU the system under test shares). */

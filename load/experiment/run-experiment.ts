@@ -6,8 +6,8 @@ import {
   rowNames,
   type Scenario,
   thresholdsPerRow,
-} from '../scenario.ts';
-import { startStack } from '../stack.ts';
+} from '../scenario/scenario.ts';
+import { startStack } from '../stack/stack.ts';
 import { executeDirectRun, executeRun, killedWorkerEnv, type RunHooks } from './execute-run.ts';
 import { combineRepeats, compareRuns } from './repeats.ts';
 import type { ExperimentResult, RunSummary, TimeScaleChoice } from './result.ts';

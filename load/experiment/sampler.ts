@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Scrape } from '../prom-text.ts';
-import { queueDepth, readQueueCounts } from '../queue-counts.ts';
-import type { ServiceName } from '../stack.ts';
+import { Scrape } from '../stack/prom-text.ts';
+import { queueDepth, readQueueCounts } from '../stack/queue-counts.ts';
+import type { ServiceName } from '../stack/stack.ts';
 import type { SubscriberSample, SystemSample } from './result.ts';
 import type { Target } from './target.ts';
 

@@ -1,8 +1,8 @@
-import type { LoadResult } from '../generator.ts';
-import { quantileBetween, type Scrape } from '../prom-text.ts';
-import type { CountField, QueueCounts } from '../queue-counts.ts';
-import { round } from '../stats.ts';
-import type { ServiceName } from '../stack.ts';
+import type { LoadResult } from '../generator/generator.ts';
+import { quantileBetween, type Scrape } from '../stack/prom-text.ts';
+import type { CountField, QueueCounts } from '../stack/queue-counts.ts';
+import { round } from '../generator/stats.ts';
+import type { ServiceName } from '../stack/stack.ts';
 import { workerCaller } from '../../services/shared/topic.ts';
 import { recoveryTime } from './recovery.ts';
 import type {

@@ -1,13 +1,13 @@
 import { lookup } from 'node:dns/promises';
-import { call } from '../http-json.ts';
-import type { Scrape } from '../prom-text.ts';
-import { readQueueCounts, waitForDrain } from '../queue-counts.ts';
-import { type ServiceName, serviceNames, type Stack } from '../stack.ts';
+import { call } from '../stack/http-json.ts';
+import type { Scrape } from '../stack/prom-text.ts';
+import { readQueueCounts, waitForDrain } from '../stack/queue-counts.ts';
+import { type ServiceName, serviceNames, type Stack } from '../stack/stack.ts';
 import type { FailureModelParams } from '../../services/downstream/failure-model.ts';
 import type { Policy } from '../../services/gateway/policy.ts';
 import type { ProducerPolicy } from '../../services/shared/event-job.ts';
 import type { WorkerPolicy } from '../../services/worker/config.ts';
-import { AdminClient } from './admin-client.ts';
+import { AdminClient } from '../stack/admin-client.ts';
 
 /**
  * The origins of a running stack's services: one each, and every worker origin named

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { bootstrapMinRepeats, type Comparison } from '../experiment/repeats.ts';
 import { hostShareLimits } from '../experiment/summarise.ts';
-import { round } from '../stats.ts';
+import { round } from '../generator/stats.ts';
 import { parseThreshold } from '../experiment/thresholds.ts';
 import { renderHtml } from './html.ts';
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chartColors, escapeXml, niceStep } from '../report/svg.ts';
 import type { CellResult, CellRun, SweepResult } from './run-sweep.ts';
-import type { SweepValue } from './spec.ts';
+import type { SweepValue } from '../scenario/sweep-spec.ts';
 import { ruleText, type VerdictKind } from './verdict.ts';
 
 /** The colour of each verdict on a map; a recovery is shaded from fast (light) to slow (dark). */

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { type ExperimentOptions, runExperiment } from '../experiment/run-experiment.ts';
 import { writeSummary } from '../report/summary.ts';
-import { type Run, type Scenario, rowNames } from '../scenario.ts';
-import { scheduleDurationMs } from '../schedule.ts';
+import { type Run, type Scenario, rowNames } from '../scenario/scenario.ts';
+import { scheduleDurationMs } from '../schedule/schedule.ts';
 import { type Cell, contentHash, expandGrid } from './grid.ts';
 import {
   defaultVerdictRule,
@@ -13,7 +13,7 @@ import {
   type SweepValue,
   valuesOf,
   type VerdictRule,
-} from './spec.ts';
+} from '../scenario/sweep-spec.ts';
 import { type CellVerdict, cellVerdict, type RepeatVerdict, repeatVerdict } from './verdict.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { median } from 'simple-statistics';
-import type { Bucket } from '../generator.ts';
+import type { Bucket } from '../generator/generator.ts';
 import type { RunSummary, Window } from '../experiment/result.ts';
-import type { VerdictRule } from './spec.ts';
+import type { VerdictRule } from '../scenario/sweep-spec.ts';
 
 /**
  * What a run did with its trigger (a load spike or a fault):

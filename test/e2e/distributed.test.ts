@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../../load/stack.ts';
+import { type Stack, startStack } from '../../load/stack/stack.ts';
 import type {
   EventsRunSummary,
   ExperimentResult,

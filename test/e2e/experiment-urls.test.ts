@@ -9,7 +9,7 @@ import type {
   ExperimentResult,
   RpcRunSummary,
 } from '../../load/experiment/result.ts';
-import { type Stack, startStack } from '../../load/stack.ts';
+import { type Stack, startStack } from '../../load/stack/stack.ts';
 import { call } from '../support/http.ts';
 import { repoRoot } from '../support/processes.ts';
 

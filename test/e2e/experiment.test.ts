@@ -10,7 +10,7 @@ import type {
   RpcRunSummary,
 } from '../../load/experiment/result.ts';
 import { runExperiment } from '../../load/experiment/run-experiment.ts';
-import { parseScenario } from '../../load/scenario.ts';
+import { parseScenario } from '../../load/scenario/scenario.ts';
 import { renderInChromium } from '../support/chromium.ts';
 import { repoRoot } from '../support/processes.ts';
 

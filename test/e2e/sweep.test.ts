@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../load/experiment/result.ts';
 import type { SweepResult } from '../../load/sweep/run-sweep.ts';
-import { defaultVerdictRule } from '../../load/sweep/spec.ts';
+import { defaultVerdictRule } from '../../load/scenario/sweep-spec.ts';
 import { repeatVerdict } from '../../load/sweep/verdict.ts';
 import { renderInChromium } from '../support/chromium.ts';
 import { eventually } from '../support/http.ts';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { upSubscribers } from '../../load/up-command.ts';
+import { upSubscribers } from '../../load/cli/up.ts';
 import { repoRoot } from '../support/processes.ts';
 import { startDownstream } from '../support/rpc-path.ts';
 import {

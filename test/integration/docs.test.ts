@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DownstreamEnv } from '../../services/downstream/config.ts';
 import { GatewayEnv } from '../../services/gateway/config.ts';
 import { ProducerEnv } from '../../services/producer/config.ts';
-import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
+import type { ProvidedRedis } from '../../load/stack/redis-provider.ts';
 import { WorkerEnv } from '../../services/worker/config.ts';
 import { startProducer, startWorker } from '../support/event-path.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
 import { gatewayErrorKinds } from '../../services/gateway/errors.ts';
-import { createLoadMetrics } from '../../load/metrics.ts';
+import { createLoadMetrics } from '../../load/generator/metrics.ts';
 import { repoRoot } from '../support/processes.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
 

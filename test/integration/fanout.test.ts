@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { subscriberQueue } from '../../services/shared/topic.ts';
-import { runDlq } from '../../load/dlq.ts';
+import { runDlq } from '../../load/cli/dlq.ts';
 import {
   inspectQueues,
   publish,

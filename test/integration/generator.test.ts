@@ -1,9 +1,9 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectFor, runLoad } from '../../load/generator.ts';
-import { serveLoadMetrics } from '../../load/metrics.ts';
-import { Scrape } from '../../load/prom-text.ts';
-import { bursts, constant } from '../../load/schedule.ts';
+import { connectFor, runLoad } from '../../load/generator/generator.ts';
+import { serveLoadMetrics } from '../../load/generator/metrics.ts';
+import { Scrape } from '../../load/stack/prom-text.ts';
+import { bursts, constant } from '../../load/schedule/schedule.ts';
 import { mergeParts } from '../../load/distributed/merge.ts';
 import { parsePart, toPart } from '../../load/distributed/part.ts';
 import { scheduleFingerprint, segmentOf } from '../../load/distributed/segment.ts';

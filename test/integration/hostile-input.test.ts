@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../services/shared/http-app.ts';
 import { startProducer, startWorker } from '../support/event-path.ts';
-import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
+import type { ProvidedRedis } from '../../load/stack/redis-provider.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLoad } from '../../load/generator.ts';
-import { serveLoadMetrics } from '../../load/metrics.ts';
-import { Scrape } from '../../load/prom-text.ts';
-import { constant } from '../../load/schedule.ts';
-import { type Stack, startStack } from '../../load/stack.ts';
+import { runLoad } from '../../load/generator/generator.ts';
+import { serveLoadMetrics } from '../../load/generator/metrics.ts';
+import { Scrape } from '../../load/stack/prom-text.ts';
+import { constant } from '../../load/schedule/schedule.ts';
+import { type Stack, startStack } from '../../load/stack/stack.ts';
 import {
   asGrafanaSends,
   committedDashboards,

@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
-import type { ProvidedRedis } from '../../services/shared/redis-provider.ts';
+import type { ProvidedRedis } from '../../load/stack/redis-provider.ts';
 import { inspectQueues, publish, startProducer, testPrefix } from '../support/event-path.ts';
 import { call, eventually, scrape } from '../support/http.ts';
 import { runEntry, startServiceProcess } from '../support/processes.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
-import { startStack, stopLiveStacks } from '../../load/stack.ts';
+import { startStack, stopLiveStacks } from '../../load/stack/stack.ts';
 
 async function exitOf(entry: string, env: Record<string, string>) {
   const child = runEntry(entry, env);

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDlq } from '../../load/dlq.ts';
-import { readQueueCounts } from '../../load/queue-counts.ts';
-import { startStack } from '../../load/stack.ts';
+import { runDlq } from '../../load/cli/dlq.ts';
+import { readQueueCounts } from '../../load/stack/queue-counts.ts';
+import { startStack } from '../../load/stack/stack.ts';
 import { defaultClusterQueuePrefix } from '../../services/shared/queue-env.ts';
 import {
   parseClusterNodes,
@@ -17,7 +17,7 @@ import {
   waitUntilSettled,
 } from '../support/event-path.ts';
 import { call, eventually, scrape } from '../support/http.ts';
-import { type LocalRedisCluster, startRedisCluster } from '../../services/shared/redis-cluster.ts';
+import { type LocalRedisCluster, startRedisCluster } from '../../load/stack/redis-cluster.ts';
 import { closeAfterEach, startDownstream } from '../support/rpc-path.ts';
 
 const prefix = defaultClusterQueuePrefix;

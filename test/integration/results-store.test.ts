@@ -4,9 +4,9 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../load/experiment/result.ts';
-import { runLoadCommand } from '../../load/load-command.ts';
-import { runMergeCommand } from '../../load/merge-command.ts';
-import { type RedisServer, startRedisServer } from '../../services/shared/redis-server.ts';
+import { runLoadCommand } from '../../load/cli/load.ts';
+import { runMergeCommand } from '../../load/cli/merge.ts';
+import { type RedisServer, startRedisServer } from '../../load/stack/redis-server.ts';
 
 let redis: RedisServer;
 let target: { url: string; ids: string[]; close(): Promise<unknown> };

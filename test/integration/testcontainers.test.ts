@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { redisImage } from '../../services/shared/redis-provider.ts';
+import { redisImage } from '../../load/stack/redis-provider.ts';
 import { requireEngine } from '../support/containers.ts';
 import { eventually } from '../support/http.ts';
 import { startOwnRedis } from '../support/own-redis.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import { freePort } from '../../services/shared/redis-server.ts';
+import { freePort } from '../../load/stack/redis-server.ts';
 import { repoRoot } from './processes.ts';
 
 export interface CommandResult {

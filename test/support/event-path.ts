@@ -14,7 +14,7 @@ import {
 } from '../../services/shared/redis-connection.ts';
 import type { WorkerConfig } from '../../services/worker/config.ts';
 import { buildWorker } from '../../services/worker/worker.ts';
-import { waitForDrain } from '../../load/queue-counts.ts';
+import { waitForDrain } from '../../load/stack/queue-counts.ts';
 import { call } from './http.ts';
 import type { Running } from './rpc-path.ts';
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { Scrape } from '../../load/prom-text.ts';
+import { Scrape } from '../../load/stack/prom-text.ts';
 
 export interface JsonResponse {
   status: number;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { redisImage } from '../../services/shared/redis-provider.ts';
-import { freePort, startRedisServer } from '../../services/shared/redis-server.ts';
+import { redisImage } from '../../load/stack/redis-provider.ts';
+import { freePort, startRedisServer } from '../../load/stack/redis-server.ts';
 import { containerById, engineAnswers } from './containers.ts';
 
 /** A Redis of a test's own, to crash, freeze and bring back. */

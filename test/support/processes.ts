@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { type NodeServer, spawnNode, startNodeServer } from '../../load/child-process.ts';
+import { type NodeServer, spawnNode, startNodeServer } from '../../load/stack/child-process.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../../services/shared/redis-server.ts';
+import { freePort } from '../../load/stack/redis-server.ts';
 import { repoRoot } from './processes.ts';
 
 export const prometheusDir = path.join(repoRoot, 'dashboards/prometheus');

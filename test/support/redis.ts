@@ -4,7 +4,7 @@ import {
   defaultStrategies,
   type ProvidedRedis,
   provideRedis,
-} from '../../services/shared/redis-provider.ts';
+} from '../../load/stack/redis-provider.ts';
 import { engineAnswers } from './containers.ts';
 
 /**

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../services/shared/redis-server.ts';
+import { freePort } from '../../load/stack/redis-server.ts';
 import { eventually } from './http.ts';
 import { repoRoot } from './processes.ts';
 

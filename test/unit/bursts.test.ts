@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BurstTracker, burstSpreadLimitMs, peakArrivals } from '../../load/bursts.ts';
-import { bursts, constant } from '../../load/schedule.ts';
+import { BurstTracker, burstSpreadLimitMs, peakArrivals } from '../../load/generator/bursts.ts';
+import { bursts, constant } from '../../load/schedule/schedule.ts';
 
 describe('peakArrivals', () => {
   it('is the largest burst with no window', () => {

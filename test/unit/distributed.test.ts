@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BurstTracker } from '../../load/bursts.ts';
+import { BurstTracker } from '../../load/generator/bursts.ts';
 import { mergeParts } from '../../load/distributed/merge.ts';
 import { type LoadPart, PartError, parsePart, toPart } from '../../load/distributed/part.ts';
 import { parseSegment, scheduleFingerprint, segmentOf } from '../../load/distributed/segment.ts';
-import type { LoadResult } from '../../load/generator.ts';
-import { BucketSeries } from '../../load/load-series.ts';
-import { mergedExperiment } from '../../load/merge-command.ts';
-import { bursts, constant, ramp } from '../../load/schedule.ts';
-import { LatencyRecorder } from '../../load/stats.ts';
+import type { LoadResult } from '../../load/generator/generator.ts';
+import { BucketSeries } from '../../load/generator/series.ts';
+import { mergedExperiment } from '../../load/cli/merge.ts';
+import { bursts, constant, ramp } from '../../load/schedule/schedule.ts';
+import { LatencyRecorder } from '../../load/generator/stats.ts';
 import { createRng } from '../../services/shared/rng.ts';
 
 const schedules = fc.oneof(

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusText, Scrape } from '../../load/prom-text.ts';
+import { parsePrometheusText, Scrape } from '../../load/stack/prom-text.ts';
 import { createDownstreamMetrics, maxCallerLabels } from '../../services/downstream/metrics.ts';
 
 const noFaults = () => ({ error: 0, latency: 0, hang: 0, reset: 0 });

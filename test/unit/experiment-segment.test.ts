@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runExperimentCommand } from '../../load/experiment-command.ts';
+import { runExperimentCommand } from '../../load/cli/experiment.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-segment-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import {
   type LoadCommandOptions,
   parseScheduleArg,
   runLoadCommand,
-} from '../../load/load-command.ts';
+} from '../../load/cli/load.ts';
 
 describe('parseScheduleArg', () => {
   it('parses kind:key=value lists into schedule specs', () => {

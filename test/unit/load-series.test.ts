@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BucketSeries, classify } from '../../load/load-series.ts';
-import { planHttpRequests } from '../../load/http-target.ts';
+import { BucketSeries, classify } from '../../load/generator/series.ts';
+import { planHttpRequests } from '../../load/generator/http-target.ts';
 
 describe('classify', () => {
   it('counts 200 as ok for rpc and 202 as ok for events, whatever the body', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusText, quantileBetween, Scrape } from '../../load/prom-text.ts';
+import { parsePrometheusText, quantileBetween, Scrape } from '../../load/stack/prom-text.ts';
 
 const text = (okCount: number, buckets: [string, number][]) => `# HELP x_total help
 # TYPE x_total counter

@@ -5,8 +5,8 @@ import {
   NoRedisError,
   provideRedis,
   type RedisStrategies,
-} from '../../services/shared/redis-provider.ts';
-import { findRedisServerBinary, startRedisServer } from '../../services/shared/redis-server.ts';
+} from '../../load/stack/redis-provider.ts';
+import { findRedisServerBinary, startRedisServer } from '../../load/stack/redis-server.ts';
 
 function strategies(overrides: Partial<RedisStrategies>): RedisStrategies & { tried: string[] } {
   const tried: string[] = [];

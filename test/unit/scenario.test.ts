@@ -9,7 +9,7 @@ import {
   ScenarioError,
   scenarioProblems,
   thresholdsPerRow,
-} from '../../load/scenario.ts';
+} from '../../load/scenario/scenario.ts';
 import { repoRoot } from '../support/processes.ts';
 
 const minimal = {

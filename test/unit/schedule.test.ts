@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSchedule, bursts, constant, ramp, stages } from '../../load/schedule.ts';
+import { buildSchedule, bursts, constant, ramp, stages } from '../../load/schedule/schedule.ts';
 
 describe('schedules', () => {
   it('bursts: the seed pattern fires 2000 requests in bursts of 350 every 80 ms', () => {

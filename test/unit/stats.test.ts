@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyRecorder } from '../../load/stats.ts';
+import { LatencyRecorder } from '../../load/generator/stats.ts';
 
 describe('LatencyRecorder', () => {
   it('summarises known data within HDR precision (3 significant digits)', () => {

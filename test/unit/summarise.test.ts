@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { summariseRun, type RunObservations } from '../../load/experiment/summarise.ts';
-import type { LoadResult } from '../../load/generator.ts';
-import { parsePrometheusText, Scrape } from '../../load/prom-text.ts';
-import type { ServiceName } from '../../load/stack.ts';
+import type { LoadResult } from '../../load/generator/generator.ts';
+import { parsePrometheusText, Scrape } from '../../load/stack/prom-text.ts';
+import type { ServiceName } from '../../load/stack/stack.ts';
 
 const scrape = (text: string) => new Scrape(parsePrometheusText(text));
 const empty = scrape('');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Bucket } from '../../load/generator.ts';
-import { parseScenario, scenarioProblems } from '../../load/scenario.ts';
-import { buildSchedule, scheduleDurationMs } from '../../load/schedule.ts';
-import { parseFieldArg, runSweepCommand } from '../../load/sweep-command.ts';
+import type { Bucket } from '../../load/generator/generator.ts';
+import { parseScenario, scenarioProblems } from '../../load/scenario/scenario.ts';
+import { buildSchedule, scheduleDurationMs } from '../../load/schedule/schedule.ts';
+import { parseFieldArg, runSweepCommand } from '../../load/cli/sweep.ts';
 import { expandGrid, parsePath, setPath } from '../../load/sweep/grid.ts';
 import {
   cellRows,
@@ -13,7 +13,7 @@ import {
   verdictShort,
 } from '../../load/sweep/report.ts';
 import { cellResult, type SweepResult } from '../../load/sweep/run-sweep.ts';
-import { defaultVerdictRule, valuesOf } from '../../load/sweep/spec.ts';
+import { defaultVerdictRule, valuesOf } from '../../load/scenario/sweep-spec.ts';
 import { cellVerdict, type RepeatVerdict, repeatVerdict } from '../../load/sweep/verdict.ts';
 
 const base = parseScenario(`

@@ -4,7 +4,7 @@ import {
   parseThreshold,
   thresholdMetrics,
 } from '../../load/experiment/thresholds.ts';
-import { scenarioProblems } from '../../load/scenario.ts';
+import { scenarioProblems } from '../../load/scenario/scenario.ts';
 import { eventsSummary, rpcSummary } from '../support/summaries.ts';
 
 const rpc = rpcSummary('rpc-safe');

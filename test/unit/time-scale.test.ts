@@ -16,8 +16,8 @@ import {
   scaleBySchema,
   unitOf,
 } from '../../load/experiment/time-scale.ts';
-import { parseScenario, Trigger } from '../../load/scenario.ts';
-import { buildSchedule, ScheduleSpec } from '../../load/schedule.ts';
+import { parseScenario, Trigger } from '../../load/scenario/scenario.ts';
+import { buildSchedule, ScheduleSpec } from '../../load/schedule/schedule.ts';
 
 const bases: Bases = {
   model: defaultFailureModel,

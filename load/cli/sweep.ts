@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { parseUrls, type StackUrls } from './experiment/target.ts';
-import { parseRunFlags, readScenario } from './experiment-command.ts';
-import { formatSweep, sweepNotes, writeSweepReport } from './sweep/report.ts';
-import { runSweep, SweepError, type SweepProgress } from './sweep/run-sweep.ts';
-import { cellLabel } from './sweep/grid.ts';
-import { type SweepField, sweepFieldProblems } from './sweep/spec.ts';
+import { parseUrls, type StackUrls } from '../experiment/target.ts';
+import { parseRunFlags, readScenario } from './experiment.ts';
+import { formatSweep, sweepNotes, writeSweepReport } from '../sweep/report.ts';
+import { runSweep, SweepError, type SweepProgress } from '../sweep/run-sweep.ts';
+import { cellLabel } from '../sweep/grid.ts';
+import { type SweepField, sweepFieldProblems } from '../scenario/sweep-spec.ts';
 
 export const sweepHelp = `Usage:
   cascade-lab sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR] [--repeat N]

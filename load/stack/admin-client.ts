@@ -1,4 +1,4 @@
-import { call } from '../http-json.ts';
+import { call } from './http-json.ts';
 
 /** The runner's admin calls to a stack's services; sends the stack's ADMIN_TOKEN when it has one. */
 export class AdminClient {

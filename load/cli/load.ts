@@ -1,22 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
-import { formatIssues } from '../services/shared/schema-errors.ts';
-import { taggedUnionProblems } from '../services/shared/schemas.ts';
+import { formatIssues } from '../../services/shared/schema-errors.ts';
+import { taggedUnionProblems } from '../../services/shared/schemas.ts';
 import {
   connectFor,
   type LoadProgress,
   type LoadResult,
   type LoadTarget,
   runLoad,
-} from './generator.ts';
-import { HttpRequestSpec } from './http-target.ts';
-import { serveLoadMetrics } from './metrics.ts';
-import { buildSchedule, ScheduleSpec } from './schedule.ts';
-import { toPart } from './distributed/part.ts';
-import { ResultsStore, savePart } from './distributed/results-store.ts';
-import { type DistributedFlags, distributedFlags } from './distributed/flags.ts';
-import { scheduleFacts, segmentOf } from './distributed/segment.ts';
+} from '../generator/generator.ts';
+import { HttpRequestSpec } from '../generator/http-target.ts';
+import { serveLoadMetrics } from '../generator/metrics.ts';
+import { buildSchedule, ScheduleSpec } from '../schedule/schedule.ts';
+import { toPart } from '../distributed/part.ts';
+import { ResultsStore, savePart } from '../distributed/results-store.ts';
+import { type DistributedFlags, distributedFlags } from './distributed-flags.ts';
+import { scheduleFacts, segmentOf } from '../distributed/segment.ts';
 
 export const metricsPortProblems = (port: number | undefined): string[] =>
   port === undefined || (Number.isInteger(port) && port >= 0 && port <= 65_535)

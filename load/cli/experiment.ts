@@ -1,16 +1,16 @@
 import path from 'node:path';
-import { runExperiment } from './experiment/run-experiment.ts';
-import { parseUrls, type StackUrls } from './experiment/target.ts';
-import { metricsPortProblems, serveMetricsIfAsked } from './load-command.ts';
-import { formatNotes, formatThresholds, formatTable, writeSummary } from './report/summary.ts';
+import { runExperiment } from '../experiment/run-experiment.ts';
+import { parseUrls, type StackUrls } from '../experiment/target.ts';
+import { metricsPortProblems, serveMetricsIfAsked } from './load.ts';
+import { formatNotes, formatThresholds, formatTable, writeSummary } from '../report/summary.ts';
 import Value from 'typebox/value';
-import type { LoadProgress } from './generator.ts';
+import type { LoadProgress } from '../generator/generator.ts';
 
 /** Generator processes on one machine at most (each is a Node process of its own). */
 export const maxLocalGenerators = 64;
-import { loadScenario, Repeat, type Scenario, ScenarioError, TimeScale } from './scenario.ts';
-import { type DistributedFlags, distributedFlags } from './distributed/flags.ts';
-import { runExperimentSegment } from './distributed/experiment-segment.ts';
+import { loadScenario, Repeat, type Scenario, ScenarioError, TimeScale } from '../scenario/scenario.ts';
+import { type DistributedFlags, distributedFlags } from './distributed-flags.ts';
+import { runExperimentSegment } from '../experiment/split-run.ts';
 
 export const experimentHelp = `Usage:
   cascade-lab experiment <scenario.yaml> [--out DIR] [--time-scale K|auto] [--repeat N]

@@ -6,17 +6,17 @@ import {
   executeSegment,
   type RunHooks,
   type SegmentHook,
-} from '../experiment/execute-run.ts';
-import type { RunObservations } from '../experiment/summarise.ts';
-import { RunningStack, type StackUrls } from '../experiment/target.ts';
-import { scaleBySchema } from '../experiment/time-scale.ts';
-import type { LoadResult } from '../generator.ts';
-import { formatResult } from '../load-command.ts';
-import { onTopic, type Scenario } from '../scenario.ts';
-import { buildSchedule, ScheduleSpec } from '../schedule.ts';
-import { toPart } from './part.ts';
-import { ResultsStore, savePart } from './results-store.ts';
-import { type Segment, scheduleFacts, segmentLabel } from './segment.ts';
+} from './execute-run.ts';
+import type { RunObservations } from './summarise.ts';
+import { RunningStack, type StackUrls } from './target.ts';
+import { scaleBySchema } from './time-scale.ts';
+import type { LoadResult } from '../generator/generator.ts';
+import { formatResult } from '../cli/load.ts';
+import { onTopic, type Scenario } from '../scenario/scenario.ts';
+import { buildSchedule, ScheduleSpec } from '../schedule/schedule.ts';
+import { toPart } from '../distributed/part.ts';
+import { ResultsStore, savePart } from '../distributed/results-store.ts';
+import { type Segment, scheduleFacts, segmentLabel } from '../distributed/segment.ts';
 
 /** One generator of an experiment's run split across machines, as the command checked it. */
 export interface ExperimentSegmentOptions {

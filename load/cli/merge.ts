@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { type MergedLoad, mergeParts } from './distributed/merge.ts';
-import { PartError, parsePart, type SourcedPart } from './distributed/part.ts';
-import { ResultsStore, runIdPattern } from './distributed/results-store.ts';
-import { readScenario } from './experiment-command.ts';
-import type { ExperimentResult, HttpRunSummary, RunSummary } from './experiment/result.ts';
-import { summariseDirect, summariseRun } from './experiment/summarise.ts';
-import { Scrape } from './prom-text.ts';
-import type { Sample } from './prom-text.ts';
-import { evaluateThresholds, parseThreshold } from './experiment/thresholds.ts';
-import { runnerClocks } from './experiment/time-scale.ts';
-import { formatNotes, formatThresholds, formatTable, writeSummary } from './report/summary.ts';
-import { type Scenario, thresholdsPerRow } from './scenario.ts';
+import { type MergedLoad, mergeParts } from '../distributed/merge.ts';
+import { PartError, parsePart, type SourcedPart } from '../distributed/part.ts';
+import { ResultsStore, runIdPattern } from '../distributed/results-store.ts';
+import { readScenario } from './experiment.ts';
+import type { ExperimentResult, HttpRunSummary, RunSummary } from '../experiment/result.ts';
+import { summariseDirect, summariseRun } from '../experiment/summarise.ts';
+import { Scrape } from '../stack/prom-text.ts';
+import type { Sample } from '../stack/prom-text.ts';
+import { evaluateThresholds, parseThreshold } from '../experiment/thresholds.ts';
+import { runnerClocks } from '../experiment/time-scale.ts';
+import { formatNotes, formatThresholds, formatTable, writeSummary } from '../report/summary.ts';
+import { type Scenario, thresholdsPerRow } from '../scenario/scenario.ts';
 
 export const mergeHelp = `Usage:
   cascade-lab merge <result.json>... [--scenario FILE] [--threshold EXPR]... [--out DIR]

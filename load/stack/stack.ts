@@ -8,8 +8,8 @@ import {
   defaultStrategies,
   type ProvidedRedis,
   provideRedis,
-} from '../services/shared/redis-provider.ts';
-import { redisLabel } from '../services/shared/redis-connection.ts';
+} from './redis-provider.ts';
+import { redisLabel } from '../../services/shared/redis-connection.ts';
 import { startNodeServer, stopChild } from './child-process.ts';
 
 export const serviceNames = ['downstream', 'gateway', 'producer', 'worker'] as const;
@@ -75,7 +75,7 @@ export interface StackOptions {
 /** Each service's main, run from source through tsx or from the build, like this file. */
 const entryOf = (name: ServiceName): string =>
   new URL(
-    `../services/${name}/main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
+    `../../services/${name}/main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
     import.meta.url,
   ).pathname;
 

@@ -1,4 +1,4 @@
-import { type Stack, type StackOptions, serviceNames, startStack } from './stack.ts';
+import { type Stack, type StackOptions, serviceNames, startStack } from '../stack/stack.ts';
 
 export function formatStack(stack: Stack): string {
   const services = [

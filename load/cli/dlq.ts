@@ -1,12 +1,12 @@
 import { Queue } from 'bullmq';
-import { deadLetterQueueName, type EventJobData } from '../services/shared/event-job.ts';
+import { deadLetterQueueName, type EventJobData } from '../../services/shared/event-job.ts';
 import {
   connectionReady,
   producerConnection,
   type RedisTarget,
   redisLabel,
-} from '../services/shared/redis-connection.ts';
-import { type DeadLetterData, DeadLetterQueue } from '../services/worker/dead-letter.ts';
+} from '../../services/shared/redis-connection.ts';
+import { type DeadLetterData, DeadLetterQueue } from '../../services/worker/dead-letter.ts';
 
 export interface DlqOptions {
   /** One node's URL, or a cluster (REDIS_CLUSTER_NODES). */

@@ -8,13 +8,13 @@ import {
   classify,
   type LoadTarget,
   successStatus,
-} from './load-series.ts';
+} from './series.ts';
 import { type HttpRequestPlan, type HttpRequestSpec, planHttpRequests } from './http-target.ts';
 import type { LoadMetrics } from './metrics.ts';
 import { BurstTracker, type BurstSummary, type EncodedBursts, peakArrivals } from './bursts.ts';
 import { type LatencySummary, LatencyRecorder, round } from './stats.ts';
 
-export type { Bucket, LoadTarget } from './load-series.ts';
+export type { Bucket, LoadTarget } from './series.ts';
 export type { BurstSummary } from './bursts.ts';
 
 export interface LoadOptions {

@@ -1,5 +1,5 @@
-import { runIdPattern } from './results-store.ts';
-import { parseSegment, type Segment } from './segment.ts';
+import { runIdPattern } from '../distributed/results-store.ts';
+import { parseSegment, type Segment } from '../distributed/segment.ts';
 
 /** The flags of one generator of a distributed run, as typed (`load` and `experiment` take them). */
 export interface DistributedFlags {
