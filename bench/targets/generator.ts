@@ -4,7 +4,8 @@
  * --schedule` takes it (`constant:ratePerSecond=5000,durationMs=4000`); CONNECTIONS unset:
  * those the largest burst needs, opened first.
  */
-import { connectFor, loadPool, runLoad } from '../../load/generator/generator.ts';
+import { connectFor, loadPool } from '../../load/generator/pool.ts';
+import { runLoad } from '../../load/generator/generator.ts';
 import { parseScheduleArg } from '../../load/cli/load.ts';
 import { buildSchedule, constant } from '../../load/schedule/schedule.ts';
 

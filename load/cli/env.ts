@@ -1,6 +1,10 @@
 import { type Static, Type } from 'typebox';
 import { commonEnv, loadConfig } from '../../services/shared/config.ts';
-import { queueEnv, queueLocationProblems, redisUrlPattern } from '../../services/shared/queue-env.ts';
+import {
+  queueEnv,
+  queueLocationProblems,
+  redisUrlPattern,
+} from '../../services/shared/queue-env.ts';
 import { subscriberEnv } from '../../services/shared/topic.ts';
 
 /** What the CLI reads from the environment; `cli.ts` parses it once and passes it down. */

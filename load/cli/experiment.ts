@@ -4,11 +4,17 @@ import { parseUrls, type StackUrls } from '../experiment/target.ts';
 import { metricsPortProblems, serveMetricsIfAsked } from './load.ts';
 import { formatNotes, formatThresholds, formatTable, writeSummary } from '../report/summary.ts';
 import Value from 'typebox/value';
-import type { LoadProgress } from '../generator/generator.ts';
+import { type LoadProgress } from '../generator/options.ts';
 
 /** Generator processes on one machine at most (each is a Node process of its own). */
 export const maxLocalGenerators = 64;
-import { loadScenario, Repeat, type Scenario, ScenarioError, TimeScale } from '../scenario/scenario.ts';
+import {
+  loadScenario,
+  Repeat,
+  type Scenario,
+  ScenarioError,
+  TimeScale,
+} from '../scenario/scenario.ts';
 import { type DistributedFlags, distributedFlags } from './distributed-flags.ts';
 import { runExperimentSegment } from '../experiment/split-run.ts';
 

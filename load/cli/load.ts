@@ -3,13 +3,11 @@ import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from '../../services/shared/schema-errors.ts';
 import { taggedUnionProblems } from '../../services/shared/schemas.ts';
-import {
-  connectFor,
-  type LoadProgress,
-  type LoadResult,
-  type LoadTarget,
-  runLoad,
-} from '../generator/generator.ts';
+import { connectFor } from '../generator/pool.ts';
+import { type LoadProgress } from '../generator/options.ts';
+import { type LoadResult } from '../generator/recording.ts';
+import { type LoadTarget } from '../generator/series.ts';
+import { runLoad } from '../generator/generator.ts';
 import { HttpRequestSpec } from '../generator/http-target.ts';
 import { serveLoadMetrics } from '../generator/metrics.ts';
 import { buildSchedule, ScheduleSpec } from '../schedule/schedule.ts';

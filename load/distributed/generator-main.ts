@@ -6,7 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { connectFor, runLoad } from '../generator/generator.ts';
+import { connectFor } from '../generator/pool.ts';
+import { runLoad } from '../generator/generator.ts';
 import type { HttpRequestSpec } from '../generator/http-target.ts';
 import type { LoadTarget } from '../generator/series.ts';
 import { type PartMeta, toPart } from './part.ts';

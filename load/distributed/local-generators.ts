@@ -1,10 +1,11 @@
+import { defaultMaxOutstanding } from '../generator/recording.ts';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawnNode, stopChild } from '../stack/child-process.ts';
-import type { LoadOptions, LoadProgress } from '../generator/generator.ts';
+import { type LoadOptions, type LoadProgress } from '../generator/options.ts';
 import type { LocalGeneratorSpec } from './generator-main.ts';
 import { type MergedLoad, mergeParts } from './merge.ts';
 import { parsePart } from './part.ts';
@@ -35,7 +36,7 @@ export async function startLocalGenerators(
   options: LoadOptions & { name: string; count: number; holdMs: number },
 ): Promise<LocalGenerators> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cascade-generators-'));
-  const maxOutstanding = options.maxOutstanding ?? 10_000;
+  const maxOutstanding = options.maxOutstanding ?? defaultMaxOutstanding;
   const children: ChildProcess[] = [];
   const progress: Array<LoadProgress | undefined> = [];
   const outputs: string[] = [];

@@ -1,17 +1,12 @@
 import { mergeBursts, summariseBursts } from '../generator/bursts.ts';
-import { type LoadResult, loadWarnings } from '../generator/generator.ts';
-import { BucketSeries } from '../generator/series.ts';
-import { LatencyRecorder } from '../generator/stats.ts';
+import { type LoadResult, Recording } from '../generator/recording.ts';
+import type { Tally } from '../generator/tally.ts';
 import { PartError, type LoadPart, type SourcedPart } from './part.ts';
 import { segmentLabel } from './segment.ts';
 
 /** One generator's share of a merged run, kept as it was: its own lateness says whether it kept up. */
-export interface GeneratorShare {
+export interface GeneratorShare extends Tally {
   segment: string;
-  sent: number;
-  ok: number;
-  failed: number;
-  dropped: number;
   /** Its own hand-over lateness (ms, wall time), and its bursts' spread, as it measured them. */
   pacingP99Ms: number | null;
   latenessP99Ms: number | null;
@@ -88,57 +83,26 @@ export function mergeParts(parts: SourcedPart[]): MergedLoad {
   checkParts(parts);
   const sorted = [...parts].sort((a, b) => a.part.segment.index - b.part.segment.index);
   const first = sorted[0]!.part;
-  const recorders = (field: 'latency' | 'serviceLatency' | 'lateness' | 'pacing') =>
-    sorted.reduce(
-      (sum, { part }) => sum.add(LatencyRecorder.decode(part.result.recorded[field])),
-      new LatencyRecorder(),
-    );
-  const outcomes: Record<string, number> = {};
-  for (const { part } of sorted)
-    for (const [label, n] of Object.entries(part.result.outcomes))
-      outcomes[label] = (outcomes[label] ?? 0) + n;
-  const total = (field: 'sent' | 'ok' | 'failed' | 'dropped') =>
-    sorted.reduce((sum, { part }) => sum + part.result[field], 0);
-  const bucketMs = first.result.recorded.bucketMs;
-  const pacing = recorders('pacing').summary();
-  const bursts = summariseBursts(
-    mergeBursts(
-      sorted.map(({ part }) => part.result.recorded.bursts),
-      first.schedule.largestBurst,
-    ),
-  );
-  const load: LoadResult = {
+  const recording = new Recording(first.result.recorded.bucketMs);
+  for (const { part } of sorted) recording.add(part.result);
+  const load = recording.result({
     target: first.target,
     durationMs: Math.max(...sorted.map(({ part }) => part.result.durationMs)),
-    sent: total('sent'),
-    ok: total('ok'),
-    failed: total('failed'),
-    dropped: total('dropped'),
-    outcomes,
-    latency: recorders('latency').summary(),
-    serviceLatency: recorders('serviceLatency').summary(),
-    lateness: recorders('lateness').summary(),
-    pacing,
-    bursts,
-    series: BucketSeries.merge(
-      bucketMs,
-      sorted.map(({ part }) => part.result.recorded.series),
-    ).toJSON(),
-    warnings: [
-      ...loadWarnings({
-        pacing,
-        bursts,
-        capped: outcomes['dropped: generator cap'] ?? 0,
-        maxOutstanding: first.maxOutstanding,
-        timeScale: first.timeScale,
-      }),
-      ...(first.startAt === null
+    bursts: summariseBursts(
+      mergeBursts(
+        sorted.map(({ part }) => part.result.recorded.bursts),
+        first.schedule.largestBurst,
+      ),
+    ),
+    maxOutstanding: first.maxOutstanding,
+    timeScale: first.timeScale,
+    warnings:
+      first.startAt === null
         ? [
             'the generators had no shared start (--start-at): each series is on its own clock, so the merged series and bursts are only as aligned as their starts were',
           ]
-        : []),
-    ],
-  };
+        : [],
+  });
   const generators = sorted.map(({ part }): GeneratorShare => {
     const r = part.result;
     return {

@@ -2,7 +2,7 @@ import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from '../../services/shared/schema-errors.ts';
 import type { RunObservations } from '../experiment/summarise.ts';
-import type { LoadResult } from '../generator/generator.ts';
+import { type LoadResult } from '../generator/recording.ts';
 import { type Scenario, scenarioProblems } from '../scenario/scenario.ts';
 import { maxGenerators, type Segment, segmentLabel } from './segment.ts';
 

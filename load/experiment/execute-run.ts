@@ -1,19 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
-import {
-  connectFor,
-  type LoadOptions,
-  type LoadProgress,
-  type LoadResult,
-  runLoad,
-} from '../generator/generator.ts';
+import { connectFor } from '../generator/pool.ts';
+import { type LoadOptions, type LoadProgress } from '../generator/options.ts';
+import { type LoadResult } from '../generator/recording.ts';
+import { runLoad } from '../generator/generator.ts';
 import { startLocalGenerators } from '../distributed/local-generators.ts';
 import type { GeneratorShare } from '../distributed/merge.ts';
 import { type Segment, segmentOf } from '../distributed/segment.ts';
 import type { LoadMetrics } from '../generator/metrics.ts';
 import { Scrape } from '../stack/prom-text.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../stack/queue-counts.ts';
-import { type Run, type ServiceRun, Trigger, rowNames, type Scenario } from '../scenario/scenario.ts';
+import {
+  maxOutstandingOf,
+  type Run,
+  type ServiceRun,
+  Trigger,
+  rowNames,
+  type Scenario,
+} from '../scenario/scenario.ts';
 import {
   planRun,
   type RunPlan,
@@ -230,7 +234,7 @@ export async function executeRun(
   await applyPlan(plan, target);
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
   const schedule = buildSchedule(plan.load);
-  const maxOutstanding = scenario.maxOutstanding ?? 10_000;
+  const maxOutstanding = maxOutstandingOf(scenario);
   // A connection for each request the schedule can have in flight if answers take up to a
   // model second, open before the clock starts; then the JIT warmed at a gentle rate on
   // them, so a cold start is not what gets measured.
@@ -270,7 +274,7 @@ export async function executeDirectRun(
   const request = { ...service.request, path: upstreamPath(url, service.request.path ?? '/') };
   const k = timeScale;
   const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, k));
-  const maxOutstanding = scenario.maxOutstanding ?? 10_000;
+  const maxOutstanding = maxOutstandingOf(scenario);
   const count = hooks.generators ?? 1;
   const pool = await connectFor(url.origin, pooledOffsets(schedule, hooks, k), {
     maxOutstanding,
@@ -500,7 +504,7 @@ export async function executeSegment(
   const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, timeScale));
   const share = segmentOf(schedule, segment.segment);
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
-  const maxOutstanding = scenario.maxOutstanding ?? 10_000;
+  const maxOutstanding = maxOutstandingOf(scenario);
   const pool = await connectFor(baseUrl, share.offsetsMs, {
     maxOutstanding,
     holdMs: 1000 * timeScale,

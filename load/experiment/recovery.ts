@@ -1,4 +1,4 @@
-import type { Bucket } from '../generator/generator.ts';
+import { type Bucket } from '../generator/series.ts';
 
 export type Recovery = number | null | 'did not recover' | 'fault still active';
 

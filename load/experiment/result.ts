@@ -1,4 +1,4 @@
-import type { Bucket } from '../generator/generator.ts';
+import { type Bucket } from '../generator/series.ts';
 import type { Recovery } from './recovery.ts';
 import type { Comparison } from './repeats.ts';
 import type { Scenario } from '../scenario/scenario.ts';

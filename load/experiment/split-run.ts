@@ -10,9 +10,9 @@ import {
 import type { RunObservations } from './summarise.ts';
 import { RunningStack, type StackUrls } from './target.ts';
 import { scaleBySchema } from './time-scale.ts';
-import type { LoadResult } from '../generator/generator.ts';
+import { type LoadResult } from '../generator/recording.ts';
 import { formatResult } from '../cli/load.ts';
-import { onTopic, type Scenario } from '../scenario/scenario.ts';
+import { maxOutstandingOf, onTopic, type Scenario } from '../scenario/scenario.ts';
 import { buildSchedule, ScheduleSpec } from '../schedule/schedule.ts';
 import { toPart } from '../distributed/part.ts';
 import { ResultsStore, savePart } from '../distributed/results-store.ts';
@@ -102,7 +102,7 @@ export async function runExperimentSegment(
                 ? options.urls!.gateway
                 : options.urls!.producer,
           timeScale: k,
-          maxOutstanding: scenario.maxOutstanding ?? 10_000,
+          maxOutstanding: maxOutstandingOf(scenario),
         },
         load!,
       ),

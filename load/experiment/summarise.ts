@@ -1,4 +1,4 @@
-import type { LoadResult } from '../generator/generator.ts';
+import { type LoadResult } from '../generator/recording.ts';
 import { quantileBetween, type Scrape } from '../stack/prom-text.ts';
 import type { CountField, QueueCounts } from '../stack/queue-counts.ts';
 import { round } from '../generator/stats.ts';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { createMetricsRegistry, latencyBucketsSeconds } from '../../services/shared/metrics.ts';
-import type { LoadTarget } from './generator.ts';
+import { type LoadTarget } from './series.ts';
 
 /** What the generator offered and got, for Prometheus to scrape while a run lasts. */
 export interface LoadMetrics {

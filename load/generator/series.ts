@@ -1,15 +1,12 @@
 import { LatencyRecorder } from './stats.ts';
+import { addTally, emptyTally, type Tally } from './tally.ts';
 
 /** Our gateway's `POST /rpc`, our producer's `POST /events`, or any HTTP endpoint. */
 export type LoadTarget = 'rpc' | 'events' | 'http';
 
 /** One time bucket of a run: arrivals scheduled in it, answers that came back in it, and their latency. */
-export interface Bucket {
+export interface Bucket extends Tally {
   startMs: number;
-  sent: number;
-  ok: number;
-  failed: number;
-  dropped: number;
   p50Ms: number | null;
   p99Ms: number | null;
 }
@@ -60,24 +57,14 @@ export function classify(
 }
 
 /** A bucket as a result file keeps it: its latency histogram encoded, so buckets of several generators add up. */
-export interface EncodedBucket {
-  sent: number;
-  ok: number;
-  failed: number;
-  dropped: number;
+export interface EncodedBucket extends Tally {
   latency: string;
 }
 
 /** Per-bucket counts and latency over a run (a packed HDR histogram per bucket). */
 export class BucketSeries {
   readonly #bucketMs: number;
-  readonly #buckets: Array<{
-    sent: number;
-    ok: number;
-    failed: number;
-    dropped: number;
-    latency: LatencyRecorder;
-  }> = [];
+  readonly #buckets: Array<Tally & { latency: LatencyRecorder }> = [];
 
   constructor(bucketMs: number) {
     this.#bucketMs = bucketMs;
@@ -86,13 +73,7 @@ export class BucketSeries {
   at(ms: number) {
     const index = Math.max(0, Math.floor(ms / this.#bucketMs));
     for (let i = this.#buckets.length; i <= index; i += 1) {
-      this.#buckets.push({
-        sent: 0,
-        ok: 0,
-        failed: 0,
-        dropped: 0,
-        latency: new LatencyRecorder({ packed: true }),
-      });
+      this.#buckets.push({ ...emptyTally(), latency: new LatencyRecorder({ packed: true }) });
     }
     return this.#buckets[index]!;
   }
@@ -116,18 +97,12 @@ export class BucketSeries {
     }));
   }
 
-  /** Series of several generators on one clock, added bucket by bucket (latencies exactly). */
-  static merge(bucketMs: number, series: EncodedBucket[][]): BucketSeries {
-    const merged = new BucketSeries(bucketMs);
-    for (const buckets of series)
-      for (const [index, { latency, ...counts }] of buckets.entries()) {
-        const bucket = merged.at(index * bucketMs);
-        bucket.sent += counts.sent;
-        bucket.ok += counts.ok;
-        bucket.failed += counts.failed;
-        bucket.dropped += counts.dropped;
-        bucket.latency.add(LatencyRecorder.decode(latency, { packed: true }));
-      }
-    return merged;
+  /** Another generator's series on the same clock, added bucket by bucket (latencies exactly). */
+  addEncoded(buckets: EncodedBucket[]): void {
+    for (const [index, { latency, ...counts }] of buckets.entries()) {
+      const bucket = this.at(index * this.#bucketMs);
+      addTally(bucket, counts);
+      bucket.latency.add(LatencyRecorder.decode(latency, { packed: true }));
+    }
   }
 }

@@ -13,6 +13,7 @@ import { SubscriberName } from '../../services/shared/topic.ts';
 import { WorkerPolicy } from '../../services/worker/config.ts';
 import { parseThreshold, thresholdPattern } from '../experiment/thresholds.ts';
 import { ScheduleSpec } from '../schedule/schedule.ts';
+import { defaultMaxOutstanding } from '../generator/recording.ts';
 import { HttpRequestSpec } from '../generator/http-target.ts';
 import { type SweepField, SweepSpec, sweepFieldProblems } from './sweep-spec.ts';
 
@@ -194,7 +195,9 @@ const ScenarioShape = Type.Object(
     /** Each run this many times, interleaved; medians and 95 % intervals. */
     repeat: Type.Optional(Repeat),
     load: Type.Unknown(),
-    maxOutstanding: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    maxOutstanding: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_000_000, default: defaultMaxOutstanding }),
+    ),
     drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
     runs: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 20 }),
     thresholds: Type.Optional(
@@ -214,6 +217,10 @@ export type Scenario = Omit<Static<typeof ScenarioShape>, 'runs' | 'load'> & {
   runs: Run[];
   load: ScheduleSpec;
 };
+
+/** The generator's cap on requests in flight for a scenario's runs (its default from the schema). */
+export const maxOutstandingOf = (scenario: Pick<Scenario, 'maxOutstanding'>): number =>
+  scenario.maxOutstanding ?? defaultMaxOutstanding;
 
 export class ScenarioError extends Error {
   readonly problems: string[];

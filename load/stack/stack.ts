@@ -4,11 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import {
-  defaultStrategies,
-  type ProvidedRedis,
-  provideRedis,
-} from './redis-provider.ts';
+import { defaultStrategies, type ProvidedRedis, provideRedis } from './redis-provider.ts';
 import { redisLabel } from '../../services/shared/redis-connection.ts';
 import { startNodeServer, stopChild } from './child-process.ts';
 

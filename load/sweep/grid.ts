@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { windowsOf } from '../experiment/execute-run.ts';
 import { type Run, type Scenario, scenarioProblems } from '../scenario/scenario.ts';
 import { scheduleDurationMs, spikeTrigger } from '../schedule/schedule.ts';
-import { maxCells, type SweepField, type SweepValue, valuesOf, type VerdictRule } from '../scenario/sweep-spec.ts';
+import {
+  maxCells,
+  type SweepField,
+  type SweepValue,
+  valuesOf,
+  type VerdictRule,
+} from '../scenario/sweep-spec.ts';
 
 type Segment = string | number;
 

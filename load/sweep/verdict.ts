@@ -1,5 +1,5 @@
 import { median } from 'simple-statistics';
-import type { Bucket } from '../generator/generator.ts';
+import { type Bucket } from '../generator/series.ts';
 import type { RunSummary, Window } from '../experiment/result.ts';
 import type { VerdictRule } from '../scenario/sweep-spec.ts';
 

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectFor, runLoad } from '../../load/generator/generator.ts';
+import { connectFor } from '../../load/generator/pool.ts';
+import { runLoad } from '../../load/generator/generator.ts';
 import { serveLoadMetrics } from '../../load/generator/metrics.ts';
 import { Scrape } from '../../load/stack/prom-text.ts';
 import { bursts, constant } from '../../load/schedule/schedule.ts';

@@ -4,7 +4,7 @@ import { BurstTracker } from '../../load/generator/bursts.ts';
 import { mergeParts } from '../../load/distributed/merge.ts';
 import { type LoadPart, PartError, parsePart, toPart } from '../../load/distributed/part.ts';
 import { parseSegment, scheduleFingerprint, segmentOf } from '../../load/distributed/segment.ts';
-import type { LoadResult } from '../../load/generator/generator.ts';
+import { type LoadResult } from '../../load/generator/recording.ts';
 import { BucketSeries } from '../../load/generator/series.ts';
 import { mergedExperiment } from '../../load/cli/merge.ts';
 import { bursts, constant, ramp } from '../../load/schedule/schedule.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recoveryTime } from '../../load/experiment/recovery.ts';
-import type { Bucket } from '../../load/generator/generator.ts';
+import { type Bucket } from '../../load/generator/series.ts';
 
 /** 100 ms buckets of 10 answers each; `okCounts[i]` of them ok. */
 const series = (okCounts: Array<number | null>): Bucket[] =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Bucket } from '../../load/generator/generator.ts';
+import { type Bucket } from '../../load/generator/series.ts';
 import { parseScenario, scenarioProblems } from '../../load/scenario/scenario.ts';
 import { buildSchedule, scheduleDurationMs } from '../../load/schedule/schedule.ts';
 import { parseFieldArg, runSweepCommand } from '../../load/cli/sweep.ts';
