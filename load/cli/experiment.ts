@@ -2,7 +2,8 @@ import path from 'node:path';
 import { runExperiment } from '../experiment/run-experiment.ts';
 import { parseUrls, type StackUrls } from '../experiment/target.ts';
 import { metricsPortProblems, serveMetricsIfAsked } from './load.ts';
-import { formatNotes, formatThresholds, formatTable, writeSummary } from '../report/summary.ts';
+import { formatNotes, formatThresholds, formatTable } from '../report/summary.ts';
+import { writeSummary } from '../report/write.ts';
 import Value from 'typebox/value';
 import { type LoadProgress } from '../generator/options.ts';
 

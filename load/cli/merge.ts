@@ -1,18 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { availableParallelism } from 'node:os';
 import { type MergedLoad, mergeParts } from '../distributed/merge.ts';
 import { PartError, parsePart, type SourcedPart } from '../distributed/part.ts';
 import { ResultsStore, runIdPattern } from '../distributed/results-store.ts';
 import { readScenario } from './experiment.ts';
-import type { ExperimentResult, HttpRunSummary, RunSummary } from '../experiment/result.ts';
-import { summariseDirect, summariseRun } from '../experiment/summarise.ts';
-import { Scrape } from '../stack/prom-text.ts';
-import type { Sample } from '../stack/prom-text.ts';
-import { evaluateThresholds, parseThreshold } from '../experiment/thresholds.ts';
-import { runnerClocks } from '../experiment/time-scale.ts';
-import { formatNotes, formatThresholds, formatTable, writeSummary } from '../report/summary.ts';
-import { type Scenario, thresholdsPerRow } from '../scenario/scenario.ts';
+import { mergedExperiment } from '../experiment/merged-run.ts';
+import { parseThreshold } from '../scenario/thresholds.ts';
+import { formatNotes, formatThresholds, formatTable } from '../report/summary.ts';
+import { writeSummary } from '../report/write.ts';
+import type { Scenario } from '../scenario/scenario.ts';
 
 export const mergeHelp = `Usage:
   cascade-lab merge <result.json>... [--scenario FILE] [--threshold EXPR]... [--out DIR]
@@ -40,94 +36,6 @@ export interface MergeCommandOptions {
   thresholds?: string[] | undefined;
   outDir?: string | undefined;
 }
-
-/**
- * The merged run as an experiment of one run, measured at the generators only (the
- * services' own counts are not part of a load run: `-` in the table), so it gets the same
- * table, summary and report as any run.
- */
-export function mergedExperiment(
-  merged: MergedLoad,
-  scenario: Scenario | undefined,
-  extraThresholds: string[],
-): ExperimentResult {
-  const { first, load, generators } = merged;
-  const k = first.timeScale;
-  scenario ??= first.scenario;
-  const direct = (): HttpRunSummary => ({
-    ...summariseDirect({
-      name: first.name,
-      load,
-      durationMs: load.durationMs,
-      faultWindows: [],
-      recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
-      timeScale: k,
-    }),
-    ...(first.target === 'http' ? {} : { loadTarget: first.target }),
-    generators,
-  });
-  // An experiment's run: the coordinator's view of the services, with everyone's load.
-  const runs: RunSummary[] = first.rows
-    ? first.rows.map((row, index) => ({
-        ...summariseRun({
-          ...row,
-          before: revive(row.before),
-          after: revive(row.after),
-          // One load for every subscriber: its warnings once, on the first row.
-          load: index === 0 ? load : { ...load, warnings: [] },
-        }),
-        generators,
-      }))
-    : [direct()];
-  const names = new Set(runs.map((run) => run.name));
-  const ofThisRun = (expression: string) => {
-    const parsed = parseThreshold(expression);
-    return (
-      parsed !== undefined &&
-      names.has(parsed.run) &&
-      (!parsed.other || names.has(parsed.other.run))
-    );
-  };
-  const expressions = [
-    ...(scenario ? thresholdsPerRow(scenario.runs, scenario.thresholds ?? []) : []).filter(
-      ofThisRun,
-    ),
-    ...extraThresholds,
-  ];
-  const shownScenario: Scenario = scenario ?? {
-    name: first.name,
-    description: `${generators.length} generators against ${first.url} (${first.target})`,
-    load: (first.schedule.spec ?? {
-      kind: 'constant',
-      ratePerSecond: 1,
-      durationMs: 1,
-    }) as Scenario['load'],
-    runs: [{ name: first.name, target: 'http' }],
-  };
-  return {
-    scenario: shownScenario,
-    timeScale: k,
-    repeat: 1,
-    startedAt: new Date(first.startAt ?? Date.now()).toISOString(),
-    environment: {
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-      cpus: availableParallelism(),
-    },
-    runs,
-    comparisons: [],
-    thresholds: evaluateThresholds(expressions, runs, scenario?.seed ?? 1),
-  };
-}
-
-/** Scrapes as a part carries them (JSON), as the summary reads them. */
-const revive = <K extends string>(scrapes: Record<K, { samples: unknown[] }>) =>
-  Object.fromEntries(
-    Object.entries<{ samples: unknown[] }>(scrapes).map(([service, { samples }]) => [
-      service,
-      new Scrape(samples as Sample[]),
-    ]),
-  ) as Record<K, Scrape>;
 
 /** `cascade-lab merge`: answers the exit code. */
 export async function runMergeCommand(

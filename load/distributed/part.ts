@@ -1,7 +1,6 @@
 import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from '../../services/shared/schema-errors.ts';
-import type { RunObservations } from '../experiment/summarise.ts';
 import { type LoadResult } from '../generator/recording.ts';
 import { type Scenario, scenarioProblems } from '../scenario/scenario.ts';
 import { maxGenerators, type Segment, segmentLabel } from './segment.ts';
@@ -91,7 +90,8 @@ export type LoadPart = Omit<Static<typeof LoadPartSchema>, 'result' | 'rows' | '
   segment: Segment;
   result: LoadResult & { recorded: NonNullable<LoadResult['recorded']> };
   scenario?: Scenario;
-  rows?: Array<Omit<RunObservations, 'load'>>;
+  /** An experiment's coordinator's observations of the services (experiment/split-run.ts). */
+  rows?: unknown[];
 };
 
 /** What a part says besides its generator's result. */

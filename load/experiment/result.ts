@@ -1,6 +1,6 @@
 import { type Bucket } from '../generator/series.ts';
 import type { Recovery } from './recovery.ts';
-import type { Comparison } from './repeats.ts';
+import type { Interval, IntervalMethod } from './intervals.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import type { GeneratorShare } from '../distributed/merge.ts';
 
@@ -162,8 +162,25 @@ export interface TimeScaleChoice {
   reason: string;
 }
 
+/** The figures two runs are compared on. */
+export type ComparedField = 'goodputRps' | 'amplification' | 'p99Ms' | 'failed';
+
+/** Two runs of the same target compared on one figure, over their repeats. */
+export interface Comparison {
+  a: string;
+  b: string;
+  field: ComparedField;
+  /** median(a) − median(b). */
+  difference: number;
+  interval: Interval;
+  method: IntervalMethod;
+  /** For a: better or worse than b when the interval excludes 0; no verdict below 5 repeats. */
+  verdict: 'better' | 'worse' | 'no detectable difference' | 'too few repeats';
+}
+
 export interface ExperimentResult {
-  scenario: Scenario;
+  /** `load` is `unknown` for a merge of load runs whose parts carry no schedule. */
+  scenario: Omit<Scenario, 'load'> & { load: Scenario['load'] | 'unknown' };
   /** Every time constant ran × timeScale; every figure here is in model time (durations ÷, rates ×). */
   timeScale: number;
   timeScaleChoice?: TimeScaleChoice;
@@ -171,6 +188,7 @@ export interface ExperimentResult {
   repeat: number;
   /** Each pair of runs with the same target: difference of medians, its interval, a verdict. */
   comparisons: Comparison[];
+  /** ISO time, or `unknown` (a merge of generators that had no shared start). */
   startedAt: string;
   environment: { node: string; platform: string; cpus: number };
   runs: RunSummary[];

@@ -1,9 +1,15 @@
 import { createRng } from '../../services/shared/rng.ts';
-import { differenceInterval, directionOf, type Interval } from './repeats.ts';
+import { differenceInterval, directionOf, type Interval } from './intervals.ts';
 import type { RunSummary, ThresholdResult } from './result.ts';
+import {
+  operators,
+  parseThreshold,
+  type Threshold,
+  type ThresholdMetric,
+} from '../scenario/thresholds.ts';
 
 /**
- * The figures a threshold can name, and where each is read from a run's summary;
+ * Where each figure a threshold can name (scenario/thresholds.ts) is read from a run's summary;
  * `null` where the run's target has no such figure (a threshold on it fails).
  */
 const metrics = {
@@ -25,45 +31,7 @@ const metrics = {
   amplification: (run) => run.amplification,
   goodput_rps: (run) => run.goodputRps,
   duration_s: (run) => run.durationMs / 1000,
-} satisfies Record<string, (run: RunSummary) => number | null>;
-
-export type ThresholdMetric = keyof typeof metrics;
-export const thresholdMetrics = Object.keys(metrics) as ThresholdMetric[];
-
-const operators = {
-  '<=': (value: number, limit: number) => value <= limit,
-  '>=': (value: number, limit: number) => value >= limit,
-  '==': (value: number, limit: number) => value === limit,
-  '<': (value: number, limit: number) => value < limit,
-  '>': (value: number, limit: number) => value > limit,
-};
-type Operator = keyof typeof operators;
-
-const runName = '[a-z0-9][a-z0-9_-]*';
-const metricName = `(${thresholdMetrics.join('|')})`;
-const operator = `(${Object.keys(operators).join('|')})`;
-/** `run.metric op number`, or `run.metric op run.metric` (two runs compared), as the scenario schema checks it. */
-export const thresholdPattern = `^${runName}\\.${metricName} *${operator} *(-?[0-9.]+|${runName}\\.${metricName})$`;
-const thresholdRegExp = new RegExp(thresholdPattern);
-
-export type Threshold = {
-  run: string;
-  metric: ThresholdMetric;
-  operator: Operator;
-} & ({ limit: number; other?: undefined } | { other: { run: string; metric: ThresholdMetric } });
-
-/** Parses a threshold; undefined when it does not have either shape. */
-export function parseThreshold(expression: string): Threshold | undefined {
-  const text = expression.trim();
-  if (!thresholdRegExp.test(text)) return undefined;
-  const [, run, metric, op, right] = /^(.+?)\.(\w+) *(<=|>=|==|<|>) *(\S+)$/.exec(text)!;
-  const base = { run: run!, metric: metric as ThresholdMetric, operator: op as Operator };
-  const other = /^(.+)\.(\w+)$/.exec(right!);
-  if (other && !/^-?[0-9.]+$/.test(right!))
-    return { ...base, other: { run: other[1]!, metric: other[2] as ThresholdMetric } };
-  const limit = Number(right);
-  return Number.isFinite(limit) ? { ...base, limit } : undefined;
-}
+} satisfies Record<ThresholdMetric, (run: RunSummary) => number | null>;
 
 const valuesOf = (run: RunSummary, metric: ThresholdMetric) =>
   (run.repeats ?? [run])

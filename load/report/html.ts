@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ExperimentResult } from '../experiment/result.ts';
 import { repeatFigures, repeatsChart } from './repeats-chart.ts';
-import { notes, signed, tableRows, thresholdLines, verdictText } from './summary.ts';
+import { loadText, notes, signed, tableRows, thresholdLines, verdictText } from './summary.ts';
 import { escapeXml as escapeHtml } from './svg.ts';
 
 const require = createRequire(import.meta.url);
@@ -120,7 +120,7 @@ tr.better td:last-child { color: #15803d; } tr.worse td:last-child { color: #b91
 <h1>${escapeHtml(scenario.name)}</h1>
 <p>${escapeHtml(scenario.description ?? '')}</p>
 <p class="note">Run ${escapeHtml(result.startedAt)} on ${escapeHtml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeHtml(environment.node)}.
-Load: <code>${escapeHtml(JSON.stringify(scenario.load))}</code>. Shaded, for every run that has them: fault windows (red), load triggers (amber), a killed worker until its jobs are redelivered (grey).</p>
+Load: <code>${escapeHtml(loadText(result))}</code>. Shaded, for every run that has them: fault windows (red), load triggers (amber), a killed worker until its jobs are redelivered (grey).</p>
 <div class="table">${table}</div>
 <ul class="note">${notes(result)
     .map((line) => `<li>${escapeHtml(line)}</li>`)

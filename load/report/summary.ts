@@ -1,11 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
-import { bootstrapMinRepeats, type Comparison } from '../experiment/repeats.ts';
+import { bootstrapMinRepeats } from '../experiment/intervals.ts';
+import { type Comparison } from '../experiment/result.ts';
 import { hostShareLimits } from '../experiment/summarise.ts';
 import { round } from '../generator/stats.ts';
-import { parseThreshold } from '../experiment/thresholds.ts';
-import { renderHtml } from './html.ts';
+import { parseThreshold } from '../scenario/thresholds.ts';
 
 type Column = [title: string, cell: (run: RunSummary) => string, field?: string];
 
@@ -184,46 +182,6 @@ export function formatThresholds(result: ExperimentResult): string {
   return thresholdLines(result).join('\n');
 }
 
-function markdown(result: ExperimentResult): string {
-  const rows = tableRows(result);
-  const table = [
-    `| ${rows[0]!.join(' | ')} |`,
-    `| ${rows[0]!.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.slice(1).map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
-  const { scenario, environment } = result;
-  return `# ${scenario.name}
-
-${scenario.description ?? ''}
-
-Run ${result.startedAt} on ${environment.platform}, ${environment.cpus} CPUs, Node ${environment.node}.
-Load: \`${JSON.stringify(scenario.load)}\`${scenario.faults?.length ? `; faults: \`${JSON.stringify(scenario.faults)}\`` : ''}.
-
-${table}
-
-${[...notes(result), ...comparisonLines(result)].map((line) => `- ${line}`).join('\n')}
-- rpc: ok/fail are answers to \`POST /rpc\`; latency is from the scheduled send to the answer.
-- events: ok = jobs completed, fail = refused at publish + dead-lettered, lost = accepted − completed − dead-lettered;
-  latency is end to end (publish → completion), proc is one processing attempt.
-- attempts = calls that reached the downstream; amplification = attempts ÷ sent.
-
-${result.thresholds.length ? `## Thresholds\n\n${formatThresholds(result)}\n` : ''}${result.runs
-    .filter((run) => run.warnings.length > 0)
-    .map((run) => `\n**${run.name}**: ${run.warnings.join('; ')}`)
-    .join('')}
-`;
-}
-
-/** Writes summary.json (everything, series included), summary.md and report.html into `dir`. */
-export function writeSummary(result: ExperimentResult, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const files = [
-    path.join(dir, 'summary.json'),
-    path.join(dir, 'summary.md'),
-    path.join(dir, 'report.html'),
-  ];
-  writeFileSync(files[0]!, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(files[1]!, markdown(result));
-  writeFileSync(files[2]!, renderHtml(result));
-  return files;
-}
+/** The run's load as the report states it: its schedule, or `unknown` (a merge of parts without one). */
+export const loadText = (result: ExperimentResult) =>
+  result.scenario.load === 'unknown' ? 'unknown' : JSON.stringify(result.scenario.load);

@@ -11,7 +11,7 @@ import { formatIssues } from '../../services/shared/schema-errors.ts';
 import { strictPartial, taggedUnionProblems } from '../../services/shared/schemas.ts';
 import { SubscriberName } from '../../services/shared/topic.ts';
 import { WorkerPolicy } from '../../services/worker/config.ts';
-import { parseThreshold, thresholdPattern } from '../experiment/thresholds.ts';
+import { parseThreshold, thresholdPattern } from './thresholds.ts';
 import { ScheduleSpec } from '../schedule/schedule.ts';
 import { defaultMaxOutstanding } from '../generator/recording.ts';
 import { HttpRequestSpec } from '../generator/http-target.ts';

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { type ExperimentOptions, runExperiment } from '../experiment/run-experiment.ts';
-import { writeSummary } from '../report/summary.ts';
+import { writeSummary } from '../report/write.ts';
 import { type Run, type Scenario, rowNames } from '../scenario/scenario.ts';
 import { scheduleDurationMs } from '../schedule/schedule.ts';
 import { type Cell, contentHash, expandGrid } from './grid.ts';

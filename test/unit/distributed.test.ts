@@ -6,7 +6,7 @@ import { type LoadPart, PartError, parsePart, toPart } from '../../load/distribu
 import { parseSegment, scheduleFingerprint, segmentOf } from '../../load/distributed/segment.ts';
 import { type LoadResult } from '../../load/generator/recording.ts';
 import { BucketSeries } from '../../load/generator/series.ts';
-import { mergedExperiment } from '../../load/cli/merge.ts';
+import { mergedExperiment } from '../../load/experiment/merged-run.ts';
 import { bursts, constant, ramp } from '../../load/schedule/schedule.ts';
 import { LatencyRecorder } from '../../load/generator/stats.ts';
 import { createRng } from '../../services/shared/rng.ts';

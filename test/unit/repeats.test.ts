@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  combineRepeats,
-  compareRuns,
-  differenceInterval,
-  directionOf,
-  interval,
-} from '../../load/experiment/repeats.ts';
+import { combineRepeats, compareRuns } from '../../load/experiment/repeats.ts';
+import { differenceInterval, directionOf, interval } from '../../load/experiment/intervals.ts';
 import type { RpcRunSummary } from '../../load/experiment/result.ts';
 import { evaluateThresholds } from '../../load/experiment/thresholds.ts';
 import { createRng } from '../../services/shared/rng.ts';

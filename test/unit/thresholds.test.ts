@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  evaluateThresholds,
-  parseThreshold,
-  thresholdMetrics,
-} from '../../load/experiment/thresholds.ts';
+import { evaluateThresholds } from '../../load/experiment/thresholds.ts';
+import { parseThreshold, thresholdMetrics } from '../../load/scenario/thresholds.ts';
 import { scenarioProblems } from '../../load/scenario/scenario.ts';
 import { eventsSummary, rpcSummary } from '../support/summaries.ts';
 
