@@ -5,7 +5,7 @@ import { capLabel } from './recording.ts';
 /** What a run does with one request's moments: the generator's LoadRun. */
 export interface ExchangeOwner {
   readonly target: LoadTarget;
-  isOk(status: number): boolean;
+  readonly isOk: (status: number) => boolean;
   written(exchange: Exchange): number;
   answered(exchange: Exchange, answer: Answer): void;
 }
