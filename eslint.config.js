@@ -16,6 +16,8 @@ export default tseslint.config(
       // Fastify handlers and hooks are async by convention, awaiting or not.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // One concept per file: past 300 lines a file holds more than one.
+      'max-lines': ['error', { max: 300 }],
     },
   },
   {

@@ -6,7 +6,7 @@
  */
 import { connectFor, loadPool } from '../../load/generator/pool.ts';
 import { runLoad } from '../../load/generator/generator.ts';
-import { parseScheduleArg } from '../../load/cli/load.ts';
+import { parseScheduleArg } from '../../load/schedule/schedule-text.ts';
 import { buildSchedule, constant } from '../../load/schedule/schedule.ts';
 
 const [url, scheduleArg, connectionsArg] = process.argv.slice(2);

@@ -1,5 +1,35 @@
 import { runIdPattern } from '../distributed/results-store.ts';
 import { parseSegment, type Segment } from '../distributed/segment.ts';
+import type { Flags } from './command.ts';
+
+/** The flags that make a generator one of several (load and experiment take them). */
+export const distributedFlagSpecs = {
+  segment: {
+    type: 'string',
+    value: 'i/n',
+    help: "send only generator i's share of the schedule (of n, from 0): every arrival k with k mod n = i, so n generators send it all, bursts shared out",
+  },
+  'start-at': {
+    type: 'string',
+    value: 'MS',
+    help: 'start the schedule at this instant (epoch ms), the same for every generator (their clocks must agree: NTP)',
+  },
+  'results-redis': {
+    type: 'string',
+    value: 'URL',
+    help: "write this generator's result to this Redis under --run-id instead of a file; without --start-at the generators agree on a start there",
+  },
+  'run-id': {
+    type: 'string',
+    value: 'ID',
+    help: 'the run id every generator of the run shares, with --results-redis (letters, digits, . _ -)',
+  },
+  'start-delay': {
+    type: 'string',
+    value: 'MS',
+    help: 'with --results-redis and no --start-at: the start is this long after the first generator arrives (default 15000)',
+  },
+} as const satisfies Flags;
 
 /** The flags of one generator of a distributed run, as typed (`load` and `experiment` take them). */
 export interface DistributedFlags {

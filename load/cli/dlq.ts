@@ -1,4 +1,7 @@
 import { Queue } from 'bullmq';
+import { queueLocation } from '../../services/shared/queue-env.ts';
+import { subscriberQueue } from '../../services/shared/topic.ts';
+import { defineCommand } from './command.ts';
 import { deadLetterQueueName, type EventJobData } from '../../services/shared/event-job.ts';
 import {
   connectionReady,
@@ -19,20 +22,6 @@ export interface DlqOptions {
   dryRun: boolean;
 }
 
-export const dlqHelp = `Usage:
-  cascade-lab dlq list    [--limit N]                   id, reason, attempts, when
-  cascade-lab dlq redrive (--ids a,b,… | --all) [--dry-run]   back to the main queue with fresh attempts
-  cascade-lab dlq purge                                 delete every dead-lettered job
-
-Options:
-  --redis URL     Redis to use (default: $REDIS_URL, else redis://127.0.0.1:6379;
-                  a Redis Cluster with $REDIS_CLUSTER_NODES=host:port,… instead)
-  --queue NAME    the topic, or a plain queue (default: $QUEUE_NAME, else events)
-  --subscriber S  one subscriber of the topic: its queue is <NAME>.<S>, its DLQ <NAME>.<S>-dlq
-                  (default: $SUBSCRIBER; unset: the queue NAME, its DLQ <NAME>-dlq)
-  --prefix P      BullMQ key prefix (default: $QUEUE_PREFIX, else cascade; {cascade} on a cluster)
-`;
-
 function table(rows: string[][]): string {
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -48,14 +37,10 @@ function table(rows: string[][]): string {
 
 /** Runs one `dlq` subcommand; answers the process exit code. */
 export async function runDlq(
-  action: string | undefined,
+  action: 'list' | 'redrive' | 'purge',
   options: DlqOptions,
   out: (text: string) => void,
 ): Promise<number> {
-  if (action !== 'list' && action !== 'redrive' && action !== 'purge') {
-    out(dlqHelp);
-    return 2;
-  }
   if (
     action === 'redrive' &&
     !options.all &&
@@ -121,3 +106,91 @@ export async function runDlq(
     connection.disconnect();
   }
 }
+
+const actions = ['list', 'redrive', 'purge'] as const;
+/** Which action each action-specific flag belongs to. */
+const flagOwners = {
+  limit: 'list',
+  ids: 'redrive',
+  all: 'redrive',
+  'dry-run': 'redrive',
+} as const;
+
+export const dlqCommand = defineCommand({
+  name: 'dlq',
+  usage: [
+    'dlq list [--limit N]                             id, reason, attempts, when',
+    'dlq redrive (--ids a,b,… | --all) [--dry-run]    back to the main queue with fresh attempts',
+    'dlq purge                                        delete every dead-lettered job',
+  ],
+  summary: 'the dead-letter queue: list, redrive or purge it',
+  description:
+    "Reads and changes a queue's dead-letter queue in Redis directly (no service needs to run). On a topic, --subscriber names whose.",
+  flags: {
+    limit: { type: 'string', value: 'N', help: 'list: at most N jobs (default 50)' },
+    ids: { type: 'string', value: 'a,b,…', help: 'redrive: these jobs' },
+    all: { type: 'boolean', help: 'redrive: every dead-lettered job' },
+    'dry-run': { type: 'boolean', help: 'redrive: say what would be redriven, change nothing' },
+    redis: {
+      type: 'string',
+      value: 'URL',
+      help: 'the Redis (default: REDIS_URL, else redis://127.0.0.1:6379; a Redis Cluster with REDIS_CLUSTER_NODES=host:port,… instead)',
+    },
+    queue: {
+      type: 'string',
+      value: 'NAME',
+      help: 'the topic, or a plain queue (default: QUEUE_NAME, else events)',
+    },
+    subscriber: {
+      type: 'string',
+      value: 'S',
+      help: 'one subscriber of the topic: its queue is <NAME>.<S>, its DLQ <NAME>.<S>-dlq (default: SUBSCRIBER; unset: the queue NAME, its DLQ <NAME>-dlq)',
+    },
+    prefix: {
+      type: 'string',
+      value: 'P',
+      help: 'the BullMQ key prefix (default: QUEUE_PREFIX, else cascade; {cascade} on a cluster)',
+    },
+  },
+  args: { min: 1, max: 1 },
+  run: async ({ values, args, io, env }) => {
+    const action = args[0] as (typeof actions)[number];
+    const problems: string[] = [];
+    if (!actions.includes(action))
+      problems.push(`"${args[0]}" is not an action: ${actions.join(', ')}`);
+    for (const [flag, owner] of Object.entries(flagOwners) as Array<
+      [keyof typeof flagOwners, (typeof actions)[number]]
+    >)
+      if (values[flag] !== undefined && owner !== action)
+        problems.push(`--${flag} is a flag of dlq ${owner}, not of dlq ${args[0]}`);
+    const limit = Number(values.limit ?? 50);
+    if (!Number.isInteger(limit) || limit < 1)
+      problems.push(`--limit: must be a positive integer, got "${values.limit}"`);
+    // --redis names one node, and wins over a cluster in the environment.
+    const location = queueLocation({
+      REDIS_URL: values.redis ?? env().REDIS_URL,
+      REDIS_CLUSTER_NODES: values.redis === undefined ? env().REDIS_CLUSTER_NODES : undefined,
+      QUEUE_PREFIX: values.prefix ?? env().QUEUE_PREFIX,
+    });
+    if ('problems' in location) problems.push(...location.problems);
+    if (problems.length > 0 || 'problems' in location) {
+      io.err(problems.map((problem) => `cascade-lab dlq: ${problem}\n`).join(''));
+      return 2;
+    }
+    const subscriber =
+      values.subscriber ?? (env().SUBSCRIBER === '' ? undefined : env().SUBSCRIBER);
+    return runDlq(
+      action,
+      {
+        redis: location.redis,
+        queueName: subscriberQueue(values.queue ?? env().QUEUE_NAME, subscriber),
+        prefix: location.queuePrefix,
+        limit,
+        ids: values.ids?.split(',').filter(Boolean),
+        all: values.all === true,
+        dryRun: values['dry-run'] === true,
+      },
+      io.out,
+    );
+  },
+});

@@ -1,56 +1,29 @@
 import path from 'node:path';
 import { runExperiment } from '../experiment/run-experiment.ts';
+import { runExperimentSegment } from '../experiment/split-run.ts';
 import { parseUrls, type StackUrls } from '../experiment/target.ts';
-import { metricsPortProblems, serveMetricsIfAsked } from './load.ts';
-import { formatNotes, formatThresholds, formatTable } from '../report/summary.ts';
+import { formatResult } from '../report/load-result.ts';
+import { printResult } from '../report/print.ts';
+import { endProgress, progressLine, showProgress } from '../report/progress.ts';
 import { writeSummary } from '../report/write.ts';
-import Value from 'typebox/value';
-import { type LoadProgress } from '../generator/options.ts';
+import { defineCommand, type Io } from './command.ts';
+import {
+  type DistributedFlags,
+  distributedFlags,
+  distributedFlagSpecs,
+} from './distributed-flags.ts';
+import {
+  metricsPortFlag,
+  metricsPortOf,
+  parseRunFlags,
+  readScenario,
+  runFlags,
+  serveMetricsIfAsked,
+} from './run-options.ts';
+import { segmentProblems } from './split-flags.ts';
 
 /** Generator processes on one machine at most (each is a Node process of its own). */
-export const maxLocalGenerators = 64;
-import {
-  loadScenario,
-  Repeat,
-  type Scenario,
-  ScenarioError,
-  TimeScale,
-} from '../scenario/scenario.ts';
-import { type DistributedFlags, distributedFlags } from './distributed-flags.ts';
-import { runExperimentSegment } from '../experiment/split-run.ts';
-
-export const experimentHelp = `Usage:
-  cascade-lab experiment <scenario.yaml> [--out DIR] [--time-scale K|auto] [--repeat N]
-                         [--generators N] [--urls LIST] [--admin-token TOKEN]
-
-  Runs each run of the scenario on a fresh local stack (Redis + the four services),
-  prints the comparison table and writes summary.json, summary.md and report.html to DIR
-  (default reports/<scenario>-<time>). Exits 1 when a threshold fails.
-
-  --time-scale   stretch every time constant of the model by K (1–100) and report back in
-                 model time, so the host's fixed costs shrink K-fold; auto: the smallest of
-                 1, 2, 4, 8 at which the host does not shape the run (default: the scenario's)
-  --repeat       run each run N times, interleaved; medians and 95 % intervals (default: the
-                 scenario's, else 1)
-  --generators   send each run's load from N local generator processes (1–64), each a
-                 segment of the one seeded schedule on one clock, merged exactly (default 1)
-  --segment i/n  be generator i of n of one run (--run NAME) split across machines, on a
-                 running stack (--urls): every one sends its share of the schedule from
-                 --start-at MS (or from a start agreed in --results-redis URL --run-id ID);
-                 segment 0 also resets the stack, injects the faults and reads the services.
-                 Each writes its result to --out DIR (or the Redis); cascade-lab merge makes
-                 the run's table and report of them
-  --urls         run against a running stack instead (docker compose, cascade-lab up):
-                   downstream=URL,gateway=URL,producer=URL,worker=URL[,worker=URL…]
-                 Nothing is restarted: before and after each run, faults are cleared, the
-                 policies the stack had at the start are put back and the queue is drained.
-                 Name every worker (one per subscriber); a worker hostname that resolves to
-                 several addresses counts as replicas. When the producer publishes to a
-                 topic, every events run gets a row per subscriber (<run>-<subscriber>).
-                 (default: the CASCADE_URLS variable; unset: a fresh local stack)
-  --admin-token  the running stack's ADMIN_TOKEN (default: the ADMIN_TOKEN variable)
-  --metrics-port the generator's own /metrics while it runs (default: LOAD_METRICS_PORT)
-`;
+const maxLocalGenerators = 64;
 
 /** Its part goes to `outDir`, not `--out FILE`; the run's name is its own, not `--name`. */
 export interface ExperimentCommandOptions extends Omit<DistributedFlags, 'out' | 'name'> {
@@ -74,107 +47,17 @@ export interface ExperimentCommandOptions extends Omit<DistributedFlags, 'out' |
   run?: string | undefined;
 }
 
-/** A run's progress as one line: rewritten in place on a terminal, one per report otherwise. */
-function progressLine(
-  run: string,
-  p: LoadProgress,
-  queueDepth: number | null,
-  interactive: boolean,
-): string {
-  const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}${queueDepth === null ? '' : `  queue ${queueDepth}`}`;
-  return interactive ? `\r${line}\u001b[K` : `${line}\n`;
-}
-
-/** `experiment --segment`: the run it is a generator of, and every problem with the flags. */
-export function segmentProblems(
-  scenario: Scenario,
-  options: ExperimentCommandOptions,
-  flags: { timeScale?: number | 'auto'; repeat?: number },
-  urls: StackUrls | undefined,
-  generators: number,
-): { problems: string[]; run?: Scenario['runs'][number]; timeScale: number } {
-  const problems: string[] = [];
-  const names = scenario.runs.map((run) => run.name);
-  const run =
-    options.run !== undefined
-      ? scenario.runs.find((candidate) => candidate.name === options.run)
-      : scenario.runs.length === 1
-        ? scenario.runs[0]
-        : undefined;
-  if (!run)
-    problems.push(
-      options.run === undefined
-        ? `--run: a generator of a split run runs one run; name one of ${names.join(', ')}`
-        : `--run: the scenario has no run "${options.run}" (it has ${names.join(', ')})`,
-    );
-  const timeScale = flags.timeScale ?? scenario.timeScale ?? 1;
-  if (timeScale === 'auto')
-    problems.push('--time-scale: auto probes with one generator; give every generator a number');
-  if ((flags.repeat ?? 1) > 1) problems.push('--repeat: a split run runs once');
-  if (generators > 1) problems.push('--generators: a split run has one generator per --segment');
-  if (run && run.target !== 'http' && !urls)
-    problems.push(
-      '--urls: the generators of a split run share one running stack (cascade-lab up, compose, Kubernetes)',
-    );
-  if (run?.target === 'events' && (run.killWorker || run.subscribers))
-    problems.push(
-      `--run: ${run.name} ${run.killWorker ? 'kills a worker' : 'names its subscribers'}, which needs a fresh local stack`,
-    );
-  return { problems, ...(run ? { run } : {}), timeScale: timeScale === 'auto' ? 1 : timeScale };
-}
-
-/** `--time-scale K|auto` and `--repeat N`, checked against the scenario schema's own rules. */
-export function parseRunFlags(options: Pick<ExperimentCommandOptions, 'timeScale' | 'repeat'>): {
-  timeScale?: number | 'auto';
-  repeat?: number;
-  problems: string[];
-} {
-  const problems: string[] = [];
-  const flags: { timeScale?: number | 'auto'; repeat?: number } = {};
-  if (options.timeScale !== undefined) {
-    const value = options.timeScale === 'auto' ? 'auto' : Number(options.timeScale);
-    if (Value.Check(TimeScale, value)) flags.timeScale = value;
-    else
-      problems.push(
-        `--time-scale: must be a number from 1 to 100, or auto (got "${options.timeScale}")`,
-      );
-  }
-  if (options.repeat !== undefined) {
-    const value = Number(options.repeat);
-    if (Value.Check(Repeat, value)) flags.repeat = value;
-    else problems.push(`--repeat: must be an integer from 1 to 50 (got "${options.repeat}")`);
-  }
-  return { ...flags, problems };
-}
-
-/** The scenario file, validated; or undefined once every problem with it is said. */
-export function readScenario(file: string, err: (text: string) => void): Scenario | undefined {
-  try {
-    return loadScenario(file);
-  } catch (error) {
-    err(
-      `${error instanceof ScenarioError ? error.message : `cannot read ${file}: ${(error as Error).message}`}\n`,
-    );
-    return undefined;
-  }
-}
-
+/** `cascade-lab experiment`: answers the exit code. */
 export async function runExperimentCommand(
-  file: string | undefined,
+  file: string,
   options: ExperimentCommandOptions,
-  out: (text: string) => void,
-  err: (text: string) => void,
-  interactive: boolean,
+  { out, err, interactive }: Io,
 ): Promise<number> {
-  if (file === undefined) {
-    err(experimentHelp);
-    return 2;
-  }
   let urls: StackUrls | undefined;
   if (options.urls !== undefined) {
     const parsed = parseUrls(options.urls);
     if (!parsed.urls) {
-      err(`${parsed.problems.join('\n')}\n`);
+      err(parsed.problems.map((problem) => `cascade-lab experiment: ${problem}\n`).join(''));
       return 2;
     }
     urls = parsed.urls;
@@ -182,7 +65,6 @@ export async function runExperimentCommand(
   const flags = parseRunFlags(options);
   const generators = Number(options.generators ?? 1);
   const flagProblems = [
-    ...metricsPortProblems(options.metricsPort),
     ...flags.problems,
     ...(Number.isInteger(generators) && generators >= 1 && generators <= maxLocalGenerators
       ? []
@@ -191,7 +73,7 @@ export async function runExperimentCommand(
         ]),
   ];
   if (flagProblems.length > 0) {
-    err(`${flagProblems.join('\n')}\n`);
+    err(flagProblems.map((problem) => `cascade-lab experiment: ${problem}\n`).join(''));
     return 2;
   }
   const scenario = readScenario(file, err);
@@ -205,12 +87,12 @@ export async function runExperimentCommand(
       problems,
     );
     if (problems.length > 0 || !checked.run) {
-      err(`cascade-lab experiment: ${problems.join('\n  ')}\n`);
+      err(problems.map((problem) => `cascade-lab experiment: ${problem}\n`).join(''));
       return 2;
     }
     if ((scenario.repeat ?? 1) > 1)
       err(`the scenario's repeat (${scenario.repeat}) is not used: a split run runs once\n`);
-    return runExperimentSegment(
+    const { load, savedTo } = await runExperimentSegment(
       scenario,
       {
         segment: distributed.segment,
@@ -223,11 +105,14 @@ export async function runExperimentCommand(
         outDir: options.outDir,
         resultsRedis: options.resultsRedis,
         runId: options.runId,
-        onProgress: (run, p, queueDepth) => err(progressLine(run, p, queueDepth, interactive)),
+        onProgress: (run, p, queueDepth) =>
+          showProgress(err, interactive, progressLine(p, { label: run, queueDepth })),
       },
-      out,
       err,
     );
+    out(formatResult(load));
+    out(`result: ${savedTo}\n`);
+    return 0;
   }
   const served = await serveMetricsIfAsked(
     options.metricsPort,
@@ -255,19 +140,70 @@ export async function runExperimentCommand(
         `${step} ${run.name} (${run.target}), time scale ${timeScale}: ${run.target === 'http' ? `straight at ${scenario.service?.url ?? 'the service'}` : urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
       );
     },
-    onProgress: (run, p, queueDepth) => err(progressLine(run, p, queueDepth, interactive)),
+    onProgress: (run, p, queueDepth) =>
+      showProgress(err, interactive, progressLine(p, { label: run, queueDepth })),
   });
   await served?.close();
-  if (interactive) err('\n');
+  endProgress(err, interactive);
   const dir =
     options.outDir ??
     path.join('reports', `${scenario.name}-${result.startedAt.replace(/[:.]/g, '-')}`);
-  const files = writeSummary(result, dir);
-  out(formatTable(result));
-  out(formatNotes(result));
-  if (result.thresholds.length > 0) out(`${formatThresholds(result)}\n`);
-  for (const run of result.runs)
-    for (const warning of run.warnings) out(`warning (${run.name}): ${warning}\n`);
-  out(`report: ${files.join(', ')}\n`);
-  return result.thresholds.every((threshold) => threshold.passed) ? 0 : 1;
+  return printResult(result, writeSummary(result, dir), out);
 }
+
+export const experimentCommand = defineCommand({
+  name: 'experiment',
+  usage: [
+    'experiment <scenario.yaml> [--out DIR] [--time-scale K|auto] [--repeat N] [--generators N]',
+    'experiment <scenario.yaml> --urls LIST [--admin-token TOKEN] …',
+    'experiment <scenario.yaml> --run NAME --segment i/n (--start-at MS | --results-redis URL --run-id ID) --urls LIST',
+  ],
+  summary: 'a scenario: each run on a fresh local stack (or a running one), a table and a report',
+  description:
+    "Runs each run of the scenario on a fresh local stack (Redis and the four services) or on a running one (--urls), prints the comparison table and writes summary.json, summary.md and report.html. Exits 1 when a threshold fails. With --segment it is one generator of a run split across machines: segment 0 also resets the stack, injects the faults and reads the services; cascade-lab merge makes the run's table of their parts.",
+  flags: {
+    ...runFlags,
+    generators: {
+      type: 'string',
+      value: 'N',
+      help: `send each run's load from N local generator processes (1–${maxLocalGenerators}), each a segment of the one seeded schedule on one clock, merged exactly (default 1)`,
+    },
+    run: {
+      type: 'string',
+      value: 'NAME',
+      help: 'with --segment: the run of the scenario this generator sends a share of',
+    },
+    ...distributedFlagSpecs,
+    ...metricsPortFlag,
+  },
+  args: { min: 1, max: 1 },
+  run: async ({ values, args, io, env }) => {
+    const metrics = metricsPortOf(values['metrics-port'], env().LOAD_METRICS_PORT);
+    if (metrics.problems.length > 0) {
+      io.err(metrics.problems.map((problem) => `cascade-lab experiment: ${problem}\n`).join(''));
+      return 2;
+    }
+    return runExperimentCommand(
+      args[0]!,
+      {
+        outDir: values.out,
+        urls: values.urls ?? env().CASCADE_URLS,
+        adminToken: values['admin-token'] ?? env().ADMIN_TOKEN,
+        redisUrl: env().REDIS_URL,
+        redisClusterNodes: env().REDIS_CLUSTER_NODES,
+        timeScale: values['time-scale'],
+        repeat: values.repeat,
+        metricsPort: metrics.port,
+        metricsHost: env().HOST,
+        generators: values.generators,
+        run: values.run,
+        segment: values.segment,
+        startAt: values['start-at'],
+        startDelay: values['start-delay'],
+        resultsRedis: values['results-redis'],
+        runId: values['run-id'],
+      },
+      io,
+    );
+  },
+});

@@ -1,124 +1,25 @@
 import { writeFileSync } from 'node:fs';
-import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from '../../services/shared/schema-errors.ts';
-import { taggedUnionProblems } from '../../services/shared/schemas.ts';
-import { connectFor } from '../generator/pool.ts';
-import { type LoadProgress } from '../generator/options.ts';
-import { type LoadResult } from '../generator/recording.ts';
-import { type LoadTarget } from '../generator/series.ts';
-import { runLoad } from '../generator/generator.ts';
-import { HttpRequestSpec } from '../generator/http-target.ts';
-import { serveLoadMetrics } from '../generator/metrics.ts';
-import { buildSchedule, ScheduleSpec } from '../schedule/schedule.ts';
 import { toPart } from '../distributed/part.ts';
 import { ResultsStore, savePart } from '../distributed/results-store.ts';
-import { type DistributedFlags, distributedFlags } from './distributed-flags.ts';
 import { scheduleFacts, segmentOf } from '../distributed/segment.ts';
-
-export const metricsPortProblems = (port: number | undefined): string[] =>
-  port === undefined || (Number.isInteger(port) && port >= 0 && port <= 65_535)
-    ? []
-    : ['--metrics-port: must be a port number (0–65535)'];
-
-/** Starts the generator's `/metrics` endpoint when a port was given, and says where. */
-export async function serveMetricsIfAsked(
-  port: number | undefined,
-  host: string,
-  err: (text: string) => void,
-) {
-  if (port === undefined) return undefined;
-  const served = await serveLoadMetrics(port, host);
-  err(`load generator metrics at ${served.url}/metrics\n`);
-  return served;
-}
-
-export const loadHelp = `Usage:
-  cascade-lab load --target rpc|events --url URL [--schedule SPEC] [--max-outstanding N] [--json FILE]
-  cascade-lab load --target http --url URL [--method M] [--header 'name: value']... [--body TEXT]
-                   [--ok 200,201] [--schedule SPEC] …
-
-  --target           rpc: POST /rpc on the gateway; events: POST /events on the producer;
-                     http: any endpoint (your own service)
-  --url              the gateway's or the producer's origin, e.g. http://127.0.0.1:8080; for http
-                     the whole URL, e.g. http://127.0.0.1:3000/orders/{{index}}
-  --method, --header, --body
-                     http: the request (default GET); the URL's path, header values and the body
-                     may hold {{index}} (the request's number), {{id}} (unique per run), {{uuid}}
-  --ok               http: the statuses that count as ok (default every 2xx)
-  --schedule         kind:key=value,… (default: the seed's bursts:total=2000,burst=350,gapMs=80)
-                       bursts:total=N,burst=N,gapMs=MS
-                       constant:ratePerSecond=R,durationMs=MS
-                       ramp:fromRps=R,toRps=R,durationMs=MS
-  --max-outstanding  requests in flight at most; arrivals beyond it count as dropped (default 10000)
-  --json FILE        also write the full result (series, latencies, outcomes) as JSON
-  --segment i/n      send only generator i's share of the schedule (of n, from 0): every
-                     arrival k with k mod n = i, so n generators send it all, bursts shared out
-  --start-at MS      start the schedule at this instant (epoch ms), the same for every generator
-  --out FILE         write this generator's result for cascade-lab merge (histograms kept whole)
-  --results-redis URL --run-id ID
-                     write it to this Redis under the run id instead; without --start-at the
-                     generators agree on a start there, --start-delay MS (default 15000) after
-                     the first of them arrives
-  --name NAME        the run's name in the merged table and thresholds (default load)
-  --metrics-port N   serve the generator's own counters at http://HOST:N/metrics while it runs
-                     (default: LOAD_METRICS_PORT; unset: none)
-`;
-
-export const seedSchedule = 'bursts:total=2000,burst=350,gapMs=80';
-
-/** Parses `kind:key=value,…` into a validated schedule spec, or every problem with it. */
-export function parseScheduleArg(text: string): { spec?: ScheduleSpec; problems: string[] } {
-  const [kind, rest = ''] = text.split(':', 2);
-  const candidate: Record<string, unknown> = { kind };
-  for (const pair of rest.split(',').filter(Boolean)) {
-    const [key, value] = pair.split('=', 2);
-    if (key === undefined || value === undefined || key === '') {
-      return { problems: [`schedule: "${pair}" is not key=value`] };
-    }
-    candidate[key] = Number.isFinite(Number(value)) ? Number(value) : value;
-  }
-  if (kind === 'stages' || kind === 'spike') {
-    return {
-      problems: [`schedule: ${kind} needs a scenario file; use bursts, constant or ramp here`],
-    };
-  }
-  const problems = taggedUnionProblems(
-    ScheduleSpec,
-    candidate,
-    'kind',
-    'schedule',
-    (variant, value, path) => formatIssues(Value.Errors(variant as TSchema, value), path),
-  );
-  if (problems.length > 0) return { problems };
-  return { spec: candidate as ScheduleSpec, problems: [] };
-}
-
-export function formatProgress(p: LoadProgress): string {
-  const seconds = (p.elapsedMs / 1000).toFixed(1);
-  return `${seconds}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}  in flight ${p.outstanding}`;
-}
-
-export function formatResult(result: LoadResult): string {
-  const lines = [
-    `target ${result.target}: ${result.sent} sent = ${result.ok} ok + ${result.failed} failed + ${result.dropped} dropped in ${(result.durationMs / 1000).toFixed(2)} s`,
-    `latency from schedule  p50 ${result.latency.p50Ms} ms  p95 ${result.latency.p95Ms} ms  p99 ${result.latency.p99Ms} ms  max ${result.latency.maxMs} ms  mean ${result.latency.meanMs} ms`,
-    `latency from send      p50 ${result.serviceLatency.p50Ms} ms  p99 ${result.serviceLatency.p99Ms} ms`,
-    `generator lateness     p50 ${result.lateness.p50Ms} ms  p99 ${result.lateness.p99Ms} ms  max ${result.lateness.maxMs} ms (scheduled → written)`,
-    `  of which its own     p50 ${result.pacing.p50Ms} ms  p99 ${result.pacing.p99Ms} ms (scheduled → handed to the pool; the rest waited for a connection)`,
-    ...(result.bursts
-      ? [
-          `bursts                 ${result.bursts.count} of ${result.bursts.size}: left in p50 ${result.bursts.spreadP50Ms} ms, max ${result.bursts.spreadMaxMs} ms (first → last hand-over); first p99 ${result.bursts.startLatenessP99Ms} ms late`,
-        ]
-      : []),
-    'outcomes:',
-    ...Object.entries(result.outcomes)
-      .sort(([, a], [, b]) => b - a)
-      .map(([label, count]) => `  ${String(count).padStart(7)}  ${label}`),
-    ...result.warnings.map((warning) => `warning: ${warning}`),
-  ];
-  return `${lines.join('\n')}\n`;
-}
+import { runLoad } from '../generator/generator.ts';
+import { HttpRequestSpec } from '../generator/http-target.ts';
+import { connectFor } from '../generator/pool.ts';
+import { defaultMaxOutstanding } from '../generator/recording.ts';
+import type { LoadTarget } from '../generator/series.ts';
+import { formatResult } from '../report/load-result.ts';
+import { endProgress, progressLine, showProgress } from '../report/progress.ts';
+import { buildSchedule } from '../schedule/schedule.ts';
+import { parseScheduleArg, seedSchedule } from '../schedule/schedule-text.ts';
+import { defineCommand, type Io } from './command.ts';
+import {
+  type DistributedFlags,
+  distributedFlags,
+  distributedFlagSpecs,
+} from './distributed-flags.ts';
+import { metricsPortFlag, metricsPortOf, serveMetricsIfAsked } from './run-options.ts';
 
 export interface LoadCommandOptions extends DistributedFlags {
   target: string | undefined;
@@ -178,9 +79,7 @@ function httpRequestOf(
 /** `cascade-lab load`: one open-loop run against running services. Answers the exit code. */
 export async function runLoadCommand(
   options: LoadCommandOptions,
-  out: (text: string) => void,
-  err: (text: string) => void,
-  interactive: boolean,
+  { out, err, interactive }: Io,
 ): Promise<number> {
   const problems: string[] = [];
   const http = options.target === 'http';
@@ -198,7 +97,6 @@ export async function runLoadCommand(
   if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
     problems.push('--max-outstanding: must be a positive integer');
   }
-  problems.push(...metricsPortProblems(options.metricsPort));
   const distributed =
     options.segment !== undefined ||
     options.out !== undefined ||
@@ -207,7 +105,7 @@ export async function runLoadCommand(
       ? distributedFlags(options, '--out FILE', problems)
       : undefined;
   if (problems.length > 0 || parsed.spec === undefined) {
-    err(`cascade-lab load: ${problems.join('\n  ')}\n\n${loadHelp}`);
+    err(problems.map((problem) => `cascade-lab load: ${problem}\n`).join(''));
     return 2;
   }
   const served = await serveMetricsIfAsked(
@@ -253,13 +151,10 @@ export async function runLoadCommand(
       maxOutstanding: options.maxOutstanding,
       // Shared by a distributed run's generators: ids differ by the arrival's number.
       idPrefix: `load-${(startAt ?? Date.now()).toString(36)}`,
-      onProgress: (progress) =>
-        err(
-          interactive ? `\r${formatProgress(progress)}\u001b[K` : `${formatProgress(progress)}\n`,
-        ),
+      onProgress: (progress) => showProgress(err, interactive, progressLine(progress)),
     }).finally(() => pool.close());
     await served?.close();
-    if (interactive) err('\n');
+    endProgress(err, interactive);
     out(formatResult(result));
     if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
     if (distributed) {
@@ -283,3 +178,100 @@ export async function runLoadCommand(
     await store?.close();
   }
 }
+
+export const loadCommand = defineCommand({
+  name: 'load',
+  usage: [
+    'load --target rpc|events --url URL [--schedule SPEC] [--max-outstanding N] [--json FILE]',
+    "load --target http --url URL [--method M] [--header 'name: value']... [--body TEXT] [--ok LIST] …",
+    'load … --segment i/n (--start-at MS | --results-redis URL --run-id ID) [--out FILE]',
+  ],
+  summary: 'one open-loop load run against running services or any HTTP endpoint',
+  description:
+    "Sends one open-loop schedule (each request at its time, whatever the earlier ones are doing) and prints the accounting (sent = ok + failed + dropped), latency from the scheduled send and from the write, and the generator's own lateness. With --segment it is one generator of several: its result is a part for cascade-lab merge.",
+  flags: {
+    target: {
+      type: 'string',
+      value: 'rpc|events|http',
+      help: 'rpc: POST /rpc on the gateway; events: POST /events on the producer; http: any endpoint (your own service)',
+    },
+    url: {
+      type: 'string',
+      value: 'URL',
+      help: "the gateway's or the producer's origin, e.g. http://127.0.0.1:8080; for http the whole URL, e.g. http://127.0.0.1:3000/orders/{{index}}",
+    },
+    method: { type: 'string', value: 'M', help: 'http: the request method (default GET)' },
+    header: {
+      type: 'string',
+      value: "'name: value'",
+      multiple: true,
+      help: "http: a request header; header values, the path and the body may hold {{index}} (the request's number), {{id}} (unique per run) and {{uuid}}",
+    },
+    body: { type: 'string', value: 'TEXT', help: 'http: the request body' },
+    ok: {
+      type: 'string',
+      value: 'LIST',
+      help: 'http: the statuses that count as ok, e.g. 200,201 (default every 2xx)',
+    },
+    schedule: {
+      type: 'string',
+      value: 'SPEC',
+      help: `kind:key=value,… (default ${seedSchedule}, the seed's): bursts:total=N,burst=N,gapMs=MS · constant:ratePerSecond=R,durationMs=MS · ramp:fromRps=R,toRps=R,durationMs=MS`,
+    },
+    'max-outstanding': {
+      type: 'string',
+      value: 'N',
+      help: `requests in flight at most; arrivals beyond it count as dropped (default ${defaultMaxOutstanding})`,
+    },
+    json: {
+      type: 'string',
+      value: 'FILE',
+      help: 'also write the full result (series, latencies, outcomes) as JSON',
+    },
+    ...distributedFlagSpecs,
+    out: {
+      type: 'string',
+      value: 'FILE',
+      help: "write this generator's result for cascade-lab merge (histograms kept whole)",
+    },
+    name: {
+      type: 'string',
+      value: 'NAME',
+      help: "the run's name in the merged table and thresholds (default load)",
+    },
+    ...metricsPortFlag,
+  },
+  args: { min: 0, max: 0 },
+  run: async ({ values, io, env }) => {
+    const metrics = metricsPortOf(values['metrics-port'], env().LOAD_METRICS_PORT);
+    if (metrics.problems.length > 0) {
+      io.err(metrics.problems.map((problem) => `cascade-lab load: ${problem}\n`).join(''));
+      return 2;
+    }
+    const maxOutstanding = values['max-outstanding'];
+    return runLoadCommand(
+      {
+        target: values.target,
+        url: values.url,
+        method: values.method,
+        headers: values.header,
+        body: values.body,
+        ok: values.ok,
+        schedule: values.schedule ?? seedSchedule,
+        maxOutstanding:
+          maxOutstanding === undefined ? defaultMaxOutstanding : Number(maxOutstanding),
+        json: values.json,
+        metricsPort: metrics.port,
+        metricsHost: env().HOST,
+        segment: values.segment,
+        startAt: values['start-at'],
+        startDelay: values['start-delay'],
+        out: values.out,
+        resultsRedis: values['results-redis'],
+        runId: values['run-id'],
+        name: values.name,
+      },
+      io,
+    );
+  },
+});

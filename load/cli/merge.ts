@@ -3,29 +3,14 @@ import path from 'node:path';
 import { type MergedLoad, mergeParts } from '../distributed/merge.ts';
 import { PartError, parsePart, type SourcedPart } from '../distributed/part.ts';
 import { ResultsStore, runIdPattern } from '../distributed/results-store.ts';
-import { readScenario } from './experiment.ts';
+import { defineCommand, type Io } from './command.ts';
+import { readScenario } from './run-options.ts';
+import { printResult } from '../report/print.ts';
+import { endProgress, showProgress } from '../report/progress.ts';
 import { mergedExperiment } from '../experiment/merged-run.ts';
 import { parseThreshold } from '../scenario/thresholds.ts';
-import { formatNotes, formatThresholds, formatTable } from '../report/summary.ts';
 import { writeSummary } from '../report/write.ts';
 import type { Scenario } from '../scenario/scenario.ts';
-
-export const mergeHelp = `Usage:
-  cascade-lab merge <result.json>... [--scenario FILE] [--threshold EXPR]... [--out DIR]
-  cascade-lab merge --results-redis URL --run-id ID [--wait S] …
-
-  Merges the results of the generators of one distributed run (cascade-lab load or
-  experiment --segment i/n, to files or --results-redis): counts summed, latency histograms
-  added, so the percentiles are exact; series on the shared clock; an experiment's run
-  with the services' figures its segment 0 read. A missing or duplicated segment, or a
-  result of another run, is an error that names it (exit 2). Prints the table, writes
-  summary.json, summary.md and report.html to DIR (default reports/<name>-merged-<time>),
-  and judges the thresholds on the merged run: the scenario's that name it (an
-  experiment's parts carry their scenario; else --scenario FILE), and each --threshold
-  (e.g. 'load.p99_ms < 250'). Exits 1 when one fails.
-
-  --wait S       with --results-redis: wait up to S seconds for every segment (default 0)
-`;
 
 export interface MergeCommandOptions {
   files: string[];
@@ -40,8 +25,7 @@ export interface MergeCommandOptions {
 /** `cascade-lab merge`: answers the exit code. */
 export async function runMergeCommand(
   options: MergeCommandOptions,
-  out: (text: string) => void,
-  err: (text: string) => void,
+  { out, err, interactive }: Io,
 ): Promise<number> {
   const problems: string[] = [];
   const fromRedis = options.resultsRedis !== undefined;
@@ -58,7 +42,7 @@ export async function runMergeCommand(
         `--threshold: "${expression}" is not run.metric op number (e.g. load.p99_ms < 250)`,
       );
   if (problems.length > 0) {
-    err(`cascade-lab merge: ${problems.join('\n  ')}\n\n${mergeHelp}`);
+    err(problems.map((problem) => `cascade-lab merge: ${problem}\n`).join(''));
     return 2;
   }
   let scenario: Scenario | undefined;
@@ -73,8 +57,13 @@ export async function runMergeCommand(
       const store = new ResultsStore(options.resultsRedis as string, options.runId as string);
       try {
         parts = await store.read(waitS * 1000, (have, want) =>
-          err(`waiting for the generators' results: ${have} of ${want ?? '?'}\n`),
+          showProgress(
+            err,
+            interactive,
+            `waiting for the generators' results: ${have} of ${want ?? '?'}`,
+          ),
         );
+        endProgress(err, interactive);
       } finally {
         await store.close();
       }
@@ -97,15 +86,63 @@ export async function runMergeCommand(
   const result = mergedExperiment(merged, scenario, options.thresholds ?? []);
   const dir =
     options.outDir ??
-    path.join('reports', `${merged.first.name}-merged-${result.startedAt.replace(/[:.]/g, '-')}`);
-  const files = writeSummary(result, dir);
-  out(formatTable(result));
-  out(formatNotes(result));
-  if (result.thresholds.length > 0) out(`${formatThresholds(result)}\n`);
-  for (const run of result.runs) for (const warning of run.warnings) out(`warning: ${warning}\n`);
-  for (const generator of merged.generators)
-    for (const warning of generator.warnings)
-      out(`warning (generator ${generator.segment}): ${warning}\n`);
-  out(`report: ${files.join(', ')}\n`);
-  return result.thresholds.every((threshold) => threshold.passed) ? 0 : 1;
+    path.join(
+      'reports',
+      `${merged.first.name}-merged-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+    );
+  return printResult(result, writeSummary(result, dir), out);
 }
+
+export const mergeCommand = defineCommand({
+  name: 'merge',
+  usage: [
+    'merge <result.json>... [--scenario FILE] [--threshold EXPR]... [--out DIR]',
+    'merge --results-redis URL --run-id ID [--wait S] …',
+  ],
+  summary: "the parts of a distributed run's generators merged: exact percentiles, one report",
+  description:
+    "Merges the results of the generators of one distributed run (cascade-lab load or experiment --segment i/n, to files or --results-redis): counts summed, latency histograms added, so the percentiles are exact; series on the shared clock; an experiment's run with the services' figures its segment 0 read. A missing or duplicated segment, or a result of another run, is an error that names it (exit 2). Prints the table, writes summary.json, summary.md and report.html, and judges the thresholds on the merged run: the scenario's that name it (an experiment's parts carry their scenario; else --scenario FILE), and each --threshold. Exits 1 when one fails.",
+  flags: {
+    'results-redis': {
+      type: 'string',
+      value: 'URL',
+      help: 'read the parts from this Redis, where the generators wrote them under --run-id',
+    },
+    'run-id': { type: 'string', value: 'ID', help: 'the run id the generators wrote under' },
+    wait: {
+      type: 'string',
+      value: 'S',
+      help: 'with --results-redis: wait up to S seconds for every segment (default 0)',
+    },
+    scenario: {
+      type: 'string',
+      value: 'FILE',
+      help: "the scenario whose thresholds judge a load run's merge (an experiment's parts carry theirs)",
+    },
+    threshold: {
+      type: 'string',
+      value: 'EXPR',
+      multiple: true,
+      help: "a threshold on the merged run, e.g. 'load.p99_ms < 250'",
+    },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      help: 'where the report goes (default reports/<name>-merged-<time>)',
+    },
+  },
+  args: { min: 0, max: Number.POSITIVE_INFINITY },
+  run: ({ values, args, io }) =>
+    runMergeCommand(
+      {
+        files: args,
+        resultsRedis: values['results-redis'],
+        runId: values['run-id'],
+        wait: values.wait,
+        scenario: values.scenario,
+        thresholds: values.threshold,
+        outDir: values.out,
+      },
+      io,
+    ),
+});

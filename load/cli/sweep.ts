@@ -1,36 +1,12 @@
 import path from 'node:path';
 import { parseUrls, type StackUrls } from '../experiment/target.ts';
-import { parseRunFlags, readScenario } from './experiment.ts';
+import { defineCommand, type Io } from './command.ts';
+import { parseRunFlags, readScenario, runFlags } from './run-options.ts';
+import { progressLine, showProgress } from '../report/progress.ts';
 import { formatSweep, sweepNotes, writeSweepReport } from '../sweep/report.ts';
 import { runSweep, SweepError, type SweepProgress } from '../sweep/run-sweep.ts';
 import { cellLabel } from '../sweep/grid.ts';
 import { type SweepField, sweepFieldProblems } from '../scenario/sweep-spec.ts';
-
-export const sweepHelp = `Usage:
-  cascade-lab sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR] [--repeat N]
-                    [--time-scale K] [--urls LIST] [--admin-token TOKEN]
-
-  Runs the scenario once per cell of a grid over one or two of its fields, every run with
-  its repeats, and judges each run of each cell: stable, recovered in X, metastable or
-  overloaded (the rule is in the report; sweep.verdict in the scenario sets it). Prints a
-  map per run and writes summary.json, summary.md and report.html to DIR, and each cell's
-  own experiment report to DIR/cells/<cell>/. The scenario's thresholds are not judged.
-
-  Stopped (Ctrl-C), it keeps the cells it finished: the same command with the same --out
-  runs only the others.
-
-  --field        a field by its path and its values, instead of the scenario's sweep.fields;
-                 once or twice (the first across, the second down):
-                   load.ratePerSecond=40,60,80        the values
-                   load.spike.durationMs=250..2000:4  from..to in 4 evenly spaced steps
-                   runs[0].policy.maxRetries=0,1,3    any field of the scenario
-  --out          the sweep's folder (default reports/<scenario>-sweep-<time>); give the same
-                 one again to resume
-  --repeat       each run of each cell N times (default: the scenario's, else 1)
-  --time-scale   every time constant × K (default: the scenario's; auto is not taken here)
-  --urls         run against a running stack (see experiment) instead of a fresh local
-                 stack per run; a run that ends metastable leaves the next one its backlog
-`;
 
 /** `PATH=a,b,c` or `PATH=from..to:steps` → a swept field, or the problem with it. */
 export function parseFieldArg(text: string): { field?: SweepField; problem?: string } {
@@ -76,17 +52,12 @@ export function formatSweepProgress(p: SweepProgress): string {
   return `[${p.done}/${p.total} cells done] cell ${p.position}: ${cellLabel(p.cell)} · ${p.run.name}${p.repeats > 1 ? ` repeat ${p.repeat + 1}/${p.repeats}` : ''} · ${clock(p.elapsedMs)} elapsed, about ${clock(p.leftMs)} left`;
 }
 
+/** `cascade-lab sweep`: answers the exit code. */
 export async function runSweepCommand(
-  file: string | undefined,
+  file: string,
   options: SweepCommandOptions,
-  out: (text: string) => void,
-  err: (text: string) => void,
-  interactive: boolean,
+  { out, err, interactive }: Io,
 ): Promise<number> {
-  if (file === undefined) {
-    err(sweepHelp);
-    return 2;
-  }
   const problems: string[] = [];
   let urls: StackUrls | undefined;
   if (options.urls !== undefined) {
@@ -104,7 +75,7 @@ export async function runSweepCommand(
   if (fields.length > 2) problems.push('--field: at most two fields (a map)');
   else problems.push(...sweepFieldProblems(fields, '--field'));
   if (problems.length > 0) {
-    err(`${problems.join('\n')}\n`);
+    err(problems.map((problem) => `cascade-lab sweep: ${problem}\n`).join(''));
     return 2;
   }
   const scenario = readScenario(file, err);
@@ -129,9 +100,9 @@ export async function runSweepCommand(
       onNote: err,
       onSweepProgress: (progress) =>
         err(`${interactive ? '\r\u001b[K' : ''}${formatSweepProgress(progress)}\n`),
+      // Only on a terminal: the cells' own lines would bury the sweep's.
       onProgress: (run, p) => {
-        const line = `  ${run}  ${(p.elapsedMs / 1000).toFixed(1)}s  sent ${p.sent}/${p.scheduled}  ok ${p.ok}  failed ${p.failed}  dropped ${p.dropped}`;
-        if (interactive) err(`\r${line}\u001b[K`);
+        if (interactive) showProgress(err, true, progressLine(p, { label: run }));
       },
       // The report grows with the sweep: it can be looked at while the sweep runs.
       onCellDone: (partial) => writeSweepReport(partial, outDir),
@@ -154,3 +125,48 @@ export async function runSweepCommand(
   out(`report: ${files.join(', ')}\n`);
   return 0;
 }
+
+export const sweepCommand = defineCommand({
+  name: 'sweep',
+  usage: [
+    'sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR] [--repeat N] [--time-scale K] [--urls LIST]',
+  ],
+  summary: 'a grid of a scenario: a verdict per cell (stable, recovered, metastable) and a map',
+  description:
+    "Runs the scenario once per cell of a grid over one or two of its fields, every run with its repeats, and judges each run of each cell: stable, recovered in X, metastable or overloaded (the rule is in the report; sweep.verdict in the scenario sets it). Prints a map per run and writes summary.json, summary.md and report.html, and each cell's own experiment report under cells/. The scenario's thresholds are not judged. Stopped (Ctrl-C), it keeps the cells it finished: the same command with the same --out runs only the others.",
+  flags: {
+    field: {
+      type: 'string',
+      value: 'PATH=VALUES',
+      multiple: true,
+      help: "a field by its path and its values, instead of the scenario's sweep.fields; once or twice (the first across, the second down): load.ratePerSecond=40,60,80 (the values) · load.spike.durationMs=250..2000:4 (from..to in 4 even steps) · runs[0].policy.maxRetries=0,1,3 (any field of the scenario)",
+    },
+    ...runFlags,
+    out: {
+      type: 'string',
+      value: 'DIR',
+      help: "the sweep's folder (default reports/<scenario>-sweep-<time>); give the same one again to resume",
+    },
+    'time-scale': {
+      type: 'string',
+      value: 'K',
+      help: "every time constant × K (default: the scenario's; auto is not taken here)",
+    },
+  },
+  args: { min: 1, max: 1 },
+  run: ({ values, args, io, env }) =>
+    runSweepCommand(
+      args[0]!,
+      {
+        outDir: values.out,
+        fields: values.field,
+        urls: values.urls ?? env().CASCADE_URLS,
+        adminToken: values['admin-token'] ?? env().ADMIN_TOKEN,
+        redisUrl: env().REDIS_URL,
+        redisClusterNodes: env().REDIS_CLUSTER_NODES,
+        timeScale: values['time-scale'],
+        repeat: values.repeat,
+      },
+      io,
+    ),
+});

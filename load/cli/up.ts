@@ -1,3 +1,4 @@
+import { defineCommand } from './command.ts';
 import { type Stack, type StackOptions, serviceNames, startStack } from '../stack/stack.ts';
 
 export function formatStack(stack: Stack): string {
@@ -77,3 +78,20 @@ export async function runUp(
   await stack.stop();
   return 1;
 }
+
+export const upCommand = defineCommand({
+  name: 'up',
+  usage: ['up'],
+  summary: 'the local stack: Redis and the four services on free ports until Ctrl-C',
+  description:
+    'Starts Redis (REDIS_URL if set, else a redis-server of its own, else a container; a Redis Cluster with REDIS_CLUSTER_NODES) and the four services as child processes on free ports, a worker for each of three subscribers, prints where each one is and how to point an experiment at them, and stops everything on Ctrl-C.',
+  flags: {},
+  args: { min: 0, max: 0 },
+  run: ({ io, env }) =>
+    runUp(io.out, io.err, {
+      seed: env().SEED,
+      redisUrl: env().REDIS_URL,
+      redisClusterNodes: env().REDIS_CLUSTER_NODES,
+      adminToken: env().ADMIN_TOKEN,
+    }),
+});

@@ -11,7 +11,6 @@ import type { RunObservations } from './summarise.ts';
 import { RunningStack, type StackUrls } from './target.ts';
 import { scaleBySchema } from './time-scale.ts';
 import { type LoadResult } from '../generator/recording.ts';
-import { formatResult } from '../cli/load.ts';
 import { maxOutstandingOf, onTopic, type Scenario } from '../scenario/scenario.ts';
 import { buildSchedule, ScheduleSpec } from '../schedule/schedule.ts';
 import { toPart } from '../distributed/part.ts';
@@ -42,14 +41,13 @@ export interface ExperimentSegmentOptions {
  * before and after, as a run of `experiment --urls` does, and sends its share. Every other
  * generator sends its share from the shared start, and touches nothing else. A run
  * straight at a service has no coordinator. Each writes a part; `cascade-lab merge` makes
- * the run's table and report of them.
+ * the run's table and report of them. Answers its load and where its part went.
  */
 export async function runExperimentSegment(
   scenario: Scenario,
   options: ExperimentSegmentOptions,
-  out: (text: string) => void,
   err: (text: string) => void,
-): Promise<number> {
+): Promise<{ load: LoadResult; savedTo: string }> {
   const store =
     options.resultsRedis === undefined
       ? undefined
@@ -109,14 +107,12 @@ export async function runExperimentSegment(
       scenario: ran,
       ...(rows ? { rows } : {}),
     };
-    out(formatResult(load!));
     const file = () => {
       mkdirSync(options.outDir!, { recursive: true });
       const { index, count } = options.segment;
       return path.join(options.outDir!, `${run.name}-part-${index}-of-${count}.json`);
     };
-    out(`result: ${await savePart(part, store ?? file())}\n`);
-    return 0;
+    return { load: load!, savedTo: await savePart(part, store ?? file()) };
   } finally {
     await store?.close();
   }

@@ -21,7 +21,7 @@ import { kubePrometheusDatasourceUid, kubernetesFiles } from '../../dashboards/k
 import { CliEnv } from '../../load/cli/env.ts';
 import { parseScenario } from '../../load/scenario/scenario.ts';
 import { distributedFlags } from '../../load/cli/distributed-flags.ts';
-import { segmentProblems } from '../../load/cli/experiment.ts';
+import { segmentProblems } from '../../load/cli/split-flags.ts';
 import { parseUrls } from '../../load/experiment/target.ts';
 import { DownstreamEnv } from '../../services/downstream/config.ts';
 import { loadConfig } from '../../services/shared/config.ts';

@@ -45,9 +45,7 @@ describe('generators that share no filesystem: results and start in Redis', () =
           runId: 'run-a',
           startDelay: '500',
         },
-        quiet,
-        quiet,
-        false,
+        { out: quiet, err: quiet, interactive: false },
       );
     expect(await Promise.all([generator(0), generator(1)])).toEqual([0, 0]);
     expect(new Set(target.ids).size).toBe(300);
@@ -61,8 +59,7 @@ describe('generators that share no filesystem: results and start in Redis', () =
         thresholds: ['load.ok == 300'],
         outDir: out,
       },
-      (line) => (text += line),
-      quiet,
+      { out: (line) => (text += line), err: quiet, interactive: false },
     );
     expect(code).toBe(0);
     expect(text).toMatch(/^load\s+rpc\s+300\s+300\s/m);
@@ -88,16 +85,13 @@ describe('generators that share no filesystem: results and start in Redis', () =
           runId: 'run-b',
           startDelay: '0',
         },
-        quiet,
-        quiet,
-        false,
+        { out: quiet, err: quiet, interactive: false },
       ),
     ).toBe(0);
     let errors = '';
     const code = await runMergeCommand(
       { files: [], resultsRedis: redis.url, runId: 'run-b', wait: '1' },
-      quiet,
-      (line) => (errors += line),
+      { out: quiet, err: (line) => (errors += line), interactive: false },
     );
     expect(code).toBe(2);
     expect(errors).toContain("waiting for the generators' results: 1 of 3");

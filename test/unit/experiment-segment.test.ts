@@ -20,13 +20,11 @@ runs:
 
 async function problemsOf(options: Parameters<typeof runExperimentCommand>[1]) {
   let text = '';
-  const code = await runExperimentCommand(
-    file,
-    options,
-    () => undefined,
-    (line) => (text += line),
-    false,
-  );
+  const code = await runExperimentCommand(file, options, {
+    out: () => undefined,
+    err: (line) => (text += line),
+    interactive: false,
+  });
   return {
     code,
     lines: text

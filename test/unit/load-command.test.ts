@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatResult,
-  type LoadCommandOptions,
-  parseScheduleArg,
-  runLoadCommand,
-} from '../../load/cli/load.ts';
+import { formatResult } from '../../load/report/load-result.ts';
+import { type LoadCommandOptions, runLoadCommand } from '../../load/cli/load.ts';
+import { parseScheduleArg } from '../../load/schedule/schedule-text.ts';
 
 describe('parseScheduleArg', () => {
   it('parses kind:key=value lists into schedule specs', () => {
@@ -90,9 +87,7 @@ describe('cascade-lab load as one generator of several', () => {
     let text = '';
     const code = await runLoadCommand(
       { ...base, ...options },
-      () => undefined,
-      (line) => (text += line),
-      false,
+      { out: () => undefined, err: (line) => (text += line), interactive: false },
     );
     return { code, text };
   };

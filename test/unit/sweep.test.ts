@@ -484,18 +484,13 @@ describe('the map', () => {
 });
 
 describe('cascade-lab sweep, before it runs anything', () => {
-  const sweep = async (
-    file: string | undefined,
-    options: Parameters<typeof runSweepCommand>[1],
-  ) => {
+  const sweep = async (file: string, options: Parameters<typeof runSweepCommand>[1]) => {
     let stderr = '';
-    const code = await runSweepCommand(
-      file,
-      options,
-      () => undefined,
-      (text) => (stderr += text),
-      false,
-    );
+    const code = await runSweepCommand(file, options, {
+      out: () => undefined,
+      err: (text) => (stderr += text),
+      interactive: false,
+    });
     return { code, stderr };
   };
 
@@ -507,10 +502,10 @@ describe('cascade-lab sweep, before it runs anything', () => {
     });
     expect(code).toBe(2);
     expect(stderr.split('\n').filter(Boolean)).toEqual([
-      '--repeat: must be an integer from 1 to 50 (got "0")',
-      '--time-scale: auto would probe in every cell; give a number',
-      '--field: "load.ratePerSecond" is not PATH=VALUES',
-      '--field: at most two fields (a map)',
+      'cascade-lab sweep: --repeat: must be an integer from 1 to 50 (got "0")',
+      'cascade-lab sweep: --time-scale: auto would probe in every cell; give a number',
+      'cascade-lab sweep: --field: "load.ratePerSecond" is not PATH=VALUES',
+      'cascade-lab sweep: --field: at most two fields (a map)',
     ]);
   });
 

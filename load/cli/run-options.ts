@@ -1,0 +1,108 @@
+import Value from 'typebox/value';
+import { serveLoadMetrics } from '../generator/metrics.ts';
+import {
+  loadScenario,
+  Repeat,
+  type Scenario,
+  ScenarioError,
+  TimeScale,
+} from '../scenario/scenario.ts';
+import type { Flags } from './command.ts';
+
+/** What experiment and sweep share: where the report goes, the stack, the scale and repeats. */
+export const runFlags = {
+  out: {
+    type: 'string',
+    value: 'DIR',
+    help: 'where the report goes (default reports/<scenario>-<time>)',
+  },
+  'time-scale': {
+    type: 'string',
+    value: 'K|auto',
+    help: "stretch every time constant of the model by K (1–100) and report back in model time, so the host's fixed costs shrink K-fold; auto: the smallest of 1, 2, 4, 8 at which the host does not shape the run (default: the scenario's)",
+  },
+  repeat: {
+    type: 'string',
+    value: 'N',
+    help: "run each run N times, interleaved; medians and 95 % intervals (default: the scenario's, else 1)",
+  },
+  urls: {
+    type: 'string',
+    value: 'LIST',
+    help: 'run against a running stack (docker compose, cascade-lab up) instead of fresh local stacks: downstream=URL,gateway=URL,producer=URL,worker=URL[,worker=URL…]. Nothing is restarted: before and after each run faults are cleared, the policies the stack had are put back and the queue is drained. Name every worker; a worker hostname that resolves to several addresses counts as replicas; on a topic every events run gets a row per subscriber (default: CASCADE_URLS; unset: a fresh local stack)',
+  },
+  'admin-token': {
+    type: 'string',
+    value: 'TOKEN',
+    help: "the running stack's ADMIN_TOKEN (default: the ADMIN_TOKEN variable)",
+  },
+} as const satisfies Flags;
+
+export const metricsPortFlag = {
+  'metrics-port': {
+    type: 'string',
+    value: 'N',
+    help: "serve the generator's own counters at http://HOST:N/metrics while it runs (default: LOAD_METRICS_PORT; unset: none)",
+  },
+} as const satisfies Flags;
+
+/** `--metrics-port` as typed, else the environment's; every problem with it. */
+export function metricsPortOf(typed: string | undefined, fromEnv: number | undefined) {
+  const port = typed === undefined ? fromEnv : Number(typed);
+  const problems =
+    port === undefined || (Number.isInteger(port) && port >= 0 && port <= 65_535)
+      ? []
+      : [`--metrics-port: must be a port number (0–65535), got "${typed}"`];
+  return { port, problems };
+}
+
+/** Starts the generator's `/metrics` endpoint when a port was given, and says where. */
+export async function serveMetricsIfAsked(
+  port: number | undefined,
+  host: string,
+  err: (text: string) => void,
+) {
+  if (port === undefined) return undefined;
+  const served = await serveLoadMetrics(port, host);
+  err(`load generator metrics at ${served.url}/metrics\n`);
+  return served;
+}
+
+/** `--time-scale K|auto` and `--repeat N`, checked against the scenario schema's own rules. */
+export function parseRunFlags(options: {
+  timeScale?: string | undefined;
+  repeat?: string | undefined;
+}): {
+  timeScale?: number | 'auto';
+  repeat?: number;
+  problems: string[];
+} {
+  const problems: string[] = [];
+  const flags: { timeScale?: number | 'auto'; repeat?: number } = {};
+  if (options.timeScale !== undefined) {
+    const value = options.timeScale === 'auto' ? 'auto' : Number(options.timeScale);
+    if (Value.Check(TimeScale, value)) flags.timeScale = value;
+    else
+      problems.push(
+        `--time-scale: must be a number from 1 to 100, or auto (got "${options.timeScale}")`,
+      );
+  }
+  if (options.repeat !== undefined) {
+    const value = Number(options.repeat);
+    if (Value.Check(Repeat, value)) flags.repeat = value;
+    else problems.push(`--repeat: must be an integer from 1 to 50 (got "${options.repeat}")`);
+  }
+  return { ...flags, problems };
+}
+
+/** The scenario file, validated; or undefined once every problem with it is said. */
+export function readScenario(file: string, err: (text: string) => void): Scenario | undefined {
+  try {
+    return loadScenario(file);
+  } catch (error) {
+    err(
+      `${error instanceof ScenarioError ? error.message : `cannot read ${file}: ${(error as Error).message}`}\n`,
+    );
+    return undefined;
+  }
+}
