@@ -46,7 +46,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/config/**/*.test.ts'],
           exclude: stacks,
           sequence: { groupOrder: 1 },
         },

@@ -52,8 +52,7 @@ export interface Command<F extends Flags = Flags> {
 /** A command with its flags' types forgotten: what the dispatcher holds. */
 export type AnyCommand = Command<Flags>;
 
-export const defineCommand = <F extends Flags>(command: Command<F>): AnyCommand =>
-  command;
+export const defineCommand = <F extends Flags>(command: Command<F>): AnyCommand => command;
 
 /** The flag nearest to `typed` among `known`, if it is near enough to be a slip. */
 export function nearest(typed: string, known: string[]): string | undefined {

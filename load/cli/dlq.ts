@@ -10,6 +10,7 @@ import {
   redisLabel,
 } from '../../services/shared/redis-connection.ts';
 import { type DeadLetterData, DeadLetterQueue } from '../../services/worker/dead-letter.ts';
+import { textTable } from '../report/text-table.ts';
 
 export interface DlqOptions {
   /** One node's URL, or a cluster (REDIS_CLUSTER_NODES). */
@@ -20,19 +21,6 @@ export interface DlqOptions {
   ids?: string[] | undefined;
   all: boolean;
   dryRun: boolean;
-}
-
-function table(rows: string[][]): string {
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 /** Runs one `dlq` subcommand; answers the process exit code. */
@@ -83,7 +71,7 @@ export async function runDlq(
           entry.reason,
         ]);
       }
-      out(`${table(rows)}\n${entries.length} of ${total} dead-lettered jobs shown\n`);
+      out(`${textTable(rows)}\n${entries.length} of ${total} dead-lettered jobs shown\n`);
     } else if (action === 'redrive') {
       const ids = await deadLetters.redrive({
         ...(options.all ? {} : { ids: options.ids }),

@@ -10,7 +10,7 @@ import { endProgress, showProgress } from '../report/progress.ts';
 import { mergedExperiment } from '../experiment/merged-run.ts';
 import { parseThreshold } from '../scenario/thresholds.ts';
 import { writeSummary } from '../report/write.ts';
-import type { Scenario } from '../scenario/scenario.ts';
+import { type Scenario } from '../scenario/shape.ts';
 
 export interface MergeCommandOptions {
   files: string[];

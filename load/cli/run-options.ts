@@ -1,12 +1,7 @@
 import Value from 'typebox/value';
 import { serveLoadMetrics } from '../generator/metrics.ts';
-import {
-  loadScenario,
-  Repeat,
-  type Scenario,
-  ScenarioError,
-  TimeScale,
-} from '../scenario/scenario.ts';
+import { loadScenario, ScenarioError } from '../scenario/scenario.ts';
+import { Repeat, type Scenario, TimeScale } from '../scenario/shape.ts';
 import type { Flags } from './command.ts';
 
 /** What experiment and sweep share: where the report goes, the stack, the scale and repeats. */

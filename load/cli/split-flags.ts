@@ -1,5 +1,5 @@
 import type { StackUrls } from '../experiment/target.ts';
-import type { Scenario } from '../scenario/scenario.ts';
+import { type Scenario } from '../scenario/shape.ts';
 
 /** `experiment --segment`: the run it is a generator of, and every problem with the flags. */
 export function segmentProblems(

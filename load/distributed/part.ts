@@ -2,7 +2,8 @@ import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from '../../services/shared/schema-errors.ts';
 import { type LoadResult } from '../generator/recording.ts';
-import { type Scenario, scenarioProblems } from '../scenario/scenario.ts';
+import { type Scenario } from '../scenario/shape.ts';
+import { scenarioProblems } from '../scenario/problems.ts';
 import { maxGenerators, type Segment, segmentLabel } from './segment.ts';
 
 /** The file format of one generator's share of a distributed run; merge refuses any other. */

@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type { MergedLoad } from '../distributed/merge.ts';
-import { type Scenario, thresholdsPerRow } from '../scenario/scenario.ts';
+import { type Scenario } from '../scenario/shape.ts';
+import { thresholdsPerRow } from '../scenario/runs.ts';
 import { parseThreshold } from '../scenario/thresholds.ts';
 import { type Sample, Scrape } from '../stack/prom-text.ts';
 import type { ExperimentResult, HttpRunSummary, RunSummary } from './result.ts';
-import { type RunObservations, summariseDirect, summariseRun } from './summarise.ts';
+import { type RunObservations } from './observations.ts';
+import { summariseDirect, summariseRun } from './summarise.ts';
 import { evaluateThresholds } from './thresholds.ts';
 import { runnerClocks } from './time-scale.ts';
 

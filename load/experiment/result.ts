@@ -1,7 +1,7 @@
 import { type Bucket } from '../generator/series.ts';
 import type { Recovery } from './recovery.ts';
 import type { Interval, IntervalMethod } from './intervals.ts';
-import type { Scenario } from '../scenario/scenario.ts';
+import { type Scenario } from '../scenario/shape.ts';
 import type { GeneratorShare } from '../distributed/merge.ts';
 
 /** What the system looked like every ~250 ms during a run (sampling costs CPU the system under test shares). */

@@ -1,14 +1,10 @@
 import { availableParallelism } from 'node:os';
-import {
-  autoTimeScales,
-  onTopic,
-  type Run,
-  rowNames,
-  type Scenario,
-  thresholdsPerRow,
-} from '../scenario/scenario.ts';
+import { autoTimeScales, type Scenario } from '../scenario/shape.ts';
+import { onTopic } from '../scenario/scenario.ts';
+import { type Run, rowNames, thresholdsPerRow } from '../scenario/runs.ts';
 import { startStack } from '../stack/stack.ts';
-import { executeDirectRun, executeRun, killedWorkerEnv, type RunHooks } from './execute-run.ts';
+import { executeDirectRun, executeRun } from './execute-run.ts';
+import { killedWorkerEnv, type RunHooks } from './run-hooks.ts';
 import { combineRepeats, compareRuns } from './repeats.ts';
 import type { ExperimentResult, RunSummary, TimeScaleChoice } from './result.ts';
 import { localTarget, RunningStack, type StackUrls } from './target.ts';

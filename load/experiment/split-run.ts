@@ -1,17 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import {
-  executeDirectRun,
-  executeRun,
-  executeSegment,
-  type RunHooks,
-  type SegmentHook,
-} from './execute-run.ts';
-import type { RunObservations } from './summarise.ts';
+import { executeDirectRun, executeRun, executeSegment } from './execute-run.ts';
+import { type RunHooks, type SegmentHook } from './run-hooks.ts';
+import { type RunObservations } from './observations.ts';
 import { RunningStack, type StackUrls } from './target.ts';
 import { scaleBySchema } from './time-scale.ts';
 import { type LoadResult } from '../generator/recording.ts';
-import { maxOutstandingOf, onTopic, type Scenario } from '../scenario/scenario.ts';
+import { maxOutstandingOf, type Scenario } from '../scenario/shape.ts';
+import { onTopic } from '../scenario/scenario.ts';
 import { buildSchedule, ScheduleSpec } from '../schedule/schedule.ts';
 import { toPart } from '../distributed/part.ts';
 import { ResultsStore, savePart } from '../distributed/results-store.ts';

@@ -1,82 +1,17 @@
-import { type LoadResult } from '../generator/recording.ts';
-import { quantileBetween, type Scrape } from '../stack/prom-text.ts';
+import { quantileBetween } from '../stack/prom-text.ts';
 import type { CountField, QueueCounts } from '../stack/queue-counts.ts';
 import { round } from '../generator/stats.ts';
 import type { ServiceName } from '../stack/stack.ts';
 import { workerCaller } from '../../services/shared/topic.ts';
 import { recoveryTime } from './recovery.ts';
-import type {
-  EventsRunSummary,
-  HttpRunSummary,
-  RpcRunSummary,
-  RunSummary,
-  SystemSample,
-  Window,
-} from './result.ts';
-
-/** Everything one run observed: the generator's result, the services' counters before and after, the samples. */
-export interface RunObservations {
-  name: string;
-  target: 'rpc' | 'events';
-  load: LoadResult;
-  before: Record<ServiceName, Scrape>;
-  after: Record<ServiceName, Scrape>;
-  /** events: the producer's queue counts before and after (Redis' own accounting). */
-  queueBefore: QueueCounts | null;
-  queueAfter: QueueCounts | null;
-  samples: SystemSample[];
-  faultWindows: Window[];
-  /** From the first scheduled request until the last answer (events: until the queue drained). */
-  durationMs: number;
-  /** What the runner itself noticed (e.g. a queue that did not drain). */
-  warnings: string[];
-  /** How long the success ratio must hold for a recovery (wall time). @defaultValue 1000 */
-  recoveryHoldMs?: number;
-  /** The run's time scale: every duration reported is divided by it, every rate multiplied. @defaultValue 1 */
-  timeScale?: number;
-  /** The yardsticks of host overhead, as the run ran (wall time): the downstream's base latency and the caller's per-attempt timeout. */
-  baseLatencyMs?: number;
-  perAttemptTimeoutMs?: number;
-  /** events on a topic: the subscriber this summary is of (its queue counts, its worker's series). */
-  subscriber?: string;
-}
-
-/**
- * When the host shaped a run: its share of a downstream call (the caller's duration minus
- * the downstream's Server-Timing) passed 10 % of the base latency at p50, or 10 % of the
- * per-attempt timeout at p99. Past those the host, not the model, decides what is slow and
- * what times out. Measured here on seed.yaml: scale 1 gave p50 1.5 ms and p99 69 ms (model
- * time) and 552 retries; scale 4 gave 0.2 ms and 8.8 ms and 742 retries, the same as scale 8.
- */
-export const hostShareLimits = { p50OfBaseLatency: 0.1, p99OfTimeout: 0.1 } as const;
-const suggestableScales = [2, 4, 8, 16, 32, 64];
-
-/** The caller's host overhead per call, and whether it shaped the run (wall time; toModelTime divides). */
-function hostOverhead(o: RunObservations) {
-  const caller = o.target === 'rpc' ? 'gateway' : 'worker';
-  const name = `${caller}_host_overhead_seconds`;
-  const mine: Record<string, string> = o.subscriber ? { subscriber: o.subscriber } : {};
-  const p50 = ms(quantileBetween(o.before[caller], o.after[caller], name, 0.5, mine));
-  const p99 = ms(quantileBetween(o.before[caller], o.after[caller], name, 0.99, mine));
-  const k = o.timeScale ?? 1;
-  const p50Limit = hostShareLimits.p50OfBaseLatency * (o.baseLatencyMs ?? 0);
-  const p99Limit = hostShareLimits.p99OfTimeout * (o.perAttemptTimeoutMs ?? 0);
-  // Wall-time figures against wall-time limits; at scale s the limits grow s ÷ k-fold.
-  const fitsAt = (s: number) =>
-    (p50 === null || p50Limit <= 0 || p50 <= (p50Limit * s) / k) &&
-    (p99 === null || p99Limit <= 0 || p99 <= (p99Limit * s) / k);
-  const hostShaped = !fitsAt(k);
-  // Assumes the overhead in wall time stays what it was here; a larger scale also eases the host.
-  const suggestedTimeScale = hostShaped
-    ? (suggestableScales.find((scale) => scale > k && fitsAt(scale)) ?? null)
-    : null;
-  return { hostOverheadP50Ms: p50, hostOverheadP99Ms: p99, hostShaped, suggestedTimeScale };
-}
+import type { EventsRunSummary, HttpRunSummary, RpcRunSummary, RunSummary } from './result.ts';
+import { hostOverhead } from './host-overhead.ts';
+import { toModelTime } from './model-time.ts';
+import type { RunObservations } from './observations.ts';
+import { msFromSeconds } from '../generator/stats.ts';
 
 /** Above this, a service's event-loop stall is a warning: the machine shaped the run. */
 export const loopLagWarningMs = 100;
-
-const ms = (seconds: number | null) => (seconds === null ? null : round(seconds * 1000));
 
 /** The figures both targets report, from the observations. */
 function common(o: RunObservations) {
@@ -207,7 +142,7 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
   const attempts = workerDelta('worker_attempts_total');
   const e2eCount = workerDelta('worker_end_to_end_duration_seconds_count');
   const quantile = (histogram: string, q: number) =>
-    ms(quantileBetween(o.before.worker, o.after.worker, histogram, q, mine));
+    msFromSeconds(quantileBetween(o.before.worker, o.after.worker, histogram, q, mine));
   const e2e = (q: number) => quantile('worker_end_to_end_duration_seconds', q);
   return {
     ...base,
@@ -233,51 +168,6 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
     processingP99Ms: quantile('worker_processing_duration_seconds', 0.99),
     maxQueueDepth: Math.max(0, ...o.samples.map((sample) => sample.queueDepth ?? 0)),
   };
-}
-
-/**
- * A summary measured at scale k, read back in model time: durations ÷ k, rates × k,
- * counts unchanged. The services' event-loop stalls stay in wall time: they are the host's.
- */
-export function toModelTime<S extends RunSummary>(summary: S, k: number): S {
-  if (k === 1) return summary;
-  const d = <T extends number | null>(ms: T): T => round(ms === null ? null : ms / k, 2) as T;
-  const model: RunSummary = {
-    ...summary,
-    durationMs: Math.round(summary.durationMs / k),
-    goodputRps: round(summary.goodputRps * k),
-    p50Ms: d(summary.p50Ms),
-    p95Ms: d(summary.p95Ms),
-    p99Ms: d(summary.p99Ms),
-    meanMs: d(summary.meanMs),
-    hostOverheadP50Ms: d(summary.hostOverheadP50Ms),
-    hostOverheadP99Ms: d(summary.hostOverheadP99Ms),
-    latenessP99Ms: d(summary.latenessP99Ms),
-    burstSpreadP50Ms: d(summary.burstSpreadP50Ms),
-    recoveryMs:
-      typeof summary.recoveryMs === 'number'
-        ? Math.round(summary.recoveryMs / k)
-        : summary.recoveryMs,
-    series: summary.series.map((bucket) => ({
-      ...bucket,
-      startMs: d(bucket.startMs),
-      p50Ms: d(bucket.p50Ms),
-      p99Ms: d(bucket.p99Ms),
-    })),
-    samples: summary.samples.map((sample) => ({ ...sample, atMs: Math.round(sample.atMs / k) })),
-    faultWindows: summary.faultWindows.map((window) => ({
-      ...window,
-      startMs: d(window.startMs),
-      endMs: d(window.endMs),
-    })),
-  };
-  if (model.target === 'rpc' && summary.target === 'rpc')
-    model.breakerOpenMs = Math.round(summary.breakerOpenMs / k);
-  if (model.target === 'events' && summary.target === 'events') {
-    model.processingP50Ms = d(summary.processingP50Ms);
-    model.processingP99Ms = d(summary.processingP99Ms);
-  }
-  return model as S;
 }
 
 /**

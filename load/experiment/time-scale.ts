@@ -4,7 +4,8 @@ import type { FaultSpec } from '../../services/downstream/faults.ts';
 import { applyPolicyUpdate, Policy } from '../../services/gateway/policy.ts';
 import { ProducerPolicy } from '../../services/shared/event-job.ts';
 import { WorkerPolicy } from '../../services/worker/config.ts';
-import { type Run, type Scenario, TimedFault, Trigger } from '../scenario/scenario.ts';
+import { type Run, TimedFault } from '../scenario/runs.ts';
+import { type Scenario, Trigger } from '../scenario/shape.ts';
 import { ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
 import type { StackSettings } from './target.ts';
 

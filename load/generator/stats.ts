@@ -13,6 +13,10 @@ export interface LatencySummary {
 export const round = <T extends number | null>(value: T, digits = 2): T =>
   (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits) as T;
 
+/** Seconds (as Prometheus counts them) in ms, rounded; null stays null. */
+export const msFromSeconds = (seconds: number | null) =>
+  seconds === null ? null : round(seconds * 1000);
+
 /** Latencies in an HDR histogram at microsecond resolution (1 µs … 1 h, 3 significant digits). */
 export class LatencyRecorder {
   readonly #histogram: hdr.Histogram;

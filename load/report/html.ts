@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { ExperimentResult } from '../experiment/result.ts';
 import { repeatFigures, repeatsChart } from './repeats-chart.ts';
 import { loadText, notes, signed, tableRows, thresholdLines, verdictText } from './summary.ts';
+import { reportPage } from './page.ts';
 import { escapeXml as escapeHtml } from './svg.ts';
 
 const require = createRequire(import.meta.url);
@@ -105,26 +106,22 @@ export function renderHtml(result: ExperimentResult): string {
     .map((id) => `<div class="chart" id="chart-${id}"></div>`)
     .join('');
   const { scenario, environment } = result;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>cascade-lab: ${escapeHtml(scenario.name)}</title>
-<style>${asset('uPlot.min.css')}
-body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111; }
-.table { overflow-x: auto; } table { border-collapse: collapse; font-size: 12px; margin: 12px 0; }
-th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; }
+  return reportPage({
+    title: `cascade-lab: ${scenario.name}`,
+    style: `${asset('uPlot.min.css')}
 th:nth-child(-n+2), td:nth-child(-n+2), th.text, td.text { text-align: left; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 12px; }
-.pass { color: #15803d; } .fail { color: #b91c1c; } .note { color: #555; font-size: 12px; }
+.pass { color: #15803d; } .fail { color: #b91c1c; }
 .strips { display: grid; grid-template-columns: repeat(auto-fill, 580px); gap: 8px; }
-tr.better td:last-child { color: #15803d; } tr.worse td:last-child { color: #b91c1c; } tr.none td:last-child { color: #555; }
-</style></head><body>
-<h1>${escapeHtml(scenario.name)}</h1>
+tr.better td:last-child { color: #15803d; } tr.worse td:last-child { color: #b91c1c; } tr.none td:last-child { color: #555; }`,
+    body: `<h1>${escapeHtml(scenario.name)}</h1>
 <p>${escapeHtml(scenario.description ?? '')}</p>
 <p class="note">Run ${escapeHtml(result.startedAt)} on ${escapeHtml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeHtml(environment.node)}.
 Load: <code>${escapeHtml(loadText(result))}</code>. Shaded, for every run that has them: fault windows (red), load triggers (amber), a killed worker until its jobs are redelivered (grey).</p>
 <div class="table">${table}</div>
 <ul class="note">${notes(result)
-    .map((line) => `<li>${escapeHtml(line)}</li>`)
-    .join('')}</ul>
+      .map((line) => `<li>${escapeHtml(line)}</li>`)
+      .join('')}</ul>
 ${thresholds ? `<ul>${thresholds}</ul>` : ''}
 ${warnings ? `<ul class="note">${warnings}</ul>` : ''}
 ${repeatsSection(result)}
@@ -132,9 +129,8 @@ ${generatorsSection(result)}
 <div class="charts">${charts}</div>
 <script id="report-data" type="application/json">${json}</script>
 <script>${asset('uPlot.iife.min.js')}</script>
-<script>${clientScript}</script>
-</body></html>
-`;
+<script>${clientScript}</script>`,
+  });
 }
 
 /** Runs whose load came from several generators: each one's share and its own lateness, as it measured them. */

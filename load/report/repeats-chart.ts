@@ -1,5 +1,5 @@
 import type { RunSummary } from '../experiment/result.ts';
-import { chartColors, escapeXml, niceStep } from './svg.ts';
+import { chartColors, escapeXml, niceStep, svgFrame } from './svg.ts';
 
 export interface RepeatFigure {
   field: string;
@@ -43,10 +43,7 @@ export function repeatsChart(runs: RunSummary[], figure: RepeatFigure): string {
   const height = pad.top + rows.length * rowHeight + pad.bottom;
   const x = (value: number) =>
     pad.left + ((value - xMin) / (xMax - xMin)) * (width - pad.left - pad.right);
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="repeats" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" role="img" aria-label="${escapeXml(figure.title)}">`,
-    `<text x="${pad.left}" y="18" font-size="13" font-weight="bold">${escapeXml(figure.title)}</text>`,
-  ];
+  const parts = svgFrame({ kind: 'repeats', width, height, title: figure.title, titleX: pad.left });
   const axisY = height - pad.bottom;
   for (let tick = xMin; tick <= xMax + step / 1e6; tick += step) {
     const label = Math.round(tick * 1000) / 1000;

@@ -1,9 +1,10 @@
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { bootstrapMinRepeats } from '../experiment/intervals.ts';
 import { type Comparison } from '../experiment/result.ts';
-import { hostShareLimits } from '../experiment/summarise.ts';
+import { hostShareLimits } from '../experiment/host-overhead.ts';
 import { round } from '../generator/stats.ts';
 import { parseThreshold } from '../scenario/thresholds.ts';
+import { textTable } from './text-table.ts';
 
 type Column = [title: string, cell: (run: RunSummary) => string, field?: string];
 
@@ -103,16 +104,7 @@ export function tableRows(result: ExperimentResult): string[][] {
 
 /** The comparison as a plain-text table for the terminal. */
 export function formatTable(result: ExperimentResult): string {
-  const rows = tableRows(result);
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) =>
-        column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-      )
-      .join('  ')
-      .trimEnd();
-  return `${rows.map(line).join('\n')}\n`;
+  return `${textTable(tableRows(result), 2)}\n`;
 }
 
 /** What the table's figures are: the time scale, the repeats, the host-shaped runs, the comparisons. */

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { windowsOf } from '../experiment/execute-run.ts';
-import { type Run, type Scenario, scenarioProblems } from '../scenario/scenario.ts';
+import { windowsOf } from '../experiment/run-actions.ts';
+import { type Run } from '../scenario/runs.ts';
+import { type Scenario } from '../scenario/shape.ts';
+import { scenarioProblems } from '../scenario/problems.ts';
 import { scheduleDurationMs, spikeTrigger } from '../schedule/schedule.ts';
 import {
   maxCells,

@@ -1,6 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { chartColors, escapeXml, niceStep } from '../report/svg.ts';
+import { lineChart } from '../report/line-chart.ts';
+import { escapeXml, svgFrame } from '../report/svg.ts';
 import type { CellResult, CellRun, SweepResult } from './run-sweep.ts';
 import type { SweepValue } from '../scenario/sweep-spec.ts';
 import { ruleText, type VerdictKind } from './verdict.ts';
@@ -88,10 +87,15 @@ export function heatmap(result: SweepResult, runName: string): string {
   // Row 0 at the bottom: the second field grows upwards.
   const px = (c: number) => pad.left + c * cellW;
   const py = (r: number) => pad.top + (rows - r) * cellH;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" data-run="${escapeXml(runName)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" role="img" aria-label="${escapeXml(runName)}: verdict per cell">`,
-    `<text x="${pad.left}" y="20" font-size="14" font-weight="bold">${escapeXml(runName)}</text>`,
-  ];
+  const parts = svgFrame({
+    kind: 'heatmap',
+    attributes: `data-run="${escapeXml(runName)}"`,
+    width,
+    height,
+    title: runName,
+    label: `${runName}: verdict per cell`,
+    titleX: pad.left,
+  });
   // One scale for every map of the sweep, so that shades compare across runs.
   const slowest = Math.max(
     1,
@@ -151,80 +155,8 @@ export function heatmap(result: SweepResult, runName: string): string {
   return parts.join('');
 }
 
-interface LineSeries {
-  name: string;
-  /** One value per x; null where there is none (not run, or no such figure). */
-  ys: Array<number | null>;
-  /** Points drawn as a cross at the top: e.g. metastable, where a recovery time has no value. */
-  flags?: boolean[];
-}
-
-/** A small line chart over the swept values (equally spaced: they may be words), one line per run. */
-export function lineChart(
-  title: string,
-  xs: SweepValue[],
-  xLabel: string,
-  series: LineSeries[],
-  flagLabel?: string,
-): string {
-  const all = series.flatMap((line) => line.ys.filter((y): y is number => y !== null));
-  const high = Math.max(0, ...all);
-  const step = niceStep(high || 1);
-  const yMax = Math.ceil(high / step) * step || step;
-  const pad = { left: 56, right: 16, top: 30, bottom: 44 };
-  const width = 560;
-  const height = 260;
-  const x = (i: number) =>
-    pad.left + (xs.length === 1 ? 0.5 : i / (xs.length - 1)) * (width - pad.left - pad.right);
-  const y = (v: number) => height - pad.bottom - (v / yMax) * (height - pad.top - pad.bottom);
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="line-chart" width="${width}" height="${height + 18 * series.length}" viewBox="0 0 ${width} ${height + 18 * series.length}" font-family="system-ui, sans-serif" font-size="12" role="img" aria-label="${escapeXml(title)}">`,
-    `<text x="${pad.left}" y="18" font-size="13" font-weight="bold">${escapeXml(title)}</text>`,
-  ];
-  for (let tick = 0; tick <= yMax + step / 1e6; tick += step)
-    parts.push(
-      `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(tick)}" y2="${y(tick)}" stroke="#e5e7eb"/>`,
-      `<text x="${pad.left - 6}" y="${y(tick) + 4}" text-anchor="end" fill="#555">${Math.round(tick * 1000) / 1000}</text>`,
-    );
-  xs.forEach((value, i) =>
-    parts.push(
-      `<text x="${x(i)}" y="${height - pad.bottom + 16}" text-anchor="middle" fill="#555">${escapeXml(String(value))}</text>`,
-    ),
-  );
-  parts.push(
-    `<text x="${(pad.left + width - pad.right) / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
-  );
-  series.forEach((line, index) => {
-    const color = chartColors[index % chartColors.length]!;
-    // Broken where a value is missing, so a gap is not drawn as a line.
-    let path = '';
-    line.ys.forEach((v, i) => {
-      if (v === null) return;
-      path += `${path === '' || line.ys[i - 1] === null ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)} `;
-    });
-    if (path)
-      parts.push(`<path d="${path.trim()}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    line.ys.forEach((v, i) => {
-      if (v !== null)
-        parts.push(
-          `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3.5" fill="${color}"/>`,
-        );
-      else if (line.flags?.[i])
-        parts.push(
-          `<text class="flag" x="${x(i).toFixed(1)}" y="${pad.top + 4 + index * 12}" text-anchor="middle" font-weight="bold" fill="${color}">✕</text>`,
-        );
-    });
-    parts.push(
-      `<rect x="${pad.left}" y="${height + 18 * index - 2}" width="12" height="12" fill="${color}"/>`,
-      `<text x="${pad.left + 18}" y="${height + 18 * index + 8}">${escapeXml(line.name)}${flagLabel && line.flags?.some(Boolean) ? ` (✕ ${escapeXml(flagLabel)})` : ''}</text>`,
-    );
-  });
-  parts.push('</svg>');
-  return parts.join('');
-}
-
 /** The one-field sweep's charts: goodput, amplification and recovery time against the field. */
-function lineCharts(result: SweepResult): string {
+export function lineCharts(result: SweepResult): string {
   const [field] = result.fields as [{ path: string; values: SweepValue[] }];
   const cellAt = (i: number) => result.cells.find((cell) => cell.index[0] === i);
   const figure = (pick: (run: CellRun) => number | null) =>
@@ -346,88 +278,4 @@ export function sweepNotes(result: SweepResult): string[] {
     `${result.repeat} repeat${result.repeat === 1 ? '' : 's'} per cell and run, on ${result.stack}; ${result.cells.length} of ${result.cellCount} cells done${resumed ? ` (${resumed} from an earlier invocation)` : ''}.`,
     ruleText(result.rule),
   ];
-}
-
-/** An offline report: a map per run (two fields) or lines against the field (one), and the table of cells. */
-export function renderSweepHtml(result: SweepResult): string {
-  const rows = cellRows(result);
-  const table = `<table><thead><tr>${rows[0]!.map((cell) => `<th>${escapeXml(cell)}</th>`).join('')}<th>cell</th></tr></thead><tbody>${rows
-    .slice(1)
-    .map((row, i) => {
-      const cell = result.cells[Math.floor(i / result.runs.length)];
-      return `<tr>${row.map((value) => `<td>${escapeXml(value)}</td>`).join('')}<td>${cell ? `<a href="${escapeXml(cell.report)}">report</a>` : ''}</td></tr>`;
-    })
-    .join('')}</tbody></table>`;
-  const charts =
-    result.fields.length === 2
-      ? `<div class="maps">${result.runs.map((name) => heatmap(result, name)).join('')}</div>
-<p class="legend">${(['stable', 'recovered', 'metastable', 'overloaded', 'no trigger'] as const)
-          .map((kind) => `<span><i style="background:${verdictColors[kind]}"></i>${kind}</span>`)
-          .join(
-            ' ',
-          )} · a recovery is darker the longer it took (one scale for every map) · black line: the edge of the metastable region · <code>2/3</code>: repeats that agree · click a cell for its runs.</p>`
-      : `<div class="maps">${lineCharts(result)}</div>`;
-  const warnings = result.cells.flatMap((cell) =>
-    cell.warnings.map(
-      (warning) =>
-        `${cell.values.map(({ path: p, value }) => `${p}=${String(value)}`).join(', ')} · ${warning}`,
-    ),
-  );
-  const { scenario, environment } = result;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>cascade-lab sweep: ${escapeXml(scenario.name)}</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111; }
-.maps { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-.legend span { margin-right: 10px; } .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; border: 1px solid #ccc; }
-.table { overflow-x: auto; } table { border-collapse: collapse; font-size: 12px; margin: 12px 0; }
-th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; }
-.note { color: #555; font-size: 12px; }
-</style></head><body>
-<h1>Sweep: ${escapeXml(scenario.name)}</h1>
-<p>${escapeXml(scenario.description ?? '')}</p>
-<p class="note">Started ${escapeXml(result.startedAt)} on ${escapeXml(environment.platform)}, ${environment.cpus} CPUs, Node ${escapeXml(environment.node)}.
-Swept: ${result.fields.map((field) => `<code>${escapeXml(field.path)}</code> ∈ {${field.values.map((v) => escapeXml(String(v))).join(', ')}}`).join(' × ')}.
-Load: <code>${escapeXml(JSON.stringify(scenario.load))}</code>.</p>
-<ul class="note">${sweepNotes(result)
-    .map((line) => `<li>${escapeXml(line)}</li>`)
-    .join('')}</ul>
-${charts}
-<h2>Cells</h2>
-<div class="table">${table}</div>
-${warnings.length ? `<ul class="note">${warnings.map((w) => `<li>${escapeXml(w)}</li>`).join('')}</ul>` : ''}
-</body></html>
-`;
-}
-
-function markdown(result: SweepResult): string {
-  const rows = cellRows(result);
-  return `# Sweep: ${result.scenario.name}
-
-${result.scenario.description ?? ''}
-
-\`\`\`
-${formatSweep(result)}\`\`\`
-
-| ${rows[0]!.join(' | ')} |
-| ${rows[0]!.map(() => '---').join(' | ')} |
-${rows
-  .slice(1)
-  .map((row) => `| ${row.join(' | ')} |`)
-  .join('\n')}
-
-${sweepNotes(result)
-  .map((line) => `- ${line}`)
-  .join('\n')}
-`;
-}
-
-/** Writes summary.json (every cell with its repeats), summary.md and report.html into `dir`. */
-export function writeSweepReport(result: SweepResult, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const files = ['summary.json', 'summary.md', 'report.html'].map((file) => path.join(dir, file));
-  writeFileSync(files[0]!, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(files[1]!, markdown(result));
-  writeFileSync(files[2]!, renderSweepHtml(result));
-  return files;
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
 import { type ExperimentOptions, runExperiment } from '../experiment/run-experiment.ts';
 import { writeSummary } from '../report/write.ts';
-import { type Run, type Scenario, rowNames } from '../scenario/scenario.ts';
+import { type Run, rowNames } from '../scenario/runs.ts';
+import { type Scenario } from '../scenario/shape.ts';
 import { scheduleDurationMs } from '../schedule/schedule.ts';
 import { type Cell, contentHash, expandGrid } from './grid.ts';
 import {

@@ -1,25 +1,17 @@
 import Fastify from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PolicyUpdate } from '../../services/gateway/policy.ts';
 import { call, eventually, scrape } from '../support/http.ts';
-import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
+import {
+  closeAfterEach,
+  startDownstream,
+  startGateway,
+  startRpcPath,
+} from '../support/rpc-path.ts';
 
-const open: Running[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((running) => running.app.close()));
-});
-
-async function rpcPath(model: Parameters<typeof startDownstream>[0], update: PolicyUpdate) {
-  const downstream = await startDownstream(model);
-  open.push(downstream);
-  const gateway = await startGateway(downstream.url, update);
-  open.push(gateway);
-  const rpc = (id: string) => call(`${gateway.url}/rpc`, { body: { id } });
-  const downstreamCalls = () => scrape(downstream.url, 'downstream_requests_total');
-  const addFault = (fault: Record<string, unknown>) =>
-    call(`${downstream.url}/admin/faults`, { method: 'PUT', body: { faults: [fault] } });
-  return { downstream, gateway, rpc, downstreamCalls, addFault };
-}
+const { keep } = closeAfterEach();
+const rpcPath = (model: Parameters<typeof startDownstream>[0], update: PolicyUpdate) =>
+  startRpcPath(keep, model, update);
 
 const noBreaker = { breaker: { enabled: false } };
 const immediate = { backoff: { kind: 'none' } } as const;
@@ -64,14 +56,14 @@ describe('gateway → downstream over real HTTP', () => {
       return reply.code(422).send({ error: 'unprocessable' });
     });
     const url = await server.listen({ host: '127.0.0.1', port: 0 });
-    open.push({ app: server, url });
+    keep({ app: server, url });
     return { url, state };
   }
 
   it('never retries a 4xx from downstream', async () => {
     const rejecting = await rejectingDownstream();
     const gateway = await startGateway(rejecting.url, { maxRetries: 3 });
-    open.push(gateway);
+    keep(gateway);
     const response = await call(`${gateway.url}/rpc`, { body: { id: 'x' } });
     expect(response.status).toBe(502);
     expect(response.body).toMatchObject({ error: 'downstream_rejected', attempts: 1 });
@@ -84,7 +76,7 @@ describe('gateway → downstream over real HTTP', () => {
       maxRetries: 0,
       breaker: { windowSize: 5, failureThreshold: 2, rollingWindowMs: 10_000 },
     });
-    open.push(gateway);
+    keep(gateway);
     for (let i = 0; i < 20; i += 1) {
       expect((await call(`${gateway.url}/rpc`, { body: { id: `q${i}` } })).body.error).toBe(
         'downstream_rejected',
@@ -242,70 +234,5 @@ describe('gateway → downstream over real HTTP', () => {
     const response = await call(`${downstream.url}/work`, { body: { id: 'slow' } });
     expect(response.status).toBe(200);
     expect(response.body.latencyMs).toBeGreaterThanOrEqual(61);
-  });
-
-  it('applies PUT /admin/policy from the next request on', async () => {
-    const { rpc, gateway } = await rpcPath(
-      { failProbability: 1 },
-      { ...noBreaker, ...immediate, maxRetries: 0 },
-    );
-    expect((await rpc('a')).body.attempts).toBe(1);
-    const put = await call(`${gateway.url}/admin/policy`, {
-      method: 'PUT',
-      body: { maxRetries: 2 },
-    });
-    expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ preset: 'custom', policy: { maxRetries: 2 } });
-    expect((await rpc('b')).body.attempts).toBe(3);
-
-    const unsafe = await call(`${gateway.url}/admin/policy`, {
-      method: 'PUT',
-      body: { preset: 'unsafe' },
-    });
-    expect(unsafe.body.preset).toBe('unsafe');
-    expect((await call(`${gateway.url}/admin/policy`)).body).toMatchObject({
-      preset: 'unsafe',
-      policy: {
-        breaker: { enabled: false },
-        bulkhead: { enabled: false },
-        backoff: { kind: 'none' },
-      },
-    });
-    expect((await rpc('c')).body.attempts).toBe(4);
-  });
-
-  it('changes the failure model at run time with a partial update', async () => {
-    const { downstream, rpc } = await rpcPath({}, { ...noBreaker, maxRetries: 0 });
-    const put = await call(`${downstream.url}/admin/faults`, {
-      method: 'PUT',
-      body: { model: { failProbability: 1 } },
-    });
-    expect(put.body.model).toMatchObject({ failProbability: 1, capacityRps: 250 });
-    expect((await rpc('m')).body.error).toBe('downstream_error');
-    const reset = await call(`${downstream.url}/admin/faults`, { method: 'DELETE' });
-    expect(reset.body.model).toMatchObject({ failProbability: 0 });
-    expect((await rpc('n')).status).toBe(200);
-  });
-
-  it('keeps every field a partial update leaves out, on both admin endpoints', async () => {
-    const { gateway, downstream } = await rpcPath({}, {});
-    const policy = (body: unknown) => call(`${gateway.url}/admin/policy`, { method: 'PUT', body });
-    await policy({ perAttemptTimeoutMs: 300, backoff: { capMs: 900 } });
-    const after = await policy({ maxRetries: 1, backoff: { jitter: 'equal' } });
-    expect(after.body.policy).toMatchObject({
-      perAttemptTimeoutMs: 300,
-      maxRetries: 1,
-      backoff: { kind: 'exponential', baseMs: 20, capMs: 900, jitter: 'equal' },
-    });
-
-    const faults = (body: unknown) =>
-      call(`${downstream.url}/admin/faults`, { method: 'PUT', body });
-    await faults({ model: { capacityRps: 100, baseLatencyMs: 3 } });
-    const model = await faults({ model: { failProbability: 0.5 } });
-    expect(model.body.model).toMatchObject({
-      capacityRps: 100,
-      baseLatencyMs: 3,
-      failProbability: 0.5,
-    });
   });
 });

@@ -5,35 +5,13 @@ import { defaultFailureModel } from '../../services/downstream/failure-model.ts'
 import { deadlineHeader } from '../../services/shared/downstream-work.ts';
 import { call, eventually, scrape } from '../support/http.ts';
 import { closeAfterEach, startDownstream, startGateway } from '../support/rpc-path.ts';
+import { abandon, gaugeReaches, outcomes } from '../support/downstream-probes.ts';
 
 const { open, keep } = closeAfterEach();
 
 /** A downstream that works on one call at a time, with no jitter, and the rest of `model`. */
 const onePoolSlot = async (model: Parameters<typeof startDownstream>[0]) =>
   keep(await startDownstream({ poolConcurrency: 1, jitterMs: 0, ...model }));
-
-/** Waits until the downstream's gauge reads `value`. */
-const gaugeReaches = (
-  url: string,
-  gauge: 'downstream_inflight_requests' | 'downstream_queued_requests',
-  value: number,
-) => eventually(async () => expect(await scrape(url, gauge)).toBe(value));
-
-const outcomes = (url: string, outcome: string) =>
-  scrape(url, 'downstream_requests_total', { outcome });
-
-/** A POST /work the client gives up on after `abortAfterMs`: it closes the connection. */
-async function abandon(url: string, id: string, abortAfterMs: number) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), abortAfterMs);
-  await request(`${url}/work`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-cascade-caller': 'test' },
-    body: JSON.stringify({ id }),
-    signal: controller.signal,
-  }).catch(() => undefined);
-  clearTimeout(timer);
-}
 
 describe('server-side defences over real HTTP', () => {
   it('refuses work whose deadline has passed on arrival, before it takes a slot', async () => {

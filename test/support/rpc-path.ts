@@ -7,6 +7,7 @@ import {
 import { buildGateway } from '../../services/gateway/app.ts';
 import { applyPolicyUpdate, type PolicyUpdate, presets } from '../../services/gateway/policy.ts';
 import type { App } from '../../services/shared/http-app.ts';
+import { call, scrape } from './http.ts';
 
 export interface Running {
   app: App;
@@ -69,4 +70,22 @@ export function closeAfterEach() {
     return running;
   };
   return { open, keep };
+}
+
+/**
+ * A gateway in front of a downstream of its own (both kept for closing after the test), and
+ * what a test asks of them: an rpc, the downstream's call count, a fault added.
+ */
+export async function startRpcPath(
+  keep: (running: Running) => Running,
+  model: Parameters<typeof startDownstream>[0],
+  update: PolicyUpdate,
+) {
+  const downstream = keep(await startDownstream(model));
+  const gateway = keep(await startGateway(downstream.url, update));
+  const rpc = (id: string) => call(`${gateway.url}/rpc`, { body: { id } });
+  const downstreamCalls = () => scrape(downstream.url, 'downstream_requests_total');
+  const addFault = (fault: Record<string, unknown>) =>
+    call(`${downstream.url}/admin/faults`, { method: 'PUT', body: { faults: [fault] } });
+  return { downstream, gateway, rpc, downstreamCalls, addFault };
 }

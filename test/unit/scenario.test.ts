@@ -5,11 +5,10 @@ import {
   loadScenario,
   parseScenario,
   onTopic,
-  rowNames,
   ScenarioError,
-  scenarioProblems,
-  thresholdsPerRow,
 } from '../../load/scenario/scenario.ts';
+import { rowNames, thresholdsPerRow } from '../../load/scenario/runs.ts';
+import { scenarioProblems } from '../../load/scenario/problems.ts';
 import { repoRoot } from '../support/processes.ts';
 
 const minimal = {

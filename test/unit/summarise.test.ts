@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { summariseRun, type RunObservations } from '../../load/experiment/summarise.ts';
+import { summariseRun } from '../../load/experiment/summarise.ts';
+import { type RunObservations } from '../../load/experiment/observations.ts';
 import { type LoadResult } from '../../load/generator/recording.ts';
 import { parsePrometheusText, Scrape } from '../../load/stack/prom-text.ts';
 import type { ServiceName } from '../../load/stack/stack.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateThresholds } from '../../load/experiment/thresholds.ts';
 import { parseThreshold, thresholdMetrics } from '../../load/scenario/thresholds.ts';
-import { scenarioProblems } from '../../load/scenario/scenario.ts';
+import { scenarioProblems } from '../../load/scenario/problems.ts';
 import { eventsSummary, rpcSummary } from '../support/summaries.ts';
 
 const rpc = rpcSummary('rpc-safe');
