@@ -4,7 +4,13 @@ import { runLoad } from '../generator/generator.ts';
 import { segmentOf } from '../distributed/segment.ts';
 import { maxOutstandingOf, Trigger, type Scenario } from '../scenario/shape.ts';
 import { type Run, type ServiceRun } from '../scenario/runs.ts';
-import { planRun, runnerClocks, scaleBySchema, warmupOffsetsMs } from './time-scale.ts';
+import {
+  planRun,
+  recoveryRuleOf,
+  runnerClocks,
+  scaleBySchema,
+  warmupOffsetsMs,
+} from './time-scale.ts';
 import { upstreamPath } from '../../services/shared/forward.ts';
 import { buildSchedule, ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
 import type { RunSummary } from './result.ts';
@@ -120,7 +126,7 @@ export async function executeDirectRun(
         faults: [],
         ...(trigger ? { trigger: scaleBySchema(Trigger, trigger, k) } : {}),
       }),
-      recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
+      recoveryRule: recoveryRuleOf(scenario, k),
       timeScale: k,
     });
     return withGenerators(summary, generators);

@@ -138,7 +138,7 @@ export async function measureRun(
     faultWindows: windowsOf(plan),
     durationMs,
     warnings,
-    recoveryHoldMs: plan.recoveryHoldMs,
+    recoveryRule: plan.recoveryRule,
     timeScale,
     baseLatencyMs: plan.model.baseLatencyMs,
     perAttemptTimeoutMs: (plan.gateway ?? plan.worker)?.perAttemptTimeoutMs,

@@ -8,7 +8,7 @@ import type { ExperimentResult, HttpRunSummary, RunSummary } from './result.ts';
 import { type RunObservations } from './observations.ts';
 import { summariseDirect, summariseRun } from './summarise.ts';
 import { evaluateThresholds } from './thresholds.ts';
-import { runnerClocks } from './time-scale.ts';
+import { recoveryRuleOf } from './time-scale.ts';
 
 /**
  * The merged run as an experiment of one run, measured at the generators only (the
@@ -29,7 +29,7 @@ export function mergedExperiment(
       load,
       durationMs: load.durationMs,
       faultWindows: [],
-      recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
+      recoveryRule: recoveryRuleOf(scenario ?? {}, k),
       timeScale: k,
     }),
     ...(first.target === 'http' ? {} : { loadTarget: first.target }),

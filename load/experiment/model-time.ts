@@ -1,5 +1,6 @@
 import { round } from '../generator/stats.ts';
 import type { RunSummary } from './result.ts';
+import { recoveryInModelTime } from './recovery.ts';
 
 /**
  * A summary measured at scale k, read back in model time: durations ÷ k, rates × k,
@@ -20,10 +21,7 @@ export function toModelTime<S extends RunSummary>(summary: S, k: number): S {
     hostOverheadP99Ms: d(summary.hostOverheadP99Ms),
     latenessP99Ms: d(summary.latenessP99Ms),
     burstSpreadP50Ms: d(summary.burstSpreadP50Ms),
-    recoveryMs:
-      typeof summary.recoveryMs === 'number'
-        ? Math.round(summary.recoveryMs / k)
-        : summary.recoveryMs,
+    recovery: recoveryInModelTime(summary.recovery, k),
     series: summary.series.map((bucket) => ({
       ...bucket,
       startMs: d(bucket.startMs),

@@ -8,6 +8,7 @@ import {
   type IntervalMethod,
 } from './intervals.ts';
 import type { Comparison, ComparedField, RunSummary } from './result.ts';
+import { combineRecoveries } from './recovery.ts';
 
 /** The figures a run's repeats are summarised by: median, and an interval each. */
 export const repeatedFields = [
@@ -74,15 +75,7 @@ export function combineRepeats(repeats: RunSummary[], seed = 1): RunSummary {
     intervals[field] = result.interval;
     method = result.method;
   }
-  const recovered = repeats.filter((repeat) => typeof repeat.recoveryMs === 'number');
-  const notRecovered = repeats.filter((repeat) => repeat.recoveryMs === 'did not recover');
-  if (recovered.length + notRecovered.length > 0)
-    combined.recoveryMs =
-      recovered.length > notRecovered.length
-        ? median(recovered.map((repeat) => repeat.recoveryMs as number))
-        : 'did not recover';
-  else if (repeats.some((repeat) => repeat.recoveryMs === 'fault still active'))
-    combined.recoveryMs = 'fault still active';
+  combined.recovery = combineRecoveries(repeats.map((repeat) => repeat.recovery));
   const shaped = repeats.filter((repeat) => repeat.hostShaped);
   combined.hostShaped = shaped.length * 2 > repeats.length;
   combined.suggestedTimeScale = combined.hostShaped

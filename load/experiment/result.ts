@@ -95,7 +95,8 @@ interface CommonSummary<Count extends number | null = number> {
   /** When host-shaped: the smallest time scale at which the overhead measured here would fit. */
   suggestedTimeScale: number | null;
   /** After the last fault (or the load trigger) ends, until the success ratio is back to 90 % of the one before it, and stays back for 1 s. */
-  recoveryMs: Recovery;
+  /** What the run did with its trigger or faults: the one recovery verdict (recovery.ts). */
+  recovery: Recovery;
   durationMs: number;
   outcomes: Record<string, number>;
   warnings: string[];

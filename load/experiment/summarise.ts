@@ -3,7 +3,7 @@ import type { CountField, QueueCounts } from '../stack/queue-counts.ts';
 import { round } from '../generator/stats.ts';
 import type { ServiceName } from '../stack/stack.ts';
 import { workerCaller } from '../../services/shared/topic.ts';
-import { recoveryTime } from './recovery.ts';
+import { judgeRecovery } from './recovery.ts';
 import type { EventsRunSummary, HttpRunSummary, RpcRunSummary, RunSummary } from './result.ts';
 import { hostOverhead } from './host-overhead.ts';
 import { toModelTime } from './model-time.ts';
@@ -73,7 +73,7 @@ function common(o: RunObservations) {
     duplicateEffects: delta(o, 'downstream', 'downstream_duplicate_effects_total', byCaller),
     wastedWork: delta(o, 'downstream', 'downstream_wasted_work_total', byCaller),
     ...hostOverhead(o),
-    recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs, o.durationMs),
+    recovery: judgeRecovery(o.load.series, o.faultWindows, o.recoveryRule),
   };
 }
 
@@ -176,7 +176,7 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
  * not measured, rather than zero.
  */
 export function summariseDirect(
-  o: Pick<RunObservations, 'name' | 'load' | 'durationMs' | 'faultWindows' | 'recoveryHoldMs'> & {
+  o: Pick<RunObservations, 'name' | 'load' | 'durationMs' | 'faultWindows' | 'recoveryRule'> & {
     timeScale: number;
   },
 ): HttpRunSummary {
@@ -211,7 +211,7 @@ export function summariseDirect(
     hostOverheadP99Ms: null,
     hostShaped: false,
     suggestedTimeScale: null,
-    recoveryMs: recoveryTime(o.load.series, o.faultWindows, o.recoveryHoldMs, o.durationMs),
+    recovery: judgeRecovery(o.load.series, o.faultWindows, o.recoveryRule),
     durationMs: o.durationMs,
     outcomes: o.load.outcomes,
     warnings: o.load.warnings,

@@ -8,6 +8,7 @@ import { type Run, TimedFault } from '../scenario/runs.ts';
 import { type Scenario, Trigger } from '../scenario/shape.ts';
 import { ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
 import type { StackSettings } from './target.ts';
+import { defaultVerdictRule, type VerdictRule } from '../scenario/sweep-spec.ts';
 
 /**
  * Time dilation (DieCast, NSDI 2008): every time constant of the model is stretched by
@@ -99,19 +100,33 @@ export interface RunPlan {
   /** The runner's own clocks, scaled like the model. */
   bucketMs: number;
   sampleEveryMs: number;
-  recoveryHoldMs: number;
+  /** The recovery verdict's rule, its durations scaled (wall time). */
+  recoveryRule: VerdictRule;
   warmupOffsetsMs: number[];
   /** events: SIGKILL the worker at this index (the stack's order) at this time, and replace it. */
   killWorker?: { at: number; index: number };
 }
 
-/** The runner's clocks at scale 1: 100 ms series buckets, a sample every 250 ms, recovery held 1 s, a 40/s warm-up. */
+/** The runner's clocks at scale 1: 100 ms series buckets, a sample every 250 ms, a 40/s warm-up. */
 export const runnerClocks = {
   bucketMs: 100,
   sampleEveryMs: 250,
-  recoveryHoldMs: 1000,
   warmupGapMs: 25,
 };
+
+/**
+ * The recovery verdict's rule for a scenario's runs (its `sweep.verdict`, else the default)
+ * at scale k: its windows stretched k-fold, like every other time constant.
+ */
+export function recoveryRuleOf(scenario: Pick<Scenario, 'sweep'>, k: number): VerdictRule {
+  const rule = { ...defaultVerdictRule, ...scenario.sweep?.verdict };
+  return {
+    goodputRatio: rule.goodputRatio,
+    windowMs: rule.windowMs * k,
+    holdMs: rule.holdMs * k,
+    settleMs: rule.settleMs * k,
+  };
+}
 
 /** The warm-up before each run: 40 requests at 40/s (model time), at scale k. */
 export const warmupOffsetsMs = (k: number): number[] =>
@@ -138,7 +153,7 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
     drainTimeoutMs: (scenario.drainTimeoutMs ?? 120_000) * k,
     bucketMs: runnerClocks.bucketMs * k,
     sampleEveryMs: runnerClocks.sampleEveryMs * k,
-    recoveryHoldMs: runnerClocks.recoveryHoldMs * k,
+    recoveryRule: recoveryRuleOf(scenario, k),
     warmupOffsetsMs: warmupOffsetsMs(k),
     ...(trigger ? { trigger: scale(Trigger, trigger) } : {}),
   };

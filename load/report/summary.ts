@@ -5,6 +5,7 @@ import { hostShareLimits } from '../experiment/host-overhead.ts';
 import { round } from '../generator/stats.ts';
 import { parseThreshold } from '../scenario/thresholds.ts';
 import { textTable } from './text-table.ts';
+import { recoveryText } from '../experiment/recovery.ts';
 
 type Column = [title: string, cell: (run: RunSummary) => string, field?: string];
 
@@ -61,15 +62,7 @@ const columns: Column[] = [
   ],
   ['late p99 ms', (run) => fmt(run.latenessP99Ms), 'latenessP99Ms'],
   ['max lag ms', (run) => fmt(run.maxLoopLagMs)],
-  [
-    'recovery',
-    (run) =>
-      run.recoveryMs === null
-        ? '-'
-        : typeof run.recoveryMs === 'number'
-          ? `${run.recoveryMs} ms`
-          : run.recoveryMs,
-  ],
+  ['recovery', (run) => recoveryText(run.recovery)],
 ];
 
 function fmt(value: number | null): string {

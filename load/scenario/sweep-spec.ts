@@ -37,7 +37,7 @@ export const VerdictRule = Type.Object(
     holdMs: Type.Optional(Type.Number({ minimum: 0, maximum: 600_000 })),
     /**
      * How long after the trigger a recovery may start and still be seen: each cell's load
-     * must go on windowMs + holdMs + settleMs after its trigger. A slower one is metastable.
+     * must go on windowMs + holdMs + settleMs after its trigger, so that such a recovery is seen.
      */
     settleMs: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000 })),
   },

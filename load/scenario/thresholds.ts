@@ -22,6 +22,7 @@ export const thresholdMetrics = [
   'amplification',
   'goodput_rps',
   'duration_s',
+  'recovery_ms',
 ] as const;
 
 export type ThresholdMetric = (typeof thresholdMetrics)[number];

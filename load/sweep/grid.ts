@@ -106,8 +106,9 @@ const slug = (value: SweepValue) =>
 /**
  * Every cell of the sweep, the first field's values varying fastest; or every problem,
  * each once with the cells it is found in. Each cell's scenario is the base scenario
- * with its values set, without `sweep` and without `thresholds` (a sweep maps; it does not
- * pass or fail), and is validated as any scenario is.
+ * with its values set, without `thresholds` (a sweep maps; it does not pass or fail) and of
+ * `sweep` only the verdict's rule (so each cell's own report judges recovery as the map does),
+ * and is validated as any scenario is.
  */
 export function expandGrid(
   base: Scenario,
@@ -122,6 +123,7 @@ export function expandGrid(
   const plain: Scenario = structuredClone(base);
   delete plain.sweep;
   delete plain.thresholds;
+  if (base.sweep?.verdict) plain.sweep = { fields: base.sweep.fields, verdict: base.sweep.verdict };
   const cells: Cell[] = [];
   const found = new Map<string, string[]>();
   for (let n = 0; n < count; n += 1) {

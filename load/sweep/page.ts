@@ -18,11 +18,11 @@ export function renderSweepHtml(result: SweepResult): string {
   const charts =
     result.fields.length === 2
       ? `<div class="maps">${result.runs.map((name) => heatmap(result, name)).join('')}</div>
-<p class="legend">${(['stable', 'recovered', 'metastable', 'overloaded', 'no trigger'] as const)
+<p class="legend">${(['stable', 'recovered', 'did not recover', 'fault still active', 'overloaded', 'no trigger'] as const)
           .map((kind) => `<span><i style="background:${verdictColors[kind]}"></i>${kind}</span>`)
           .join(
             ' ',
-          )} · a recovery is darker the longer it took (one scale for every map) · black line: the edge of the metastable region · <code>2/3</code>: repeats that agree · click a cell for its runs.</p>`
+          )} · a recovery is darker the longer it took (one scale for every map) · black line: the edge of the region that did not recover (metastable) · <code>2/3</code>: repeats that agree · click a cell for its runs.</p>`
       : `<div class="maps">${lineCharts(result)}</div>`;
   const warnings = result.cells.flatMap((cell) =>
     cell.warnings.map(

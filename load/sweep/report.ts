@@ -2,13 +2,14 @@ import { lineChart } from '../report/line-chart.ts';
 import { escapeXml, svgFrame } from '../report/svg.ts';
 import type { CellResult, CellRun, SweepResult } from './run-sweep.ts';
 import type { SweepValue } from '../scenario/sweep-spec.ts';
-import { ruleText, type VerdictKind } from './verdict.ts';
+import { type RecoveryKind, ruleText } from '../experiment/recovery.ts';
 
 /** The colour of each verdict on a map; a recovery is shaded from fast (light) to slow (dark). */
-export const verdictColors: Record<VerdictKind | 'not run', string> = {
+export const verdictColors: Record<RecoveryKind | 'not run', string> = {
   stable: '#16a34a',
   recovered: '#f59e0b',
-  metastable: '#dc2626',
+  'did not recover': '#dc2626',
+  'fault still active': '#a855f7',
   overloaded: '#4b5563',
   'no trigger': '#e5e7eb',
   'not run': '#ffffff',
@@ -26,20 +27,22 @@ function agreement(run: Pick<CellRun, 'verdict' | 'counts'>): string {
   return total > 1 && agreeing < total ? ` ${agreeing}/${total}` : '';
 }
 
-/** A run's verdict in a few characters: `stable`, `1.2 s`, `meta`, `overl.`, and `2/3` when the repeats split. */
+/** A run's verdict in a few characters: `stable`, `1.2 s`, `down`, `overl.`, and `2/3` when the repeats split. */
 export function verdictShort(run: Pick<CellRun, 'verdict' | 'recoveryMs' | 'counts'>): string {
   const text =
     run.verdict === 'recovered'
       ? run.recoveryMs === null
         ? 'recov.'
         : seconds(run.recoveryMs)
-      : run.verdict === 'metastable'
-        ? 'meta'
+      : run.verdict === 'did not recover'
+        ? 'down'
         : run.verdict === 'overloaded'
           ? 'overl.'
-          : run.verdict === 'no trigger'
-            ? 'n/a'
-            : 'stable';
+          : run.verdict === 'fault still active'
+            ? 'fault'
+            : run.verdict === 'no trigger'
+              ? 'n/a'
+              : 'stable';
   return `${text}${agreement(run)}`;
 }
 
@@ -132,7 +135,7 @@ export function heatmap(result: SweepResult, runName: string): string {
   );
   for (const [x1, y1, x2, y2] of metastableBoundary(xField.values.length, rows, (c, r) => {
     const run = runOf(c, r);
-    return run ? run.verdict === 'metastable' : undefined;
+    return run ? run.verdict === 'did not recover' : undefined;
   }))
     parts.push(
       `<line class="boundary" x1="${px(x1)}" y1="${py(y1)}" x2="${px(x2)}" y2="${py(y2)}" stroke="#111" stroke-width="3" stroke-linecap="round"/>`,
@@ -167,7 +170,7 @@ export function lineCharts(result: SweepResult): string {
         return run ? pick(run) : null;
       }),
       flags: field.values.map(
-        (_, i) => cellAt(i)?.runs.find((run) => run.name === name)?.verdict === 'metastable',
+        (_, i) => cellAt(i)?.runs.find((run) => run.name === name)?.verdict === 'did not recover',
       ),
     }));
   const recovery = (run: CellRun) =>

@@ -15,7 +15,7 @@ import {
   valuesOf,
   type VerdictRule,
 } from '../scenario/sweep-spec.ts';
-import { type CellVerdict, cellVerdict, type RepeatVerdict, repeatVerdict } from './verdict.ts';
+import { combineRecoveries, judgeRecovery, type Recovery } from '../experiment/recovery.ts';
 
 /**
  * Where a sweep's runs ran. A fresh stack per run, as `experiment` does: a run that ends
@@ -29,10 +29,10 @@ export type StackMode = 'a fresh local stack per run' | 'a running stack (--urls
 export interface CellRun {
   name: string;
   target: RunSummary['target'];
-  verdict: CellVerdict['verdict'];
+  verdict: Recovery['verdict'];
   /** recovered: model ms after the trigger's end. */
   recoveryMs: number | null;
-  counts: CellVerdict['counts'];
+  counts: NonNullable<Recovery['counts']>;
   goodputRps: number;
   /** Null for a run straight at another service: nothing counted its calls. */
   amplification: number | null;
@@ -47,7 +47,7 @@ export interface CellRun {
       RunSummary,
       'sent' | 'ok' | 'failed' | 'dropped' | 'goodputRps' | 'amplification' | 'p99Ms'
     > &
-      RepeatVerdict
+      Recovery
   >;
 }
 
@@ -259,15 +259,16 @@ export function cellResult(
       goodputRps: one.goodputRps,
       amplification: one.amplification,
       p99Ms: one.p99Ms,
-      ...repeatVerdict(one, rule),
+      // The one verdict, on the repeat's series in model time (the rule in model time too).
+      ...judgeRecovery(one.series, one.faultWindows, rule),
     }));
-    const verdict = cellVerdict(repeats);
+    const verdict = combineRecoveries(repeats);
     return {
       name: run.name,
       target: run.target,
       verdict: verdict.verdict,
       recoveryMs: verdict.recoveryMs,
-      counts: verdict.counts,
+      counts: verdict.counts ?? {},
       goodputRps: run.goodputRps,
       amplification: run.amplification,
       p99Ms: run.p99Ms,

@@ -119,11 +119,11 @@ describe('cascade-lab experiment --urls (a running stack, nothing restarted)', (
     );
     expect(failed.code).toBe(2);
     expect(failed.stderr.split('\n').filter(Boolean)).toEqual([
-      '--urls: gateway needs an http(s) URL, got "ftp://x"',
-      '--urls: "cache" is not a service (downstream, gateway, producer, worker)',
-      '--urls: downstream=URL is missing',
-      '--urls: producer=URL is missing',
-      '--urls: worker=URL is missing',
+      'cascade-lab experiment: --urls: gateway needs an http(s) URL, got "ftp://x"',
+      'cascade-lab experiment: --urls: "cache" is not a service (downstream, gateway, producer, worker)',
+      'cascade-lab experiment: --urls: downstream=URL is missing',
+      'cascade-lab experiment: --urls: producer=URL is missing',
+      'cascade-lab experiment: --urls: worker=URL is missing',
     ]);
   });
 });

@@ -205,7 +205,7 @@ runs:
         expect(summary.faultWindows).toEqual([{ startMs: 300, endMs: 600, kind: 'error' }]);
         expect(summary.durationMs).toBeLessThan(3000);
         // A 300 ms half-failure with 1.4 s of healthy load after it: both paths recover.
-        expect(typeof summary.recoveryMs).toBe('number');
+        expect(summary.recovery.verdict).toBe('recovered');
       }
       expect(result.thresholds.map((t) => t.passed)).toEqual([true, false]);
 

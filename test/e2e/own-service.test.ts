@@ -63,12 +63,14 @@ describe('an experiment on a service nobody here wrote (scenarios/own-service.ya
       ]);
       const hits = service.requests().filter((line) => line === 'GET /own-service.yaml');
       let requests = 0;
+      let timeouts = 0;
       for (const row of summary.runs) {
         expect(row.sent).toBe(500);
         expect(row.ok + row.failed + row.dropped).toBe(row.sent);
         // No Server-Timing from someone else's service: not available, not zero.
         expect(row.hostOverheadP99Ms).toBeNull();
         requests += row.ok;
+        timeouts += row.timeouts ?? 0;
         if (row.target === 'http') {
           // Straight at the service: nothing of ours counted anything, and says so.
           expect(row).toMatchObject({
@@ -86,9 +88,12 @@ describe('an experiment on a service nobody here wrote (scenarios/own-service.ya
         // 30 % of 2 s of 100 req/s failed at the proxy: some were retried.
         expect(row.retries).toBeGreaterThan(20);
       }
-      // Injected failures never reached http-server; every request that ended ok did, once
-      // (the direct run's too), and so did each run's 40 warm-up requests (no faults then).
-      expect(hits).toHaveLength(requests + 40 * summary.runs.length);
+      // Injected failures never reached http-server; every request that ended ok did (the
+      // direct run's too), and so did each run's 40 warm-up requests (no faults then). An
+      // attempt the gateway timed out may have reached it too (on a busy machine), no more.
+      const reached = requests + 40 * summary.runs.length;
+      expect(hits.length).toBeGreaterThanOrEqual(reached);
+      expect(hits.length).toBeLessThanOrEqual(reached + timeouts);
       expect(existsSync(path.join(out, 'report.html'))).toBe(true);
       const summaryText = readFileSync(path.join(out, 'summary.md'), 'utf8');
       // The direct run's counts our services would have made: `-`, not 0.

@@ -25,7 +25,7 @@ describe('the README quick start, as real processes from the build', () => {
         'dist/ is missing: run `npm run build` first (`npm test` does)',
       ).toBe(true);
       const cli = await run(process.execPath, ['dist/load/cli.js', '--help'], { cwd: repoRoot });
-      expect(cli.stdout).toContain('cascade-lab serve <service>');
+      expect(cli.stdout).toContain('cascade-lab serve downstream|gateway|producer|worker');
 
       const downstream = await startServiceProcess('dist/load/cli.js', { SEED: '7' }, [
         'serve',

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../load/experiment/result.ts';
 import type { SweepResult } from '../../load/sweep/run-sweep.ts';
 import { defaultVerdictRule } from '../../load/scenario/sweep-spec.ts';
-import { repeatVerdict } from '../../load/sweep/verdict.ts';
+import { judgeRecovery } from '../../load/experiment/recovery.ts';
 import { renderInChromium } from '../support/chromium.ts';
 import { eventually } from '../support/http.ts';
 import { repoRoot } from '../support/processes.ts';
@@ -99,7 +99,9 @@ describe('cascade-lab sweep', () => {
         // The verdict is the rule applied to the cell's own series…
         const judged = cell.runs[0]!;
         expect(judged.repeats).toEqual([
-          expect.objectContaining(repeatVerdict(summary, defaultVerdictRule)),
+          expect.objectContaining(
+            judgeRecovery(summary.series, summary.faultWindows, defaultVerdictRule),
+          ),
         ]);
         // …and the series says what the scenario makes certain: every answer failed during
         // the fault; the first window at 90 % ok came when the breaker closed, the one

@@ -1,4 +1,5 @@
 import type { EventsRunSummary, RpcRunSummary } from '../../load/experiment/result.ts';
+import { noTrigger } from '../../load/experiment/recovery.ts';
 
 /** The figures every run summary has, plausible and internally consistent, for tests to override. */
 const common = {
@@ -29,7 +30,7 @@ const common = {
   loadFactorP50: 0.5,
   loadFactorP99: 1,
   overloadedShare: 0,
-  recoveryMs: null,
+  recovery: noTrigger,
   durationMs: 2000,
   outcomes: {},
   warnings: [],

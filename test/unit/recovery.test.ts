@@ -1,57 +1,141 @@
 import { describe, expect, it } from 'vitest';
-import { recoveryTime } from '../../load/experiment/recovery.ts';
-import { type Bucket } from '../../load/generator/series.ts';
+import {
+  combineRecoveries,
+  judgeRecovery,
+  type Recovery,
+  recoveryText,
+} from '../../load/experiment/recovery.ts';
+import type { Bucket } from '../../load/generator/series.ts';
+import { defaultVerdictRule } from '../../load/scenario/sweep-spec.ts';
 
-/** 100 ms buckets of 10 answers each; `okCounts[i]` of them ok. */
-const series = (okCounts: Array<number | null>): Bucket[] =>
-  okCounts.map((ok, i) => ({
-    startMs: i * 100,
-    sent: ok === null ? 0 : 10,
-    ok: ok ?? 0,
-    failed: ok === null ? 0 : 10 - ok,
-    dropped: 0,
-    p50Ms: null,
-    p99Ms: null,
-  }));
+/** 100 ms buckets of `rate` requests over `durationMs`; `okShare(t)` of them answered ok, `answered(t)` answered at all. */
+function series(
+  okShare: (t: number) => number,
+  { durationMs = 9000, rate = 10, answered = (t: number): boolean => t >= 0 } = {},
+): Bucket[] {
+  return Array.from({ length: durationMs / 100 }, (_, i) => {
+    const t = i * 100;
+    if (!answered(t))
+      return { startMs: t, sent: rate, ok: 0, failed: 0, dropped: 0, p50Ms: null, p99Ms: null };
+    const ok = Math.round(rate * okShare(t));
+    return { startMs: t, sent: rate, ok, failed: rate - ok, dropped: 0, p50Ms: 1, p99Ms: 1 };
+  });
+}
+const spike = [{ startMs: 2000, endMs: 3000 }];
+const judge = (buckets: Bucket[], windows = spike) =>
+  judgeRecovery(buckets, windows, defaultVerdictRule);
 
-describe('recoveryTime', () => {
-  const window = [{ startMs: 300, endMs: 500 }];
-
-  it('is null without a fault or trigger window', () => {
-    expect(recoveryTime(series([10, 10]), [])).toBeNull();
+describe('the recovery verdict (one rule for the table, the report, thresholds and sweeps)', () => {
+  it('says a collapse did not recover, though it looked healthy for a moment after its trigger', () => {
+    // After the spike the queued answers come back for half a second, then nothing is answered
+    // again: the empty buckets are 0 % ok, not idle (the old rule called this "recovered in 0 ms").
+    const collapse = series(() => 1, { answered: (t) => t < 3500 });
+    expect(judge(collapse)).toMatchObject({ verdict: 'did not recover', recoveryMs: null });
+    // Answered, but failing, from 3.5 s on: the same.
+    expect(judge(series((t) => (t < 3500 ? 1 : 0.2)))).toMatchObject({
+      verdict: 'did not recover',
+    });
   });
 
-  it('times from the end of the last window to the first bucket back at 90 % of the ratio before', () => {
-    // Before: 10/10. After the window ends at 500 ms: 2, 5, then 9 and 10 from 700 ms on.
-    const buckets = series([10, 10, 10, 0, 0, 2, 5, 9, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]);
-    expect(recoveryTime(buckets, window)).toBe(200);
+  it('times a real recovery from the trigger’s end to the first window that holds', () => {
+    // Down from 2.2 s to 4.3 s: the first healthy window starts at 4.3 s, 1.3 s after the spike.
+    const recovered = judge(series((t) => (t >= 2200 && t < 4300 ? 0 : 1)));
+    expect(recovered).toMatchObject({
+      verdict: 'recovered',
+      recoveryMs: 1300,
+      lowestRatio: 0,
+      ratioBefore: 1,
+      observedMs: 6000,
+    });
+    expect(recoveryText(recovered)).toBe('1300 ms');
+    // Back at 3.5 s for 0.3 s, down again until 5 s: the short spell does not hold.
+    expect(
+      judge(series((t) => (t >= 2200 && t < 5000 && !(t >= 3500 && t < 3800) ? 0 : 1))),
+    ).toMatchObject({ verdict: 'recovered', recoveryMs: 2000 });
+    // Back late, 0.8 s before the load ends: healthy to the end, so recovered, late.
+    expect(judge(series((t) => (t >= 2200 && t < 8200 ? 0 : 1)))).toMatchObject({
+      verdict: 'recovered',
+      recoveryMs: 5200,
+    });
   });
 
-  it('does not count one lucky bucket: the ratio must stay back for the hold time', () => {
-    const buckets = series([10, 10, 10, 0, 0, 9, 1, 1, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]);
-    expect(recoveryTime(buckets, window)).toBe(300);
-    // With a hold of one bucket the lucky one counts.
-    expect(recoveryTime(buckets, window, 100)).toBe(0);
+  it('says the fault is still active when it outlasts the load: nothing to recover from', () => {
+    const down = series((t) => (t >= 2000 ? 0 : 1));
+    expect(judge(down, [{ startMs: 2000, endMs: 9500 }])).toMatchObject({
+      verdict: 'fault still active',
+      recoveryMs: null,
+    });
+    // The same series with a fault that ended: judged, and it did not recover.
+    expect(judge(down).verdict).toBe('did not recover');
   });
 
-  it('says the fault is still active, not that nothing recovered, when its window outlasts the run', () => {
-    const buckets = series([10, 10, 10, 0, 0, 0]);
-    expect(recoveryTime(buckets, [{ startMs: 300, endMs: 5000 }], 1000, 600)).toBe(
-      'fault still active',
+  it('is stable when no window fell below the rule, overloaded when under it before the trigger, and has nothing to say without one', () => {
+    // One failure in ten in one bucket: the 500 ms window around it is still 98 % ok.
+    expect(judge(series((t) => (t === 2500 ? 0.9 : 1)))).toMatchObject({
+      verdict: 'stable',
+      lowestRatio: 0.98,
+    });
+    expect(judge(series(() => 0.8))).toMatchObject({ verdict: 'overloaded', ratioBefore: 0.8 });
+    expect(
+      judge(
+        series(() => 1),
+        [],
+      ),
+    ).toEqual(expect.objectContaining({ verdict: 'no trigger' }));
+    expect(
+      recoveryText(
+        judge(
+          series(() => 1),
+          [],
+        ),
+      ),
+    ).toBe('-');
+  });
+
+  it('follows the rule it is given', () => {
+    const dip = series((t) => (t >= 2200 && t < 3500 ? 0.7 : 1));
+    expect(judge(dip)).toMatchObject({ verdict: 'recovered', recoveryMs: 400 });
+    expect(judgeRecovery(dip, spike, { ...defaultVerdictRule, goodputRatio: 0.6 }).verdict).toBe(
+      'stable',
     );
-    // The same window ending before the run does: judged as usual.
-    expect(recoveryTime(buckets, window, 1000, 600)).toBe('did not recover');
   });
+});
 
-  it('says so when the run never gets back, and skips empty buckets', () => {
-    expect(recoveryTime(series([10, 10, 10, 0, 0, 3, null, 4, 2, 1]), window)).toBe(
+const repeatOf = (verdict: Recovery['verdict'], recoveryMs: number | null = null): Recovery => ({
+  verdict,
+  recoveryMs,
+  lowestRatio: null,
+  ratioBefore: null,
+  observedMs: null,
+});
+
+describe('the recovery verdict over repeats', () => {
+  it('is what most repeats said; with no majority, the median recovery of those that came back', () => {
+    expect(
+      combineRecoveries([
+        repeatOf('did not recover'),
+        repeatOf('did not recover'),
+        repeatOf('recovered', 500),
+      ]),
+    ).toMatchObject({
+      verdict: 'did not recover',
+      counts: { 'did not recover': 2, recovered: 1 },
+    });
+    expect(
+      combineRecoveries([repeatOf('stable'), repeatOf('stable'), repeatOf('recovered', 500)])
+        .verdict,
+    ).toBe('stable');
+    expect(
+      combineRecoveries([
+        repeatOf('stable'),
+        repeatOf('recovered', 800),
+        repeatOf('did not recover'),
+      ]),
+    ).toMatchObject({ verdict: 'recovered', recoveryMs: 400 });
+    expect(combineRecoveries([repeatOf('did not recover'), repeatOf('overloaded')]).verdict).toBe(
       'did not recover',
     );
-    expect(recoveryTime(series([10, 10, 10, 0, 0, null, 10, 10]), window)).toBe(100);
-  });
-
-  it('measures against the ratio before the first window, not an ideal one', () => {
-    // Before the window only half succeed; 5 of 10 after it is a full recovery.
-    expect(recoveryTime(series([5, 5, 5, 0, 0, 5, 5, 5]), window)).toBe(0);
+    expect(combineRecoveries([repeatOf('fault still active')]).verdict).toBe('fault still active');
+    expect(combineRecoveries([repeatOf('no trigger')]).verdict).toBe('no trigger');
   });
 });

@@ -5,6 +5,7 @@ import type { RpcRunSummary } from '../../load/experiment/result.ts';
 import { evaluateThresholds } from '../../load/experiment/thresholds.ts';
 import { createRng } from '../../services/shared/rng.ts';
 import { rpcSummary } from '../support/summaries.ts';
+import type { Recovery } from '../../load/experiment/recovery.ts';
 
 const run = (name: string, overrides: Partial<RpcRunSummary> = {}): RpcRunSummary =>
   rpcSummary(name, {
@@ -20,6 +21,14 @@ const repeated = (name: string, field: keyof RpcRunSummary, values: number[]) =>
     values.map((value) => run(name, { [field]: value })),
     7,
   );
+
+const recovered = (recoveryMs: number | null): Recovery => ({
+  verdict: 'recovered',
+  recoveryMs,
+  lowestRatio: null,
+  ratioBefore: null,
+  observedMs: null,
+});
 
 describe('interval', () => {
   it('is the min–max below 5 values, and says so', () => {
@@ -131,13 +140,17 @@ describe('combineRepeats', () => {
 
   it('calls a run host-shaped when most repeats were, and a recovery by the majority', () => {
     const combined = combineRepeats([
-      run('a', { hostShaped: true, suggestedTimeScale: 4, recoveryMs: 100 }),
-      run('a', { hostShaped: true, suggestedTimeScale: 8, recoveryMs: 'did not recover' }),
-      run('a', { hostShaped: false, recoveryMs: 300 }),
+      run('a', { hostShaped: true, suggestedTimeScale: 4, recovery: recovered(100) }),
+      run('a', {
+        hostShaped: true,
+        suggestedTimeScale: 8,
+        recovery: { ...recovered(null), verdict: 'did not recover' },
+      }),
+      run('a', { hostShaped: false, recovery: recovered(300) }),
     ]);
     expect(combined.hostShaped).toBe(true);
     expect(combined.suggestedTimeScale).toBe(8);
-    expect(combined.recoveryMs).toBe(200);
+    expect(combined.recovery).toMatchObject({ verdict: 'recovered', recoveryMs: 200 });
   });
 
   it('leaves a single run as it is', () => {

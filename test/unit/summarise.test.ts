@@ -4,6 +4,7 @@ import { type RunObservations } from '../../load/experiment/observations.ts';
 import { type LoadResult } from '../../load/generator/recording.ts';
 import { parsePrometheusText, Scrape } from '../../load/stack/prom-text.ts';
 import type { ServiceName } from '../../load/stack/stack.ts';
+import { defaultVerdictRule } from '../../load/scenario/sweep-spec.ts';
 
 const scrape = (text: string) => new Scrape(parsePrometheusText(text));
 const empty = scrape('');
@@ -43,6 +44,7 @@ const observations = (overrides: Partial<RunObservations>): RunObservations => (
   faultWindows: [],
   durationMs: 2100,
   warnings: [],
+  recoveryRule: defaultVerdictRule,
   ...overrides,
 });
 const sample = (loadFactor: number, loopLagMs: number, queueDepth: number | null = null) => ({
@@ -109,9 +111,9 @@ describe('summariseRun', () => {
       overloadedShare: 0.2,
       breakerOpenMs: 300,
       maxLoopLagMs: 20,
-      recoveryMs: null,
       warnings: [],
     });
+    expect(summary.recovery.verdict).toBe('no trigger');
     expect(summary).not.toHaveProperty('lost');
   });
 
@@ -282,7 +284,7 @@ describe('summariseRun', () => {
         warnings: ['queue did not drain'],
       }),
     );
-    expect(summary.recoveryMs).toBe(100);
+    expect(summary.recovery).toMatchObject({ verdict: 'recovered', recoveryMs: 100 });
     expect(summary.warnings).toEqual(['generator late', 'queue did not drain']);
   });
 });

@@ -1,7 +1,6 @@
 import { type Bucket } from '../../load/generator/series.ts';
 import { parseScenario } from '../../load/scenario/scenario.ts';
-import { defaultVerdictRule } from '../../load/scenario/sweep-spec.ts';
-import { type RepeatVerdict, repeatVerdict } from '../../load/sweep/verdict.ts';
+import type { Recovery } from '../../load/experiment/recovery.ts';
 
 export const base = parseScenario(`
 name: map
@@ -25,16 +24,11 @@ export function series(durationMs: number, rate: number, okShare: (t: number) =>
   });
 }
 export const spikeWindow = [{ startMs: 2000, endMs: 3000, kind: 'load trigger' }];
-export const judge = (okShare: (t: number) => number, faultWindows = spikeWindow) =>
-  repeatVerdict(
-    { target: 'rpc', series: series(9000, 10, okShare), faultWindows },
-    defaultVerdictRule,
-  );
 
 export const repeatOf = (
-  verdict: RepeatVerdict['verdict'],
+  verdict: Recovery['verdict'],
   recoveryMs: number | null = null,
-): RepeatVerdict => ({
+): Recovery => ({
   verdict,
   recoveryMs,
   lowestRatio: null,

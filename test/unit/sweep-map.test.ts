@@ -9,7 +9,7 @@ import {
 import { lineChart } from '../../load/report/line-chart.ts';
 import { cellResult, type SweepResult } from '../../load/sweep/run-sweep.ts';
 import { defaultVerdictRule } from '../../load/scenario/sweep-spec.ts';
-import { type RepeatVerdict } from '../../load/sweep/verdict.ts';
+import type { Recovery } from '../../load/experiment/recovery.ts';
 import { base, series, spikeWindow } from './sweep-fixtures.ts';
 
 describe('the map', () => {
@@ -30,7 +30,7 @@ describe('the map', () => {
   });
 
   /** A sweep result over rate × spike, with verdicts given per cell. */
-  function sweepOf(verdicts: Array<RepeatVerdict['verdict']>, fields = 2): SweepResult {
+  function sweepOf(verdicts: Array<Recovery['verdict']>, fields = 2): SweepResult {
     const rates = [40, 80];
     const spikes = [500, 1500];
     const cells = verdicts.map((verdict, n) => {
@@ -43,7 +43,7 @@ describe('the map', () => {
             ]
           : [{ path: 'load.ratePerSecond', value: rates[n]! }];
       const okShare = (t: number) =>
-        verdict === 'metastable'
+        verdict === 'did not recover'
           ? t >= 2200
             ? 0.2
             : 1
@@ -100,26 +100,26 @@ describe('the map', () => {
   }
 
   it('colours each cell by its verdict, says it in the cell, links its report and outlines the metastable region', () => {
-    const result = sweepOf(['stable', 'recovered', 'recovered', 'metastable']);
+    const result = sweepOf(['stable', 'recovered', 'recovered', 'did not recover']);
     expect(result.cells.map((cell) => cell.runs[0]!.verdict)).toEqual([
       'stable',
       'recovered',
       'recovered',
-      'metastable',
+      'did not recover',
     ]);
     expect(result.cells[1]!.runs[0]!.recoveryMs).toBe(600);
     const svg = heatmap(result, 'unsafe');
     expect(svg.match(/<rect /g)).toHaveLength(4);
     expect(svg).toContain('>stable</text>');
     expect(svg).toContain('>0.6 s</text>');
-    expect(svg).toContain('>meta</text>');
+    expect(svg).toContain('>down</text>');
     expect(svg).toContain('href="cells/c3/report.html"');
     // (1,1) is metastable; its left and lower neighbours are not.
     expect(svg.match(/class="boundary"/g)).toHaveLength(2);
     expect(formatSweep(result)).toBe(
       [
         'unsafe:',
-        '  1500 │   0.6 s    meta',
+        '  1500 │   0.6 s    down',
         '   500 │  stable   0.6 s',
         '       └────────────────',
         '              40      80',
@@ -131,7 +131,7 @@ describe('the map', () => {
       '80',
       '1500',
       'unsafe',
-      'metastable',
+      'did not recover',
       '-',
       '88.9',
       '1.50',
@@ -147,16 +147,16 @@ describe('the map', () => {
     expect(heatmap(result, 'unsafe')).toContain('>not run</text>');
     expect(
       verdictShort({
-        verdict: 'metastable',
+        verdict: 'did not recover',
         recoveryMs: null,
-        counts: { metastable: 2, recovered: 1 },
+        counts: { 'did not recover': 2, recovered: 1 },
       }),
-    ).toBe('meta 2/3');
+    ).toBe('down 2/3');
     expect(
       verdictShort({
         verdict: 'recovered',
         recoveryMs: 1200,
-        counts: { stable: 1, recovered: 1, metastable: 1 },
+        counts: { stable: 1, recovered: 1, 'did not recover': 1 },
       }),
     ).toBe('1.2 s 2/3');
   });
@@ -170,13 +170,13 @@ describe('the map', () => {
         { name: 'unsafe', ys: [0, 1.5, null], flags: [false, false, true] },
         { name: 'safe', ys: [0, 0.5, 0.8] },
       ],
-      'metastable',
+      'did not recover',
     );
     expect(svg.match(/<path /g)).toHaveLength(2);
     expect(svg.match(/class="flag"/g)).toHaveLength(1);
-    expect(svg).toContain('unsafe (✕ metastable)');
-    expect(formatSweep(sweepOf(['stable', 'metastable'], 1))).toBe(
-      'unsafe:\n  load.ratePerSecond=40  stable\n  load.ratePerSecond=80  meta\n',
+    expect(svg).toContain('unsafe (✕ did not recover)');
+    expect(formatSweep(sweepOf(['stable', 'did not recover'], 1))).toBe(
+      'unsafe:\n  load.ratePerSecond=40  stable\n  load.ratePerSecond=80  down\n',
     );
   });
 });

@@ -82,7 +82,8 @@ describe('evaluateThresholds', () => {
     for (const metric of thresholdMetrics) {
       expect(scenarioProblems(scenario(`r.${metric} < 1`))).toEqual([]);
       const run = ['dlq', 'lost'].includes(metric) ? 'events' : 'rpc-safe';
-      const [result] = evaluateThresholds([`${run}.${metric} < 1000000`], [rpc, events]);
+      const recovered = { ...rpc, recovery: { ...rpc.recovery, verdict: 'stable' as const } };
+      const [result] = evaluateThresholds([`${run}.${metric} < 1000000`], [recovered, events]);
       expect(typeof result!.value, metric).toBe('number');
     }
     expect(scenarioProblems(scenario('r.speed < 1'))).toHaveLength(1);
