@@ -33,10 +33,11 @@ export interface Breaker {
 }
 
 /**
- * The seed's breaker ("open when ≥ 8 of the last 20 calls failed, for 500 ms")
- * on opossum. opossum opens when failures/calls > errorThresholdPercentage once
- * the rolling window holds ≥ volumeThreshold calls, so ≥ 8/20 becomes
- * volumeThreshold 20 and a threshold a hair under 40 %. Only failures that say
+ * The seed's breaker ("open when ≥ 8 of the last 20 calls failed, for 500 ms") on opossum,
+ * which counts over a rolling time window, not the last N calls: it opens when the last
+ * `rollingWindowMs` holds ≥ volumeThreshold calls and failures/calls > errorThresholdPercentage,
+ * so ≥ 8/20 becomes volumeThreshold 20 and a threshold a hair under 40 %; at fewer calls per
+ * window it does not open at all (docs/resilience.md, test/unit/breaker.test.ts). Only failures that say
  * something about downstream health count (5xx, timeouts, connection errors);
  * half-open lets exactly one trial through. opossum's own timeout is off: the
  * timeout layer aborts the request itself.
