@@ -21,6 +21,7 @@ const needs = [
     pkg: 'redis-tools',
     why: 'the Redis Cluster tests join their own cluster with redis-cli --cluster create',
   },
+  { command: 'curl', pkg: 'curl', why: 'an oversized body is sent from another process' },
   {
     command: 'chromium',
     pkg: 'chromium',
