@@ -45,7 +45,7 @@ describe('npm test on a machine that lacks the binaries', () => {
     // Everything but docker on PATH, run as nobody: it may not install an engine itself.
     const bin = mkdtempSync(path.join(tmpdir(), 'cascade-path-'));
     symlinkSync(process.execPath, path.join(bin, 'node'));
-    for (const command of ['sh', 'redis-server', 'redis-cli', 'prometheus', 'promtool']) {
+    for (const command of ['sh', 'redis-server', 'redis-cli', 'prometheus', 'promtool', 'curl']) {
       const found = (await run('sh', ['-c', `command -v ${command}`])).stdout.trim();
       symlinkSync(found, path.join(bin, command));
     }
