@@ -204,8 +204,9 @@ runs:
         // The fault ran at 600–1200 ms of wall time; in model time it is where the scenario put it.
         expect(summary.faultWindows).toEqual([{ startMs: 300, endMs: 600, kind: 'error' }]);
         expect(summary.durationMs).toBeLessThan(3000);
-        // A 300 ms half-failure with 1.4 s of healthy load after it: both paths recover.
-        expect(summary.recovery.verdict).toBe('recovered');
+        // A 300 ms half-failure with 1.4 s of healthy load after it: both paths come back (or,
+        // with retries hiding it, never fall below 90 % ok in a half-second window).
+        expect(['recovered', 'stable']).toContain(summary.recovery.verdict);
       }
       expect(result.thresholds.map((t) => t.passed)).toEqual([true, false]);
 
