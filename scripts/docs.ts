@@ -1,13 +1,14 @@
 /**
  * The parts of the docs made from the code: the README's list of commands and the CLI
- * section of docs/reference.md, from the commands' own definitions (load/cli/). `npm run
- * docs` writes them; test/unit/cli.test.ts fails when they differ from what it would write.
+ * section of docs/reference.md, from the commands' own definitions (load/cli/), and the
+ * table's glossary in docs/experiments.md (load/report/columns.ts). `npm run docs` writes them; test/unit/cli.test.ts fails when they differ from what it would write.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { commands } from '../load/cli/commands.ts';
 import { cliMarkdown, commandList } from '../load/cli/help.ts';
+import { columns } from '../load/report/columns.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -19,6 +20,15 @@ export const sections = () => [
     text: `\`\`\`\n${commandList(commands)}\n\`\`\``,
   },
   { file: 'docs/reference.md', marker: 'cli', text: cliMarkdown(commands).trimEnd() },
+  {
+    file: 'docs/experiments.md',
+    marker: 'columns',
+    text: [
+      '| column | what it is |',
+      '| --- | --- |',
+      ...columns.map(({ title, meaning }) => `| \`${title}\` | ${meaning} |`),
+    ].join('\n'),
+  },
 ];
 
 const pattern = (marker: string) =>

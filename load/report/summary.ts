@@ -1,87 +1,24 @@
-import type { ExperimentResult, RunSummary } from '../experiment/result.ts';
+import type { ExperimentResult } from '../experiment/result.ts';
 import { bootstrapMinRepeats } from '../experiment/intervals.ts';
 import { type Comparison } from '../experiment/result.ts';
 import { hostShareLimits } from '../experiment/host-overhead.ts';
 import { round } from '../generator/stats.ts';
 import { parseThreshold } from '../scenario/thresholds.ts';
 import { textTable } from './text-table.ts';
-import { recoveryText } from '../experiment/recovery.ts';
-
-type Column = [title: string, cell: (run: RunSummary) => string, field?: string];
-
-/** A count; `-` when it was not measured (a run straight at another service). */
-const int = (value: number | null) =>
-  value === null ? '-' : Number.isInteger(value) ? String(value) : value.toFixed(1);
-
-const columns: Column[] = [
-  ['run', (run) => run.name],
-  ['target', (run) => (run.target === 'http' ? (run.loadTarget ?? 'http') : run.target)],
-  ['sent', (run) => String(run.sent)],
-  ['ok', (run) => int(run.ok), 'ok'],
-  ['fail', (run) => int(run.failed), 'failed'],
-  ['dropped', (run) => int(run.dropped), 'dropped'],
-  ['lost', (run) => (run.target === 'events' ? int(run.lost) : '-'), 'lost'],
-  ['retries', (run) => int(run.retries), 'retries'],
-  ['timeouts', (run) => int(run.timeouts), 'timeouts'],
-  ['cb_open', (run) => (run.target === 'rpc' ? int(run.cbOpen) : '-'), 'cbOpen'],
-  ['dlq', (run) => (run.target === 'events' ? int(run.dlq) : '-'), 'dlq'],
-  ['attempts', (run) => int(run.attempts), 'attempts'],
-  ['amplif.', (run) => run.amplification?.toFixed(2) ?? '-', 'amplification'],
-  ['dup effects', (run) => int(run.duplicateEffects), 'duplicateEffects'],
-  ['wasted', (run) => int(run.wastedWork), 'wastedWork'],
-  ['goodput/s', (run) => run.goodputRps.toFixed(1), 'goodputRps'],
-  ['duration s', (run) => (run.durationMs / 1000).toFixed(2)],
-  ['p50 ms', (run) => fmt(run.p50Ms), 'p50Ms'],
-  ['p95 ms', (run) => fmt(run.p95Ms), 'p95Ms'],
-  ['p99 ms', (run) => fmt(run.p99Ms), 'p99Ms'],
-  ['mean ms', (run) => fmt(run.meanMs), 'meanMs'],
-  [
-    'proc p50/p99 ms',
-    (run) =>
-      run.target === 'events' && run.processingP50Ms !== null
-        ? `${fmt(run.processingP50Ms)}/${fmt(run.processingP99Ms)}`
-        : '-',
-  ],
-  ['max queue', (run) => (run.target === 'events' ? int(run.maxQueueDepth) : '-')],
-  ['max load', (run) => fmt(run.maxLoadFactor), 'maxLoadFactor'],
-  [
-    'load p50/p99',
-    (run) =>
-      run.loadFactorP50 === null ? '-' : `${fmt(run.loadFactorP50)}/${fmt(run.loadFactorP99)}`,
-  ],
-  [
-    'overload %',
-    (run) => (run.overloadedShare === null ? '-' : (run.overloadedShare * 100).toFixed(0)),
-    'overloadedShare',
-  ],
-  ['open ms', (run) => (run.target === 'rpc' ? String(run.breakerOpenMs) : '-'), 'breakerOpenMs'],
-  [
-    'host p99 ms',
-    (run) => `${fmt(run.hostOverheadP99Ms)}${run.hostShaped ? '*' : ''}`,
-    'hostOverheadP99Ms',
-  ],
-  ['late p99 ms', (run) => fmt(run.latenessP99Ms), 'latenessP99Ms'],
-  ['max lag ms', (run) => fmt(run.maxLoopLagMs)],
-  ['recovery', (run) => recoveryText(run.recovery)],
-];
-
-function fmt(value: number | null): string {
-  if (value === null) return '-';
-  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
-}
+import { columns, fmt } from './columns.ts';
 
 const fmtInterval = (title: string, [low, high]: [number, number]) =>
   title === 'amplif.' ? `${low.toFixed(2)}–${high.toFixed(2)}` : `${fmt(low)}–${fmt(high)}`;
 
 /** A row per run, and under a repeated run a row of its intervals (`95 %` or `min–max`). */
 export function tableRows(result: ExperimentResult): string[][] {
-  const rows = [columns.map(([title]) => title)];
+  const rows = [columns.map(({ title }) => title)];
   for (const run of result.runs) {
-    rows.push(columns.map(([, cell]) => cell(run)));
+    rows.push(columns.map(({ cell }) => cell(run)));
     const { intervals } = run;
     if (!intervals) continue;
     rows.push(
-      columns.map(([title, , field], index) => {
+      columns.map(({ title, field }, index) => {
         if (index === 0) return run.intervalMethod === 'min–max' ? '  min–max' : '  95 %';
         const range = field ? intervals[field] : undefined;
         const rpcOnly = field === 'cbOpen' || field === 'breakerOpenMs';

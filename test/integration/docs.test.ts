@@ -11,6 +11,7 @@ import { startProducer, startWorker } from '../support/event-path.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
 import { gatewayErrorKinds } from '../../services/gateway/errors.ts';
 import { createLoadMetrics } from '../../load/generator/metrics.ts';
+import { columns } from '../../load/report/columns.ts';
 import { repoRoot } from '../support/processes.ts';
 import { type Running, startDownstream, startGateway } from '../support/rpc-path.ts';
 
@@ -117,6 +118,30 @@ describe('the docs', () => {
         expect(existsSync(file), `${page} links to ${target}`).toBe(true);
       }
     }
+  });
+
+  it('link to headings that exist', () => {
+    /** GitHub's anchor for a heading: lower case, punctuation gone, spaces as hyphens. */
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
+    const anchorsOf = (file: string) =>
+      new Set([...read(file).matchAll(/^#+ (.+)$/gm)].map((match) => slug(match[1]!)));
+    for (const page of pages)
+      for (const [, target, anchor] of read(page).matchAll(/\]\(([^)#\s]*\.md)#([^)]+)\)/g)) {
+        const file = path.relative(repoRoot, path.join(repoRoot, path.dirname(page), target!));
+        expect(anchorsOf(file), `${page} links to ${target}#${anchor}`).toContain(anchor);
+      }
+  });
+
+  it('show in the README a table with exactly the columns the CLI prints', () => {
+    const sample = read('README.md')
+      .split('\n')
+      .find((line) => line.startsWith('run  '));
+    expect(sample, 'the README shows a table').toBeDefined();
+    expect(sample!.trim().split(/ {2,}/)).toEqual(columns.map(({ title }) => title));
   });
 
   it('keep the README a front door: at most 300 lines, with a page per topic under docs/', () => {
