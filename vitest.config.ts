@@ -9,6 +9,7 @@ const stacks = [
   'test/e2e/**/*.test.ts',
   'test/integration/observability.test.ts',
   'test/integration/up.test.ts',
+  'test/integration/processes.test.ts',
   'test/integration/redis-cluster.test.ts',
 ];
 

@@ -66,6 +66,8 @@ export interface StackOptions {
   queueName?: string;
   /** The topic's subscribers, a worker each; unset: the plain queue and one worker. */
   subscribers?: string[] | undefined;
+  /** Each service's process, the moment it is spawned (before it listens): for tests of a stop while starting. */
+  onSpawn?: ((name: ServiceName) => void) | undefined;
 }
 
 /** Each service's main, run from source through tsx or from the build, like this file. */
@@ -173,7 +175,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         { ...common, ...env, ...options.serviceEnv?.[name] },
         logDir,
         label,
-        (child) => children.add(child),
+        (child) => {
+          children.add(child);
+          options.onSpawn?.(name);
+        },
       );
       watch(service);
       return service;

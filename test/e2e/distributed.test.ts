@@ -78,18 +78,6 @@ thresholds: [events.lost == 0]
       expect(rendered.errors).toEqual([]);
     },
   );
-
-  it('refuses a --generators that is not a small positive integer', async () => {
-    const failed = await run(
-      process.execPath,
-      ['--import', 'tsx', 'load/cli.ts', 'experiment', 'scenarios/seed.yaml', '--generators', '0'],
-      { cwd: repoRoot },
-    ).catch((error: { code: number; stderr: string }) => error);
-    expect(failed).toMatchObject({ code: 2 });
-    expect((failed as { stderr: string }).stderr).toMatch(
-      /--generators: must be an integer from 1 to 64 \(got "0"\)/,
-    );
-  });
 });
 
 describe('cascade-lab experiment --segment i/n (one run split across generators on a running stack)', () => {

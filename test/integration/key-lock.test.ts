@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { workerConnection } from '../../services/shared/redis-connection.ts';
 import { KeyLocks } from '../../services/worker/key-lock.ts';
+import { eventually } from '../support/http.ts';
 import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 
 const { redis: currentRedis, open } = useRedisPerFile();
@@ -27,19 +28,20 @@ describe('the per-key Redis lock (SET NX with a token, renewed, released by its 
 
   it('keeps a held lock past its time by renewing it, and lets a dead holder’s lapse', async () => {
     const { locks: a, prefix } = locks();
-    const held = await a.acquire('k', 1000);
-    // 2.5 s: without its renewals the lock would have lapsed twice over.
-    await sleep(2500);
-    expect(await a.acquire('k', 1000)).toBeUndefined();
+    const held = await a.acquire('k', 2000);
+    // 5 s: without its renewals the lock would have lapsed twice over (seconds, not
+    // hundreds of ms: a busy machine may stall a renewal that long).
+    await sleep(5000);
+    expect(await a.acquire('k', 2000)).toBeUndefined();
     await held!.release();
     // A holder that dies (its connection gone: no renewal, no release) loses it when its time is up.
     const { locks: dying, connection } = locks(prefix);
-    expect(await dying.acquire('gone', 300)).toBeDefined();
+    expect(await dying.acquire('gone', 3000)).toBeDefined();
     connection.disconnect();
     const { locks: next } = locks(prefix);
-    expect(await next.acquire('gone', 300)).toBeUndefined();
-    await sleep(1000);
-    expect(await next.acquire('gone', 300)).toBeDefined();
+    expect(await next.acquire('gone', 3000)).toBeUndefined();
+    // Free once its 3 s are up: waited on, not slept for.
+    await eventually(async () => expect(await next.acquire('gone', 3000)).toBeDefined(), 20_000);
   });
 
   it('is released only by its owner: a late release after it lapsed leaves the new holder’s lock', async () => {

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
@@ -9,7 +8,7 @@ import { inspectQueues, publish, startProducer, testPrefix } from '../support/ev
 import { call, eventually, scrape } from '../support/http.ts';
 import { runEntry, startServiceProcess } from '../support/processes.ts';
 import { testRedis, uniqueQueueName } from '../support/redis.ts';
-import { startStack, stopLiveStacks } from '../../load/stack/stack.ts';
+import { type ServiceName, startStack, stopLiveStacks } from '../../load/stack/stack.ts';
 
 async function exitOf(entry: string, env: Record<string, string>) {
   const child = runEntry(entry, env);
@@ -187,22 +186,42 @@ describe('a local stack stopped while it starts (Ctrl-C during an experiment or 
     { timeout: 120_000 },
     async () => {
       const before = await children();
-      // Early (Redis starting), mid-way (services spawned, not yet listening), late.
-      for (const afterMs of [20, 700, 1500]) {
-        const starting = startStack({}).then(
+      const noneLeft = (when: string) =>
+        eventually(async () => {
+          const left = (await children()).filter((line) => !before.includes(line));
+          expect(left, `stopped ${when}`).toEqual([]);
+        });
+      // Stopped at a known point of its start, not after a guessed sleep: while Redis starts,
+      // once the downstream is spawned (not yet listening), once the others are spawned.
+      const points: Array<[string, (name: ServiceName) => boolean]> = [
+        ['while Redis starts', () => false],
+        ['once the downstream was spawned', (name) => name === 'downstream'],
+        ['once the gateway was spawned', (name) => name === 'gateway'],
+      ];
+      for (const [when, stopAt] of points) {
+        let stopping: Promise<void> | undefined;
+        const starting = startStack({
+          onSpawn: (name) => {
+            if (stopAt(name)) stopping ??= stopLiveStacks(2000);
+          },
+        }).then(
           (stack) => stack,
           (error: Error) => error,
         );
-        await sleep(afterMs);
-        await stopLiveStacks(2000);
+        if (when === 'while Redis starts') stopping = stopLiveStacks(2000);
         const outcome = await starting;
-        if (!(outcome instanceof Error)) await outcome.stop();
-        else expect(outcome.message).toBe('the stack was stopped while it was starting');
-        await eventually(async () => {
-          const left = (await children()).filter((line) => !before.includes(line));
-          expect(left, `stopped ${afterMs} ms into its start`).toEqual([]);
-        });
+        await stopping;
+        expect(outcome, when).toBeInstanceOf(Error);
+        expect((outcome as Error).message, when).toBe(
+          'the stack was stopped while it was starting',
+        );
+        await noneLeft(when);
       }
+      // And once it is up.
+      const stack = await startStack({});
+      await stopLiveStacks(2000);
+      await noneLeft('once it was up');
+      await stack.stop();
     },
   );
 });
