@@ -132,7 +132,8 @@ export const sweepCommand = defineCommand({
   usage: [
     'sweep <scenario.yaml> [--field PATH=VALUES]... [--out DIR] [--repeat N] [--time-scale K] [--urls LIST]',
   ],
-  summary: 'a grid of a scenario: a verdict per cell (stable, recovered, did not recover) and a map',
+  summary:
+    'a grid of a scenario: a verdict per cell (stable, recovered, did not recover) and a map',
   description:
     "Runs the scenario once per cell of a grid over one or two of its fields, every run with its repeats, and judges each run of each cell with the recovery verdict every report uses: stable, recovered in X, did not recover (metastable), fault still active or overloaded (the rule is in the report; sweep.verdict in the scenario sets it). Prints a map per run and writes summary.json, summary.md and report.html, and each cell's own experiment report under cells/. The scenario's thresholds are not judged. Stopped (Ctrl-C), it keeps the cells it finished: the same command with the same --out runs only the others.",
   flags: {

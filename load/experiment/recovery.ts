@@ -15,12 +15,7 @@ import type { VerdictRule } from '../scenario/sweep-spec.ts';
  * - `no trigger`: nothing to judge (no fault, no spike).
  */
 export type RecoveryKind =
-  | 'stable'
-  | 'recovered'
-  | 'did not recover'
-  | 'fault still active'
-  | 'overloaded'
-  | 'no trigger';
+  'stable' | 'recovered' | 'did not recover' | 'fault still active' | 'overloaded' | 'no trigger';
 
 export interface Recovery {
   verdict: RecoveryKind;

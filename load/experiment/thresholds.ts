@@ -33,7 +33,11 @@ const metrics = {
   duration_s: (run) => run.durationMs / 1000,
   // Stable is a recovery in 0; any other verdict has no time, so a threshold on it fails.
   recovery_ms: ({ recovery }) =>
-    recovery.verdict === 'stable' ? 0 : recovery.verdict === 'recovered' ? recovery.recoveryMs : null,
+    recovery.verdict === 'stable'
+      ? 0
+      : recovery.verdict === 'recovered'
+        ? recovery.recoveryMs
+        : null,
 } satisfies Record<ThresholdMetric, (run: RunSummary) => number | null>;
 
 const valuesOf = (run: RunSummary, metric: ThresholdMetric) =>

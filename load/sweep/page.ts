@@ -18,7 +18,16 @@ export function renderSweepHtml(result: SweepResult): string {
   const charts =
     result.fields.length === 2
       ? `<div class="maps">${result.runs.map((name) => heatmap(result, name)).join('')}</div>
-<p class="legend">${(['stable', 'recovered', 'did not recover', 'fault still active', 'overloaded', 'no trigger'] as const)
+<p class="legend">${(
+          [
+            'stable',
+            'recovered',
+            'did not recover',
+            'fault still active',
+            'overloaded',
+            'no trigger',
+          ] as const
+        )
           .map((kind) => `<span><i style="background:${verdictColors[kind]}"></i>${kind}</span>`)
           .join(
             ' ',
