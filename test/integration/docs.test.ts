@@ -136,6 +136,40 @@ describe('the docs', () => {
       }
   });
 
+  it('name in CONTRIBUTING’s layout every source file of services/ and load/, and only files that exist', () => {
+    const contributing = read('CONTRIBUTING.md');
+    const layout = contributing.slice(contributing.indexOf('## Layout'));
+    const block = layout.slice(
+      layout.indexOf('```'),
+      layout.indexOf('```', layout.indexOf('```') + 3),
+    );
+    const sources = (dir: string): string[] =>
+      readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(`${dir}/${entry.name}`)
+          : entry.name.endsWith('.ts')
+            ? [`${dir}/${entry.name}`]
+            : [],
+      );
+    const named = (file: string) => {
+      const base = path.basename(file, '.ts');
+      return new RegExp(`(?<![\\w-])${base}(\\.ts|[,}])`).test(block) || block.includes(file);
+    };
+    const files = [...sources('services'), ...sources('load')];
+    expect(files.length).toBeGreaterThan(100);
+    expect(files.filter((file) => !named(file))).toEqual([]);
+    for (const [, name] of block.matchAll(/([a-z][a-z0-9-]*)\.ts\b/g))
+      expect(
+        files.some((file) => path.basename(file) === `${name}.ts`) ||
+          existsSync(path.join(repoRoot, 'scripts', `${name}.ts`)) ||
+          existsSync(path.join(repoRoot, 'dashboards', `${name}.ts`)) ||
+          existsSync(path.join(repoRoot, 'dashboards/grafana', `${name}.ts`)) ||
+          existsSync(path.join(repoRoot, 'bench', `${name}.ts`)) ||
+          existsSync(path.join(repoRoot, 'test/support', `${name}.ts`)),
+        `CONTRIBUTING names ${name}.ts`,
+      ).toBe(true);
+  });
+
   it('show in the README a table with exactly the columns the CLI prints', () => {
     const sample = read('README.md')
       .split('\n')
