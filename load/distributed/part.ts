@@ -5,6 +5,7 @@ import { type LoadResult } from '../generator/recording.ts';
 import { type Scenario } from '../scenario/shape.ts';
 import { scenarioProblems } from '../scenario/problems.ts';
 import { maxGenerators, type Segment, segmentLabel } from './segment.ts';
+import { ProblemsError } from '../../services/shared/problems.ts';
 
 /** The file format of one generator's share of a distributed run; merge refuses any other. */
 export const partFormat = 'cascade-lab/load-part@1';
@@ -137,10 +138,4 @@ export function parsePart(text: string, source: string): SourcedPart {
 }
 
 /** Parts that do not make one run: every problem, one line each. */
-export class PartError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join('\n'));
-    this.problems = problems;
-  }
-}
+export class PartError extends ProblemsError {}

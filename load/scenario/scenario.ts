@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { Scenario } from './shape.ts';
 import { scenarioProblems } from './problems.ts';
+import { ProblemsError } from '../../services/shared/problems.ts';
 
 /**
  * The scenario as it runs on a stack whose producer publishes to a topic with these
@@ -19,11 +20,10 @@ export function onTopic(scenario: Scenario, subscribers: string[]): Scenario {
   };
 }
 
-export class ScenarioError extends Error {
-  readonly problems: string[];
+/** A scenario file that does not validate: every problem, one line each, under its name. */
+export class ScenarioError extends ProblemsError {
   constructor(file: string, problems: string[]) {
-    super(`${file}: invalid scenario:\n${problems.map((line) => `  ${line}`).join('\n')}`);
-    this.problems = problems;
+    super(problems, `${file}: invalid scenario`);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type VerdictRule,
 } from '../scenario/sweep-spec.ts';
 import { combineRecoveries, judgeRecovery, type Recovery } from '../experiment/recovery.ts';
+import { ProblemsError } from '../../services/shared/problems.ts';
 
 /**
  * Where a sweep's runs ran. A fresh stack per run, as `experiment` does: a run that ends
@@ -83,13 +84,8 @@ export interface SweepResult {
   cellCount: number;
 }
 
-export class SweepError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join('\n'));
-    this.problems = problems;
-  }
-}
+/** A sweep that cannot run: every problem, one line each. */
+export class SweepError extends ProblemsError {}
 
 /** What the progress line shows, at the start of each run of each cell. */
 export interface SweepProgress {

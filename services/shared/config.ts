@@ -1,14 +1,12 @@
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 import { formatIssues } from './schema-errors.ts';
+import { ProblemsError } from './problems.ts';
 
 /** Raised when the environment does not match a service's schema; lists every problem. */
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
+export class ConfigError extends ProblemsError {
   constructor(problems: string[]) {
-    super(`invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
+    super(problems, 'invalid configuration');
   }
 }
 
