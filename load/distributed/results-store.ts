@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { poll } from '../../services/shared/poll.ts';
 import type { LoadPart, SourcedPart } from './part.ts';
 import { parsePart } from './part.ts';
 import { segmentLabel } from './segment.ts';
@@ -59,15 +60,20 @@ export class ResultsStore {
     waitMs = 0,
     onWait?: (have: number, want: number | undefined) => void,
   ): Promise<SourcedPart[]> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const entries = Object.entries(await this.#redis.hgetall(this.#parts));
-      const parts = entries.map(([segment, text]) => parsePart(text, this.sourceOf(segment)));
-      const want = parts[0]?.part.segment.count;
-      if ((want !== undefined && parts.length >= want) || Date.now() >= deadline) return parts;
-      onWait?.(parts.length, want);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+    const { value } = await poll(
+      async () => {
+        const entries = Object.entries(await this.#redis.hgetall(this.#parts));
+        return entries.map(([segment, text]) => parsePart(text, this.sourceOf(segment)));
+      },
+      (parts) => {
+        const want = parts[0]?.part.segment.count;
+        if (want !== undefined && parts.length >= want) return true;
+        onWait?.(parts.length, want);
+        return false;
+      },
+      { timeoutMs: waitMs, everyMs: 1000 },
+    );
+    return value;
   }
 
   async close(): Promise<void> {

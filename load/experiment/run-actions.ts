@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Scrape } from '../stack/prom-text.ts';
+import { poll } from '../../services/shared/poll.ts';
 import { type RunPlan } from './time-scale.ts';
 import type { Window } from './result.ts';
 import { type Target } from './target.ts';
@@ -62,12 +63,12 @@ export async function waitForDownstreamIdle(
   downstreamUrl: string,
   timeoutMs: number,
 ): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const inflight = (await Scrape.of(downstreamUrl)).sum('downstream_inflight_requests');
-    if (inflight === 0 || performance.now() >= deadline) return inflight;
-    await sleep(50);
-  }
+  const { value } = await poll(
+    async () => (await Scrape.of(downstreamUrl)).sum('downstream_inflight_requests'),
+    (inflight) => inflight === 0,
+    { timeoutMs, everyMs: 50 },
+  );
+  return value;
 }
 
 /** Applies the plan's model and the run's whole policies: the gateway's, or the producer's and every worker's. */

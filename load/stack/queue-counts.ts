@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { poll } from '../../services/shared/poll.ts';
 import { call } from './http-json.ts';
 
 export type CountField = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'deadLettered';
@@ -44,15 +44,13 @@ export async function waitForDrain(
   producerUrl: string,
   options: DrainOptions,
 ): Promise<QueueCounts> {
-  const deadline = performance.now() + options.timeoutMs;
-  let last: QueueCounts | null;
-  for (;;) {
-    last = await readQueueCounts(producerUrl, options.adminToken);
-    if (last && isDrained(last) && (options.until?.(last) ?? true)) return last;
-    if (performance.now() >= deadline) break;
-    await sleep(options.pollMs ?? 100);
-  }
-  throw new DrainTimeoutError(producerUrl, options.timeoutMs, last);
+  const { value, done } = await poll(
+    () => readQueueCounts(producerUrl, options.adminToken),
+    (counts) => counts !== null && isDrained(counts) && (options.until?.(counts) ?? true),
+    { timeoutMs: options.timeoutMs, everyMs: options.pollMs ?? 100 },
+  );
+  if (done && value) return value;
+  throw new DrainTimeoutError(producerUrl, options.timeoutMs, value);
 }
 
 export class DrainTimeoutError extends Error {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { poll } from '../../services/shared/poll.ts';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import {
@@ -175,55 +175,57 @@ export async function startRedisCluster(
     };
   };
   const waitHealthy = async (key: string, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      try {
-        const states = await Promise.all(
-          live().map(async ({ port }) => {
-            const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
-            try {
-              const state = String(await client.call('CLUSTER', 'INFO')).match(
-                /cluster_state:(\w+)/,
-              )?.[1];
-              const replication = await client.info('replication');
-              return replication.includes('role:slave') &&
-                !replication.includes('master_link_status:up')
-                ? 'syncing'
-                : state;
-            } finally {
-              client.disconnect();
-            }
-          }),
-        );
-        await ownersOf(key);
-        if (states.every((state) => state === 'ok')) return;
-        last = `cluster_state ${states.join(',')}`;
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      await sleep(100);
-    }
-    throw new Error(`the cluster did not become healthy within ${timeoutMs} ms: ${last}`);
+    const { value: last, done } = await poll(
+      async () => {
+        try {
+          const states = await Promise.all(
+            live().map(async ({ port }) => {
+              const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
+              try {
+                const state = String(await client.call('CLUSTER', 'INFO')).match(
+                  /cluster_state:(\w+)/,
+                )?.[1];
+                const replication = await client.info('replication');
+                return replication.includes('role:slave') &&
+                  !replication.includes('master_link_status:up')
+                  ? 'syncing'
+                  : state;
+              } finally {
+                client.disconnect();
+              }
+            }),
+          );
+          await ownersOf(key);
+          return states.every((state) => state === 'ok')
+            ? 'ok'
+            : `cluster_state ${states.join(',')}`;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      },
+      (state) => state === 'ok',
+      { timeoutMs, everyMs: 100 },
+    );
+    if (!done)
+      throw new Error(`the cluster did not become healthy within ${timeoutMs} ms: ${last}`);
   };
   const killMaster = async (key: string, timeoutMs = 30_000) => {
     const { master: killed } = await ownersOf(key);
     const startedAt = performance.now();
     await killed.server.kill();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const promoted = await ownersOf(key).then(
-        ({ master }) => (master === killed ? undefined : master),
-        () => undefined,
-      );
-      if (promoted) {
-        await waitHealthy(key, Math.max(1000, deadline - Date.now()));
-        return { killed, promoted, takeoverMs: performance.now() - startedAt };
-      }
-      if (Date.now() > deadline)
-        throw new Error(`no replica took over from ${killed.port} within ${timeoutMs} ms`);
-      await sleep(50);
-    }
+    const { value: promoted } = await poll(
+      () =>
+        ownersOf(key).then(
+          ({ master }) => (master === killed ? undefined : master),
+          () => undefined,
+        ),
+      (master) => master !== undefined,
+      { timeoutMs, everyMs: 50 },
+    );
+    if (!promoted)
+      throw new Error(`no replica took over from ${killed.port} within ${timeoutMs} ms`);
+    await waitHealthy(key, Math.max(1000, timeoutMs - (performance.now() - startedAt)));
+    return { killed, promoted, takeoverMs: performance.now() - startedAt };
   };
   await waitHealthy('{cascade}');
   return {

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { Scrape } from '../../load/stack/prom-text.ts';
+import { poll } from '../../services/shared/poll.ts';
 
 export interface JsonResponse {
   status: number;
@@ -54,14 +55,17 @@ export async function eventually(
   check: () => Promise<void> | void,
   timeoutMs = 15_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const { value: failure, done } = await poll(
+    async () => {
+      try {
+        await check();
+        return { passed: true as const };
+      } catch (error) {
+        return { passed: false as const, error };
+      }
+    },
+    (outcome) => outcome.passed,
+    { timeoutMs, everyMs: 50 },
+  );
+  if (!done && !failure.passed) throw failure.error;
 }

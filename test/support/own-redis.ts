@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { poll } from '../../services/shared/poll.ts';
 import { Redis } from 'ioredis';
 import { redisImage } from '../../load/stack/redis-provider.ts';
 import { freePort, startRedisServer } from '../../load/stack/redis-server.ts';
@@ -26,17 +26,18 @@ export interface OwnRedisOptions {
 }
 
 async function answersPing(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-    client.on('error', () => {});
-    const pong = await client.ping().catch(() => undefined);
-    client.disconnect();
-    if (pong === 'PONG') return;
-    if (Date.now() > deadline)
-      throw new Error(`Redis at ${url} did not answer within ${timeoutMs} ms`);
-    await sleep(200);
-  }
+  const { done } = await poll(
+    async () => {
+      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      client.on('error', () => {});
+      const pong = await client.ping().catch(() => undefined);
+      client.disconnect();
+      return pong;
+    },
+    (pong) => pong === 'PONG',
+    { timeoutMs, everyMs: 200 },
+  );
+  if (!done) throw new Error(`Redis at ${url} did not answer within ${timeoutMs} ms`);
 }
 
 /**

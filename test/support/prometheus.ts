@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { poll } from '../../services/shared/poll.ts';
 import { request } from 'undici';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../load/stack/redis-server.ts';
@@ -104,25 +104,27 @@ export async function startPrometheus(
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`prometheus exited with ${child.exitCode}:\n${log}`);
-    }
-    const ready = await request(`${url}/-/ready`).then(
-      async (response) => {
-        await response.body.dump();
-        return response.statusCode === 200;
-      },
-      () => false,
+  const { value: ready } = await poll<boolean | 'exited'>(
+    () =>
+      child.exitCode !== null
+        ? Promise.resolve('exited' as const)
+        : request(`${url}/-/ready`).then(
+            async (response) => {
+              await response.body.dump();
+              return response.statusCode === 200;
+            },
+            () => false,
+          ),
+    (state) => state !== false,
+    { timeoutMs: 20_000, everyMs: 200 },
+  );
+  if (ready !== true) {
+    await stop();
+    throw new Error(
+      ready === 'exited'
+        ? `prometheus exited with ${child.exitCode}:\n${log}`
+        : `prometheus was not ready within 20 s:\n${log}`,
     );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus was not ready within 20 s:\n${log}`);
-    }
-    await sleep(200);
   }
   return {
     url,
