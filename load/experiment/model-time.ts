@@ -17,6 +17,7 @@ export function toModelTime<S extends RunSummary>(summary: S, k: number): S {
     p95Ms: d(summary.p95Ms),
     p99Ms: d(summary.p99Ms),
     meanMs: d(summary.meanMs),
+    maxMs: d(summary.maxMs),
     hostOverheadP50Ms: d(summary.hostOverheadP50Ms),
     hostOverheadP99Ms: d(summary.hostOverheadP99Ms),
     latenessP99Ms: d(summary.latenessP99Ms),

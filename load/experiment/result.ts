@@ -60,6 +60,8 @@ interface CommonSummary<Count extends number | null = number> {
   duplicateEffects: Count;
   /** Work the downstream finished for callers that had already gone (closed the connection). */
   wastedWork: Count;
+  /** Writes the downstream refused with 409 conflict: another write won the key (`conflictKeys`). */
+  conflicts: Count;
   /** Calls the downstream counted itself (equals `attempts`: nothing else calls it). */
   downstreamCalls: Count;
   /** attempts ÷ sent. */
@@ -70,6 +72,8 @@ interface CommonSummary<Count extends number | null = number> {
   p95Ms: number | null;
   p99Ms: number | null;
   meanMs: number | null;
+  /** rpc, http: the slowest request — the time until the last caller was done; events: null (a histogram has no exact maximum). */
+  maxMs: number | null;
   /** The highest load factor of the run, exact (the downstream's own peak, read at every sample). */
   maxLoadFactor: number | null;
   /** The load factor calls met on arrival, p50 and p99 (the downstream's histogram). */

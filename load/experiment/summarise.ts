@@ -72,6 +72,10 @@ function common(o: RunObservations) {
     downstreamCalls: delta(o, 'downstream', 'downstream_requests_total', byCaller),
     duplicateEffects: delta(o, 'downstream', 'downstream_duplicate_effects_total', byCaller),
     wastedWork: delta(o, 'downstream', 'downstream_wasted_work_total', byCaller),
+    conflicts: delta(o, 'downstream', 'downstream_requests_total', {
+      ...byCaller,
+      outcome: 'conflict',
+    }),
     ...hostOverhead(o),
     recovery: judgeRecovery(o.load.series, o.faultWindows, o.recoveryRule),
   };
@@ -105,6 +109,7 @@ function summariseRpc(o: RunObservations): RpcRunSummary {
     p95Ms: latency.p95Ms,
     p99Ms: latency.p99Ms,
     meanMs: latency.meanMs,
+    maxMs: latency.maxMs,
   };
 }
 
@@ -164,6 +169,7 @@ function summariseEvents(o: RunObservations): EventsRunSummary {
       e2eCount === 0
         ? null
         : round((workerDelta('worker_end_to_end_duration_seconds_sum') / e2eCount) * 1000),
+    maxMs: null,
     processingP50Ms: quantile('worker_processing_duration_seconds', 0.5),
     processingP99Ms: quantile('worker_processing_duration_seconds', 0.99),
     maxQueueDepth: Math.max(0, ...o.samples.map((sample) => sample.queueDepth ?? 0)),
@@ -193,6 +199,7 @@ export function summariseDirect(
     attempts: null,
     duplicateEffects: null,
     wastedWork: null,
+    conflicts: null,
     downstreamCalls: null,
     amplification: null,
     goodputRps: round(o.load.ok / (o.load.durationMs / 1000)),
@@ -200,6 +207,7 @@ export function summariseDirect(
     p95Ms: latency.p95Ms,
     p99Ms: latency.p99Ms,
     meanMs: latency.meanMs,
+    maxMs: latency.maxMs,
     maxLoadFactor: null,
     loadFactorP50: null,
     loadFactorP99: null,

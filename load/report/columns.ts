@@ -33,6 +33,8 @@ const meanings: Record<string, string> = {
   'dup effects':
     'work the downstream applied twice for one Idempotency-Key (a retry of a call that had succeeded)',
   wasted: 'calls the downstream finished after their caller had gone',
+  conflicts:
+    'writes the downstream refused with 409 conflict: another write had committed the key (`conflictKeys`)',
   'goodput/s': 'ok per second of the run (model time)',
   'duration s':
     'the run, from the first arrival to the last answer (events: the drained queue), model time',
@@ -41,6 +43,8 @@ const meanings: Record<string, string> = {
   'p95 ms': 'see p50',
   'p99 ms': 'see p50',
   'mean ms': 'see p50',
+  'max ms':
+    'rpc, http: the slowest request, i.e. when the last caller was done (model time); events: -',
   'proc p50/p99 ms': 'events: one processing attempt in a worker',
   'max queue': "events: the fullest the subscriber's queue got (waiting + active + delayed)",
   'max load':
@@ -76,12 +80,14 @@ const specs: ColumnSpec[] = [
   ['amplif.', (run) => run.amplification?.toFixed(2) ?? '-', 'amplification'],
   ['dup effects', (run) => int(run.duplicateEffects), 'duplicateEffects'],
   ['wasted', (run) => int(run.wastedWork), 'wastedWork'],
+  ['conflicts', (run) => int(run.conflicts), 'conflicts'],
   ['goodput/s', (run) => run.goodputRps.toFixed(1), 'goodputRps'],
   ['duration s', (run) => (run.durationMs / 1000).toFixed(2)],
   ['p50 ms', (run) => fmt(run.p50Ms), 'p50Ms'],
   ['p95 ms', (run) => fmt(run.p95Ms), 'p95Ms'],
   ['p99 ms', (run) => fmt(run.p99Ms), 'p99Ms'],
   ['mean ms', (run) => fmt(run.meanMs), 'meanMs'],
+  ['max ms', (run) => fmt(run.maxMs), 'maxMs'],
   [
     'proc p50/p99 ms',
     (run) =>

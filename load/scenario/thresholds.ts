@@ -19,6 +19,8 @@ export const thresholdMetrics = [
   'attempts',
   'dup_effects',
   'wasted_work',
+  'conflicts',
+  'max_ms',
   'amplification',
   'goodput_rps',
   'duration_s',

@@ -16,6 +16,7 @@ import {
 } from './failure-model.ts';
 import { Pool } from 'undici';
 import { EffectLedger } from './effects.ts';
+import { VersionStore } from './versions.ts';
 import { WorkPool } from './work-pool.ts';
 import { FaultSpec, FaultTable, faultSpecProblem } from './faults.ts';
 import { createDownstreamMetrics } from './metrics.ts';
@@ -61,6 +62,7 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
   const registry = createMetricsRegistry('downstream');
   const faults = new FaultTable(clock);
   const effects = new EffectLedger();
+  const versions = new VersionStore();
   let model = { ...config.model };
   /** The model in force from now on; the pool takes its sizes once, not per request. */
   const setModel = (next: FailureModelParams) => {
@@ -136,6 +138,7 @@ export function buildDownstream(config: DownstreamConfig, deps: DownstreamDeps =
       rng,
       faults,
       effects,
+      versions,
       pool,
       metrics,
       model: () => model,

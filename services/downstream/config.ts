@@ -17,6 +17,7 @@ const modelVariables = {
   POOL_CONCURRENCY: 'poolConcurrency',
   POOL_QUEUE_SIZE: 'poolQueueSize',
   POOL_QUEUE_ORDER: 'poolQueueOrder',
+  CONFLICT_KEYS: 'conflictKeys',
 } as const satisfies Record<string, keyof FailureModelParams>;
 type ModelVariable = keyof typeof modelVariables;
 

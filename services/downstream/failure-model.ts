@@ -33,6 +33,12 @@ export const FailureModelParams = Type.Object(
     poolQueueSize: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
     /** Which waiting request gets a freed slot: the oldest (fifo) or the newest (lifo). */
     poolQueueOrder: Type.Enum(['fifo', 'lifo'], { default: 'fifo' }),
+    /**
+     * A contended resource of this many keys (0: none, as the seed): each `POST /work` writes
+     * one key (its body's `key`, else one chosen from its id), reads the key's version when it
+     * arrives and commits only if no other write committed it meanwhile; else 409 conflict.
+     */
+    conflictKeys: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
   },
   { additionalProperties: false },
 );

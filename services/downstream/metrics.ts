@@ -12,6 +12,7 @@ export const downstreamOutcomes = [
   'fault_reset',
   'replayed',
   'in_progress',
+  'conflict',
   'deadline_refused',
   'deadline_dropped',
   'cancelled',
@@ -76,7 +77,7 @@ export function createDownstreamMetrics(
   });
   const requests = new Counter({
     name: 'downstream_requests_total',
-    help: 'POST /work requests (in proxy mode, every proxied request) by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key), deadline_refused and deadline_dropped (a deadline honoured), cancelled (the caller closed the connection), shed; in proxy mode forwarded (the upstream answered) and unreachable (it did not); by caller (x-cascade-caller), and in proxy mode by route (the first path segment) and upstream_status.',
+    help: 'POST /work requests (in proxy mode, every proxied request) by outcome: ok, error (the failure model), fault_error, fault_hang, fault_reset (timed faults), replayed and in_progress (an idempotent receiver answering a repeated key), conflict (a write that lost to another on a contended key, conflictKeys), deadline_refused and deadline_dropped (a deadline honoured), cancelled (the caller closed the connection), shed; in proxy mode forwarded (the upstream answered) and unreachable (it did not); by caller (x-cascade-caller), and in proxy mode by route (the first path segment) and upstream_status.',
     labelNames: ['outcome', 'caller', 'route', 'upstream_status'],
     registers: [registry],
   });

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from 'typebox';
 import type { Clock } from '../shared/clock.ts';
-import { deadlineHeader } from '../shared/downstream-work.ts';
+import { conflictHeader, deadlineHeader } from '../shared/downstream-work.ts';
 import { headerValue } from '../shared/forward.ts';
 import { type App, ErrorBody } from '../shared/http-app.ts';
 import { bodyLimits } from '../shared/json-body.ts';
@@ -13,10 +13,15 @@ import { type FailureModelParams, sampleOutcome } from './failure-model.ts';
 import type { FaultTable } from './faults.ts';
 import type { createDownstreamMetrics } from './metrics.ts';
 import { waitUnlessGone } from './proxy.ts';
+import { conflictKeyOf, type VersionStore } from './versions.ts';
 import type { Slot, Waiting, WorkPool } from './work-pool.ts';
 
 export const WorkRequest = Type.Object(
-  { id: Type.String({ minLength: 1, maxLength: 128 }) },
+  {
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    /** The contended key this request writes (with the model's `conflictKeys`); else chosen from `id`. */
+    key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  },
   { additionalProperties: false },
 );
 
@@ -31,6 +36,7 @@ export interface WorkContext {
   rng: Rng;
   faults: FaultTable;
   effects: EffectLedger;
+  versions: VersionStore;
   pool: WorkPool;
   metrics: ReturnType<typeof createDownstreamMetrics>;
   /** The model in force now (an admin call can change it mid-run). */
@@ -47,7 +53,7 @@ export interface WorkContext {
  * (or 503 overloaded), the timed faults, then the failure model's latency and outcome.
  */
 export function registerWorkRoute(app: App, ctx: WorkContext): void {
-  const { clock, rng, faults, effects, pool, metrics, enter, leave, hold } = ctx;
+  const { clock, rng, faults, effects, versions, pool, metrics, enter, leave, hold } = ctx;
   /**
    * A queued request's turn: its slot, or undefined when its caller closed the connection
    * first and `cancelOnDisconnect` gives up its place.
@@ -177,6 +183,12 @@ export function registerWorkRoute(app: App, ctx: WorkContext): void {
           request.raw.socket.destroy();
           return reply;
         }
+        const { conflictKeys } = ctx.model();
+        const written =
+          conflictKeys > 0
+            ? conflictKeyOf(request.body.id, request.body.key, conflictKeys)
+            : undefined;
+        const seenVersion = written === undefined ? 0 : versions.read(written);
         const outcome = sampleOutcome(factor, ctx.model(), rng);
         const latencyMs = outcome.latencyMs + fault.addedLatencyMs;
         const work = decideDeadline(leftMs, latencyMs);
@@ -204,6 +216,16 @@ export function registerWorkRoute(app: App, ctx: WorkContext): void {
             message:
               fault.action === 'error' ? 'injected error fault' : 'failed under the failure model',
           });
+        }
+        if (written !== undefined && !versions.commit(written, seenVersion)) {
+          metrics.observe('conflict', caller, seconds);
+          return reply
+            .code(409)
+            .header(conflictHeader, 'conflict')
+            .send({
+              error: 'conflict',
+              message: `key ${JSON.stringify(written)} was written by another request while this one worked: read it again and retry`,
+            });
         }
         metrics.observe('ok', caller, seconds);
         // The work is done whether or not the caller still waits: a second one for a key is a duplicate.

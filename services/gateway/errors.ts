@@ -5,6 +5,7 @@ export type GatewayErrorKind =
   | 'downstream_error'
   | 'downstream_rejected'
   | 'downstream_busy'
+  | 'downstream_conflict'
   | 'downstream_overloaded'
   | 'deadline_exceeded'
   | 'connection_error'
@@ -38,6 +39,13 @@ export const gatewayErrorKinds: Record<GatewayErrorKind, KindInfo> = {
   },
   downstream_busy: {
     code: 'GW_ERR_DOWNSTREAM_IN_PROGRESS',
+    statusCode: 409,
+    retryable: true,
+    breakerFailure: false,
+  },
+  // A write that lost to another on a contended key: read again and retry (Brooker 2015).
+  downstream_conflict: {
+    code: 'GW_ERR_DOWNSTREAM_CONFLICT',
     statusCode: 409,
     retryable: true,
     breakerFailure: false,

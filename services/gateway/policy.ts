@@ -10,7 +10,8 @@ import { RetryBudgetPolicy } from './retry-budget.ts';
 export const Policy = Type.Object(
   {
     perAttemptTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000, default: 120 }),
-    maxRetries: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
+    /** Up to 1000: Brooker's contending clients retry until they succeed. */
+    maxRetries: Type.Integer({ minimum: 0, maximum: 1000, default: 3 }),
     /**
      * Retry the downstream's own "don't retry now" too: 503 overloaded (with Retry-After)
      * and 504 deadline_exceeded. Off: retry only at the layer above the failure.

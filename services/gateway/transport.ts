@@ -38,6 +38,11 @@ export function createTransport(
           'downstream_busy',
           'the downstream is still working on this request id (409); a retry may find it done',
         );
+      case 'conflict':
+        throw new GatewayError(
+          'downstream_conflict',
+          'the write lost to another on its contended key (409 conflict); a retry may win',
+        );
       case 'downstream_rejected':
         throw new GatewayError(
           'downstream_rejected',

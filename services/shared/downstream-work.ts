@@ -6,6 +6,7 @@ export const attemptResults = [
   'downstream_error',
   'downstream_rejected',
   'in_progress',
+  'conflict',
   'overloaded',
   'deadline_exceeded',
   'connection_error',
@@ -13,7 +14,8 @@ export const attemptResults = [
 ] as const;
 /**
  * How one downstream call ended: 2xx, 5xx, 4xx, 409 (an idempotent downstream still
- * working on the same key: worth retrying later), 503 with Retry-After (overloaded:
+ * working on the same key: worth retrying later), 409 conflict (a write that lost to another
+ * on a contended key: worth retrying), 503 with Retry-After (overloaded:
  * don't retry now), 504 (the downstream dropped it at the caller's deadline), no
  * connection, or aborted by the caller's timeout.
  */
@@ -32,6 +34,9 @@ export interface WorkAttempt {
   /** What was thrown, for `connection_error` and `timeout`. */
   error?: unknown;
 }
+
+/** Set on the downstream's 409 for a write that lost on a contended key (the in-progress 409 has none). */
+export const conflictHeader = 'x-cascade-conflict';
 
 /** The time, in whole ms, the caller is still willing to wait for this attempt. */
 export const deadlineHeader = 'x-cascade-deadline-ms';
@@ -84,6 +89,7 @@ class WorkCall implements Dispatcher.DispatchHandler {
   statusCode = 0;
   serverTiming: string | string[] | undefined;
   retryAfter: string | string[] | undefined;
+  conflict = false;
   readonly #done: (error?: unknown) => void;
   readonly #cancellation: Cancellation | undefined;
 
@@ -104,6 +110,7 @@ class WorkCall implements Dispatcher.DispatchHandler {
     this.statusCode = statusCode;
     this.serverTiming = responseHeaders['server-timing'];
     this.retryAfter = responseHeaders['retry-after'];
+    this.conflict = responseHeaders[conflictHeader] !== undefined;
   }
 
   onResponseData(): void {}
@@ -172,7 +179,9 @@ export async function postWork(
           : statusCode >= 500
             ? 'downstream_error'
             : statusCode === 409
-              ? 'in_progress'
+              ? call!.conflict
+                ? 'conflict'
+                : 'in_progress'
               : statusCode >= 400
                 ? 'downstream_rejected'
                 : 'ok';

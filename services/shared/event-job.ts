@@ -29,7 +29,7 @@ export const deadLetterQueueName = (queueName: string) => `${queueName}-dlq`;
 /** Producer-side policy for the jobs it adds. */
 export const ProducerPolicy = Type.Object(
   {
-    maxRetries: Type.Integer({ minimum: 0, maximum: 50, default: 3 }),
+    maxRetries: Type.Integer({ minimum: 0, maximum: 1000, default: 3 }),
     backoff: BackoffPolicy,
     /** waiting + delayed + active at which new events are refused with 429. */
     maxDepth: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 5000 }),

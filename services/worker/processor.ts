@@ -69,6 +69,8 @@ export function createProcessor(
         case 'in_progress':
           // Another delivery of this event is being worked on: retry later, never dead-letter.
           throw new Error('in_progress: the downstream is still working on this event (409)');
+        case 'conflict':
+          throw new Error('conflict: the write lost to another on its contended key (409)');
         case 'downstream_rejected':
           throw new UnrecoverableError(
             `downstream_rejected: downstream answered ${attempt.statusCode}`,

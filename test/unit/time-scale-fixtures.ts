@@ -51,6 +51,8 @@ export const knownInvariants = new Set([
   // Requests worked on and waiting at once: counts (Little's law: rate ÷ k × time × k).
   'poolConcurrency',
   'poolQueueSize',
+  // Keys of a contended resource: a count.
+  'conflictKeys',
   // The adaptive concurrency limit's bounds (counts) and its smoothing (a ratio).
   'initialLimit',
   'minLimit',
