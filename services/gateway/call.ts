@@ -48,7 +48,7 @@ export interface PolicyEvents {
   /** One downstream call; `serviceSeconds` is the downstream's own share, when it said. */
   attempt(result: AttemptResult, seconds: number, serviceSeconds?: number): void;
   retry(): void;
-  retryDenied(reason: 'budget' | 'circuit_open' | 'overloaded'): void;
+  retryDenied(reason: 'budget' | 'tokens' | 'circuit_open' | 'overloaded'): void;
   timeout(): void;
   breakerTransition(to: BreakerState): void;
   breakerFastFail(): void;

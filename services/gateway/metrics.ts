@@ -18,6 +18,7 @@ export interface GatewayGauges {
   bulkheadOccupancy(): { inUse: number; queued: number };
   throttleProbability(): number;
   concurrencyLimit(): number;
+  retryTokens(): number;
 }
 
 export interface GatewayMetrics extends PolicyEvents {
@@ -156,6 +157,14 @@ export function createGatewayMetrics(
     },
   });
   new Gauge({
+    name: 'gateway_retry_tokens',
+    help: 'Tokens in the retry token buckets (retryTokens), summed over the client instances; 0 when off.',
+    registers,
+    collect() {
+      this.set(gauges().retryTokens());
+    },
+  });
+  new Gauge({
     name: 'gateway_concurrency_limit',
     help: 'The adaptive concurrency limit now (attempts allowed in flight, learnt from latency); 0 when off.',
     registers,
@@ -176,7 +185,8 @@ export function createGatewayMetrics(
     duration: attemptDuration.labels({ result }),
   }));
   const overhead = hostOverheadHistogram('gateway', registry);
-  for (const reason of ['budget', 'circuit_open', 'overloaded']) retriesDenied.inc({ reason }, 0);
+  for (const reason of ['budget', 'tokens', 'circuit_open', 'overloaded'])
+    retriesDenied.inc({ reason }, 0);
   for (const to of breakerStates) breakerTransitions.inc({ to }, 0);
   breakerState.set(0);
 

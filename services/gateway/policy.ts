@@ -6,35 +6,22 @@ import { BreakerPolicy } from './layers/breaker.ts';
 import { AdaptiveConcurrencyPolicy } from './layers/adaptive-concurrency.ts';
 import { BulkheadPolicy } from './layers/bulkhead.ts';
 import { RetryBudgetPolicy } from './retry-budget.ts';
+import { RetryTokensPolicy } from './retry-tokens.ts';
+import { clientPresetNames, clientPresets } from './client-presets.ts';
+import { Policy } from './policy-schema.ts';
 
-export const Policy = Type.Object(
-  {
-    perAttemptTimeoutMs: Type.Integer({ minimum: 1, maximum: 600_000, default: 120 }),
-    /** Up to 1000: Brooker's contending clients retry until they succeed. */
-    maxRetries: Type.Integer({ minimum: 0, maximum: 1000, default: 3 }),
-    /**
-     * Retry the downstream's own "don't retry now" too: 503 overloaded (with Retry-After)
-     * and 504 deadline_exceeded. Off: retry only at the layer above the failure.
-     */
-    retryOnOverload: Type.Boolean({ default: false }),
-    backoff: BackoffPolicy,
-    breaker: BreakerPolicy,
-    bulkhead: BulkheadPolicy,
-    adaptiveConcurrency: AdaptiveConcurrencyPolicy,
-    retryBudget: RetryBudgetPolicy,
-    throttling: ThrottlingPolicy,
-  },
-  { additionalProperties: false },
-);
-export type Policy = Static<typeof Policy>;
+export { Policy } from './policy-schema.ts';
 
-export const presetNames = ['safe', 'unsafe', 'budgeted'] as const;
+export const presetNames = ['safe', 'unsafe', 'budgeted', ...clientPresetNames] as const;
 export type PresetName = (typeof presetNames)[number];
 
 /** The schema's defaults: the seed's policy. */
 const safe: Policy = defaultsOf(Policy);
 
-/** `safe` is the seed's policy; `unsafe` retries at once with nothing to stop it; `budgeted` adds the budget and throttling. */
+/**
+ * `safe` is the seed's policy; `unsafe` retries at once with nothing to stop it; `budgeted` adds
+ * the budget and throttling; the rest are real clients' defaults (client-presets.ts).
+ */
 export const presets: Readonly<Record<PresetName, Policy>> = {
   safe,
   unsafe: {
@@ -48,6 +35,7 @@ export const presets: Readonly<Record<PresetName, Policy>> = {
     retryBudget: { ...safe.retryBudget, enabled: true },
     throttling: { ...safe.throttling, enabled: true },
   },
+  ...clientPresets(safe),
 };
 
 /** A change to the policy: optionally a preset to start from, then any fields to override. */
@@ -63,7 +51,9 @@ export const PolicyUpdate = withoutDefaults(
       bulkhead: Type.Optional(strictPartial(BulkheadPolicy)),
       adaptiveConcurrency: Type.Optional(strictPartial(AdaptiveConcurrencyPolicy)),
       retryBudget: Type.Optional(strictPartial(RetryBudgetPolicy)),
+      retryTokens: Type.Optional(strictPartial(RetryTokensPolicy)),
       throttling: Type.Optional(strictPartial(ThrottlingPolicy)),
+      clients: Type.Optional(Policy.properties.clients),
     },
     { additionalProperties: false },
   ),
@@ -96,7 +86,9 @@ export function applyPolicyUpdate(current: Policy, update: PolicyUpdate): NamedP
     bulkhead: { ...base.bulkhead, ...overrides.bulkhead },
     adaptiveConcurrency: { ...base.adaptiveConcurrency, ...overrides.adaptiveConcurrency },
     retryBudget: { ...base.retryBudget, ...overrides.retryBudget },
+    retryTokens: { ...base.retryTokens, ...overrides.retryTokens },
     throttling: { ...base.throttling, ...overrides.throttling },
+    ...(overrides.clients !== undefined ? { clients: overrides.clients } : {}),
   };
   if (policy.breaker.failureThreshold > policy.breaker.windowSize) {
     throw new PolicyError(

@@ -11,7 +11,8 @@ import { retryLayer } from './layers/retry.ts';
 import { throttleLayer } from './layers/throttle.ts';
 import { timeoutLayer } from './layers/timeout.ts';
 import type { Policy } from './policy.ts';
-import { RetryBudget } from './retry-budget.ts';
+import { retryBudgetFor } from './retry-budget.ts';
+import { RetryTokens } from './retry-tokens.ts';
 import { createTransport } from './transport.ts';
 import type { PoolOccupancy } from '../shared/downstream-work.ts';
 
@@ -32,6 +33,7 @@ interface Pipeline {
   bulkhead?: Bulkhead | undefined;
   limiter?: AdaptiveLimit | undefined;
   throttle?: AdaptiveThrottle | undefined;
+  tokens?: RetryTokens | undefined;
   breakerState: () => BreakerState;
   shutdown: () => void;
 }
@@ -53,9 +55,8 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
   const throttle = policy.throttling.enabled
     ? new AdaptiveThrottle(policy.throttling, clock)
     : undefined;
-  const budget = policy.retryBudget.enabled
-    ? new RetryBudget(policy.retryBudget, clock)
-    : undefined;
+  const budget = policy.retryBudget.enabled ? retryBudgetFor(policy.retryBudget, clock) : undefined;
+  const tokens = policy.retryTokens.enabled ? new RetryTokens(policy.retryTokens) : undefined;
   const layers: Layer[] = [
     retryLayer({
       maxRetries: policy.maxRetries,
@@ -64,6 +65,7 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
       rng,
       events,
       budget,
+      tokens,
       isCircuitOpen: () => breaker?.state() === 'open',
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     }),
@@ -82,25 +84,53 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
     bulkhead,
     limiter,
     throttle,
+    tokens,
     breakerState: () => breaker?.state() ?? 'closed',
     shutdown: () => breaker?.shutdown(),
   };
 }
 
+const breakerRank: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
 /**
- * Calls downstream through the current policy. `setPolicy` swaps in a new
- * pipeline for the next request: breaker state, bulkhead occupancy, budget and
- * throttle windows start afresh; calls already running finish under the old one.
+ * The policy's `clients` instances, each with its own state (breaker, bulkhead, budget,
+ * token bucket, throttle), as N instances of a client would have; requests go to them in
+ * turn. The breaker the metrics see is the worst instance's.
+ */
+function buildInstances(policy: Policy, deps: ResilientClientDeps): Pipeline[] {
+  const states: BreakerState[] = Array.from({ length: policy.clients }, () => 'closed');
+  let shown: BreakerState = 'closed';
+  return states.map((_, index) => {
+    const events: PolicyEvents =
+      policy.clients === 1
+        ? deps.events
+        : {
+            ...deps.events,
+            breakerTransition: (to) => {
+              states[index] = to;
+              const worst = states.reduce((a, b) => (breakerRank[b] > breakerRank[a] ? b : a));
+              if (worst !== shown) deps.events.breakerTransition((shown = worst));
+            },
+          };
+    return buildPipeline(policy, { ...deps, events });
+  });
+}
+
+/**
+ * Calls downstream through the current policy. `setPolicy` swaps in new pipelines for the
+ * next request: breaker state, bulkhead occupancy, budget, bucket and throttle windows
+ * start afresh; calls already running finish under the old ones.
  */
 export class ResilientClient {
   readonly #deps: ResilientClientDeps;
   #policy: Policy;
-  #pipeline: Pipeline;
+  #instances: Pipeline[];
+  #next = 0;
 
   constructor(policy: Policy, deps: ResilientClientDeps) {
     this.#deps = deps;
     this.#policy = policy;
-    this.#pipeline = buildPipeline(policy, deps);
+    this.#instances = buildInstances(policy, deps);
   }
 
   get policy(): Policy {
@@ -108,34 +138,59 @@ export class ResilientClient {
   }
 
   setPolicy(policy: Policy): void {
-    const old = this.#pipeline;
-    this.#pipeline = buildPipeline(policy, this.#deps);
+    const old = this.#instances;
+    const wasClosed = this.breakerState() === 'closed';
+    this.#instances = buildInstances(policy, this.#deps);
     this.#policy = policy;
-    old.shutdown();
-    if (old.breakerState() !== 'closed') this.#deps.events.breakerTransition('closed');
+    this.#next = 0;
+    for (const instance of old) instance.shutdown();
+    if (!wasClosed) this.#deps.events.breakerTransition('closed');
   }
 
-  call: Call = (ctx) => this.#pipeline.call(ctx);
+  call: Call = (ctx) => {
+    const instances = this.#instances;
+    const instance = instances[this.#next % instances.length]!;
+    this.#next = (this.#next + 1) % instances.length;
+    return instance.call(ctx);
+  };
 
+  /** The worst instance's breaker state. */
   breakerState(): BreakerState {
-    return this.#pipeline.breakerState();
+    return this.#instances
+      .map((instance) => instance.breakerState())
+      .reduce((a, b) => (breakerRank[b] > breakerRank[a] ? b : a));
   }
 
+  /** Summed over the instances. */
   bulkheadOccupancy(): { inUse: number; queued: number } {
-    const bulkhead = this.#pipeline.bulkhead;
-    return { inUse: bulkhead?.inUse ?? 0, queued: bulkhead?.queued ?? 0 };
+    return {
+      inUse: this.#total((i) => i.bulkhead?.inUse ?? 0),
+      queued: this.#total((i) => i.bulkhead?.queued ?? 0),
+    };
   }
 
-  /** The adaptive concurrency limit now; 0 when it is off. */
+  /** The adaptive concurrency limit now, summed over the instances; 0 when it is off. */
   concurrencyLimit(): number {
-    return this.#pipeline.limiter?.limit ?? 0;
+    return this.#total((i) => i.limiter?.limit ?? 0);
   }
 
+  /** The instances' mean rejection probability. */
   throttleProbability(): number {
-    return this.#pipeline.throttle?.rejectProbability() ?? 0;
+    return this.#total((i) => i.throttle?.rejectProbability() ?? 0) / this.#instances.length;
+  }
+
+  /** Tokens in the retry token buckets, summed over the instances; 0 when off. */
+  retryTokens(): number {
+    return this.#total((i) => i.tokens?.tokens ?? 0);
+  }
+
+  #total(read: (instance: Pipeline) => number): number {
+    let total = 0;
+    for (const instance of this.#instances) total += read(instance);
+    return total;
   }
 
   close(): void {
-    this.#pipeline.shutdown();
+    for (const instance of this.#instances) instance.shutdown();
   }
 }

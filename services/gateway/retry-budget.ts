@@ -5,22 +5,44 @@ import { SlidingWindowCounter } from './sliding-window.ts';
 export const RetryBudgetPolicy = Type.Object(
   {
     enabled: Type.Boolean({ default: false }),
-    /** Retries allowed per request over the window. */
+    /**
+     * `window` (Finagle's RetryBudget): retries per request over a sliding window.
+     * `concurrent` (Envoy's retry budget): retries in flight per request in flight.
+     */
+    kind: Type.Enum(['window', 'concurrent'], { default: 'window' }),
+    /** window: retries allowed per request over the window; concurrent: per request in flight (Envoy's budget_percent ÷ 100). */
     ratio: Type.Number({ minimum: 0, maximum: 10, default: 0.1 }),
-    /** Retries always allowed per second, so a quiet service can still retry. */
+    /** window: retries always allowed per second, so a quiet service can still retry. */
     minRetriesPerSecond: Type.Number({ minimum: 0, maximum: 100_000, default: 5 }),
     windowMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    /** concurrent: retries always allowed in flight (Envoy's min_retry_concurrency). */
+    minRetryConcurrency: Type.Integer({ minimum: 0, maximum: 100_000, default: 3 }),
   },
   { additionalProperties: false },
 );
 export type RetryBudgetPolicy = Static<typeof RetryBudgetPolicy>;
 
+/** What the retry layer asks of a budget; a request and a retry each say when they are over. */
+export interface RetryBudget {
+  recordRequest(): void;
+  requestDone(): void;
+  /** Takes one retry from the budget if there is one left. */
+  tryAcquireRetry(): boolean;
+  /** A retry taken with tryAcquireRetry is over (its attempt ended). */
+  retryDone(): void;
+}
+
+export function retryBudgetFor(policy: RetryBudgetPolicy, clock: Clock): RetryBudget {
+  return policy.kind === 'concurrent'
+    ? new ConcurrentRetryBudget(policy)
+    : new WindowRetryBudget(policy, clock);
+}
+
 /**
- * A retry budget in the manner of Finagle's RetryBudget and Envoy's retry
- * budgets: over a sliding window, retries may not exceed
- * `ratio × requests + minRetriesPerSecond × windowSeconds`.
+ * A retry budget in the manner of Finagle's RetryBudget: over a sliding window, retries
+ * may not exceed `ratio × requests + minRetriesPerSecond × windowSeconds`.
  */
-export class RetryBudget {
+export class WindowRetryBudget implements RetryBudget {
   readonly #policy: RetryBudgetPolicy;
   readonly #requests: SlidingWindowCounter;
   readonly #retries: SlidingWindowCounter;
@@ -35,15 +57,55 @@ export class RetryBudget {
     this.#requests.add();
   }
 
-  /** Takes one retry from the budget if there is one left. */
+  requestDone(): void {}
+
   tryAcquireRetry(): boolean {
     if (this.#retries.total() >= this.allowance()) return false;
     this.#retries.add();
     return true;
   }
 
+  retryDone(): void {}
+
   allowance(): number {
     const { ratio, minRetriesPerSecond, windowMs } = this.#policy;
     return ratio * this.#requests.total() + minRetriesPerSecond * (windowMs / 1000);
+  }
+}
+
+/**
+ * Envoy's retry budget: retries in flight may not exceed
+ * `max(minRetryConcurrency, ratio × requests in flight)`. A retry counts from when it is
+ * granted (its backoff included) until its attempt ends.
+ */
+export class ConcurrentRetryBudget implements RetryBudget {
+  readonly #policy: RetryBudgetPolicy;
+  #requests = 0;
+  #retries = 0;
+
+  constructor(policy: RetryBudgetPolicy) {
+    this.#policy = policy;
+  }
+
+  recordRequest(): void {
+    this.#requests += 1;
+  }
+
+  requestDone(): void {
+    this.#requests -= 1;
+  }
+
+  tryAcquireRetry(): boolean {
+    if (this.#retries >= this.allowance()) return false;
+    this.#retries += 1;
+    return true;
+  }
+
+  retryDone(): void {
+    this.#retries -= 1;
+  }
+
+  allowance(): number {
+    return Math.max(this.#policy.minRetryConcurrency, this.#policy.ratio * this.#requests);
   }
 }

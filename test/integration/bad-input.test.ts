@@ -132,7 +132,8 @@ const cases: Case[] = [
     rawBody: '{"preset":"yolo"}',
     status: 400,
     error: 'bad_request',
-    mentions: 'body.preset: must be one of safe, unsafe, budgeted',
+    mentions:
+      'body.preset: must be one of safe, unsafe, budgeted, aws-sdk-standard, aws-sdk-2026, grpc, envoy, finagle, polly, resilience4j',
   },
   {
     name: 'an unknown route',

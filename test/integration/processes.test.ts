@@ -31,7 +31,7 @@ describe('service processes', () => {
     expect(stderr).toContain('gateway: invalid configuration:');
     expect(stderr).toContain('PORT: must be integer (got "eighty")');
     expect(stderr).toContain(
-      'POLICY_PRESET: must be one of safe, unsafe, budgeted (got "reckless")',
+      'POLICY_PRESET: must be one of safe, unsafe, budgeted, aws-sdk-standard, aws-sdk-2026, grpc, envoy, finagle, polly, resilience4j (got "reckless")',
     );
     expect(stderr).toContain('DOWNSTREAM_CONNECTIONS: must be >= 1 (got 0)');
   });

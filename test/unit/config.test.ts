@@ -59,7 +59,9 @@ describe('loadConfig', () => {
     const problems = (error as ConfigError).problems;
     expect(problems).toHaveLength(4);
     expect(problems).toContain('PORT: must be integer (got "eighty")');
-    expect(problems).toContain('POLICY_PRESET: must be one of safe, unsafe, budgeted (got "yolo")');
+    expect(problems).toContain(
+      'POLICY_PRESET: must be one of safe, unsafe, budgeted, aws-sdk-standard, aws-sdk-2026, grpc, envoy, finagle, polly, resilience4j (got "yolo")',
+    );
     expect(problems.find((line) => line.startsWith('DOWNSTREAM_URL:'))).toMatch(/ftp:\/\/x/);
     expect(problems.find((line) => line.startsWith('LOG_LEVEL:'))).toMatch(/must be one of fatal/);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Call, PolicyEvents } from '../../services/gateway/call.ts';
 import { GatewayError, type GatewayErrorKind } from '../../services/gateway/errors.ts';
 import { retryLayer } from '../../services/gateway/layers/retry.ts';
-import { RetryBudget } from '../../services/gateway/retry-budget.ts';
+import { WindowRetryBudget } from '../../services/gateway/retry-budget.ts';
 
 function recordingEvents() {
   const seen: string[] = [];
@@ -113,8 +113,15 @@ describe('retryLayer', () => {
 
   it('stops retrying when the retry budget is spent', async () => {
     const { events, seen } = recordingEvents();
-    const budget = new RetryBudget(
-      { enabled: true, ratio: 1, minRetriesPerSecond: 0, windowMs: 10_000 },
+    const budget = new WindowRetryBudget(
+      {
+        enabled: true,
+        kind: 'window',
+        minRetryConcurrency: 0,
+        ratio: 1,
+        minRetriesPerSecond: 0,
+        windowMs: 10_000,
+      },
       () => 0,
     );
     const next = failingWith('downstream_error');

@@ -33,7 +33,10 @@ describe('policy schema', () => {
     [{ bulkhead: { maxConcurrent: 0 } }, 'body.bulkhead.maxConcurrent: must be >= 1'],
     [{ retryBudget: { ratio: -0.1 } }, 'body.retryBudget.ratio: must be >= 0'],
     [{ throttling: { k: 0.5 } }, 'body.throttling.k: must be >= 1'],
-    [{ preset: 'reckless' }, 'body.preset: must be one of safe, unsafe, budgeted'],
+    [
+      { preset: 'reckless' },
+      'body.preset: must be one of safe, unsafe, budgeted, aws-sdk-standard, aws-sdk-2026, grpc, envoy, finagle, polly, resilience4j',
+    ],
     [{ breaker: { open: true } }, 'body.breaker: unknown field "open"'],
     [{ retries: 3 }, 'body: unknown field "retries"'],
   ])('rejects %j with "%s"', (update, message) => {

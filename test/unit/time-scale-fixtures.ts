@@ -60,5 +60,16 @@ export const knownInvariants = new Set([
   'smoothing',
   'total',
   'burst',
+  // Token-bucket retry throttling: tokens move with outcomes, not with time.
+  'maxTokens',
+  'retryCost',
+  'timeoutRetryCost',
+  'overloadRetryCost',
+  'failureCost',
+  'successTokens',
+  'retryThreshold',
+  // Envoy's retry budget: retries in flight, a count; client instances, a count.
+  'minRetryConcurrency',
+  'clients',
   ...Object.keys(invariantRates),
 ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveThrottle } from '../../services/gateway/adaptive-throttle.ts';
-import { RetryBudget } from '../../services/gateway/retry-budget.ts';
+import { WindowRetryBudget } from '../../services/gateway/retry-budget.ts';
 import { SlidingWindowCounter } from '../../services/gateway/sliding-window.ts';
 
 function fakeClock(start = 1_000_000) {
@@ -23,11 +23,18 @@ describe('SlidingWindowCounter', () => {
   });
 });
 
-describe('RetryBudget', () => {
+describe('WindowRetryBudget', () => {
   it('allows ratio × requests retries over the window, plus the minimum', () => {
     const time = fakeClock();
-    const budget = new RetryBudget(
-      { enabled: true, ratio: 0.1, minRetriesPerSecond: 0, windowMs: 10_000 },
+    const budget = new WindowRetryBudget(
+      {
+        enabled: true,
+        kind: 'window',
+        minRetryConcurrency: 0,
+        ratio: 0.1,
+        minRetriesPerSecond: 0,
+        windowMs: 10_000,
+      },
       time.clock,
     );
     for (let i = 0; i < 100; i += 1) budget.recordRequest();
@@ -35,8 +42,15 @@ describe('RetryBudget', () => {
     for (let i = 0; i < 100; i += 1) if (budget.tryAcquireRetry()) granted += 1;
     expect(granted).toBe(10);
 
-    const withMinimum = new RetryBudget(
-      { enabled: true, ratio: 0, minRetriesPerSecond: 2, windowMs: 5000 },
+    const withMinimum = new WindowRetryBudget(
+      {
+        enabled: true,
+        kind: 'window',
+        minRetryConcurrency: 0,
+        ratio: 0,
+        minRetriesPerSecond: 2,
+        windowMs: 5000,
+      },
       time.clock,
     );
     granted = 0;
@@ -46,8 +60,15 @@ describe('RetryBudget', () => {
 
   it('refills as old retries leave the window', () => {
     const time = fakeClock();
-    const budget = new RetryBudget(
-      { enabled: true, ratio: 0.5, minRetriesPerSecond: 0, windowMs: 1000 },
+    const budget = new WindowRetryBudget(
+      {
+        enabled: true,
+        kind: 'window',
+        minRetryConcurrency: 0,
+        ratio: 0.5,
+        minRetriesPerSecond: 0,
+        windowMs: 1000,
+      },
       time.clock,
     );
     budget.recordRequest();

@@ -2,8 +2,9 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Rng } from '../../shared/rng.ts';
 import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.ts';
 import type { Layer, PolicyEvents } from '../call.ts';
-import { asGatewayError } from '../errors.ts';
+import { asGatewayError, type GatewayError } from '../errors.ts';
 import type { RetryBudget } from '../retry-budget.ts';
+import type { RetryCause, RetryTokens } from '../retry-tokens.ts';
 
 export interface RetryOptions {
   maxRetries: number;
@@ -11,6 +12,8 @@ export interface RetryOptions {
   rng: Rng;
   events: PolicyEvents;
   budget?: RetryBudget | undefined;
+  /** Token-bucket retry throttling (gRPC A6, the AWS SDKs' retry quota). */
+  tokens?: RetryTokens | undefined;
   /** Retry the downstream's 503 overloaded and 504 deadline_exceeded too (else: don't retry now). */
   retryOnOverload?: boolean;
   /** Retrying into an open breaker only burns attempts: stop and return the error. */
@@ -18,44 +21,77 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<unknown>;
 }
 
+const causeOf = (error: GatewayError): RetryCause =>
+  error.kind === 'timeout'
+    ? 'timeout'
+    : error.kind === 'downstream_overloaded' || error.kind === 'deadline_exceeded'
+      ? 'overload'
+      : 'other';
+
 /**
- * Retries retryable failures (timeout, connection error, 5xx) up to
- * `maxRetries` times with backoff; never 4xx, never local rejections, never
- * while the breaker is open, never beyond the retry budget, and never the downstream's
+ * Retries retryable failures (timeout, connection error, 5xx, 409) up to `maxRetries`
+ * times with backoff; never 4xx, never local rejections, never while the breaker is open,
+ * never beyond the retry budget or the token bucket, and never the downstream's
  * "overloaded; don't retry" (503 with Retry-After, 504 deadline_exceeded) unless
  * `retryOnOverload`.
  */
 export function retryLayer(options: RetryOptions): Layer {
   const sleep = options.sleep ?? sleepMs;
+  const { budget, tokens, events } = options;
   return (next) => async (ctx) => {
-    options.budget?.recordRequest();
+    budget?.recordRequest();
     let previousDelayMs: number | undefined;
-    for (let retry = 0; ; retry += 1) {
-      ctx.state.attempts += 1;
-      try {
-        return await next(ctx);
-      } catch (thrown) {
-        const error = asGatewayError(thrown);
-        const overload =
-          error.kind === 'downstream_overloaded' || error.kind === 'deadline_exceeded';
-        if (retry >= options.maxRetries) throw error;
-        if (overload && !options.retryOnOverload) {
-          options.events.retryDenied('overloaded');
-          throw error;
+    let lastRetryCost: number | undefined;
+    let holdsRetry = false;
+    try {
+      for (let retry = 0; ; retry += 1) {
+        ctx.state.attempts += 1;
+        try {
+          const reply = await next(ctx);
+          tokens?.succeeded(lastRetryCost);
+          return reply;
+        } catch (thrown) {
+          const error = asGatewayError(thrown);
+          const overload =
+            error.kind === 'downstream_overloaded' || error.kind === 'deadline_exceeded';
+          if (error.retryable || overload) tokens?.failed();
+          if (retry >= options.maxRetries) throw error;
+          if (overload && !options.retryOnOverload) {
+            events.retryDenied('overloaded');
+            throw error;
+          }
+          if (!error.retryable && !overload) throw error;
+          if (options.isCircuitOpen()) {
+            events.retryDenied('circuit_open');
+            throw error;
+          }
+          if (holdsRetry) budget?.retryDone();
+          holdsRetry = false;
+          if (budget && !budget.tryAcquireRetry()) {
+            events.retryDenied('budget');
+            throw error;
+          }
+          holdsRetry = budget !== undefined;
+          if (tokens) {
+            lastRetryCost = tokens.tryRetry(causeOf(error));
+            if (lastRetryCost === undefined) {
+              events.retryDenied('tokens');
+              throw error;
+            }
+          }
+          events.retry();
+          previousDelayMs = backoffDelayMs(
+            retry + 1,
+            options.backoff,
+            options.rng,
+            previousDelayMs,
+          );
+          if (previousDelayMs > 0) await sleep(previousDelayMs);
         }
-        if (!error.retryable && !overload) throw error;
-        if (options.isCircuitOpen()) {
-          options.events.retryDenied('circuit_open');
-          throw error;
-        }
-        if (options.budget && !options.budget.tryAcquireRetry()) {
-          options.events.retryDenied('budget');
-          throw error;
-        }
-        options.events.retry();
-        previousDelayMs = backoffDelayMs(retry + 1, options.backoff, options.rng, previousDelayMs);
-        if (previousDelayMs > 0) await sleep(previousDelayMs);
       }
+    } finally {
+      if (holdsRetry) budget?.retryDone();
+      budget?.requestDone();
     }
   };
 }
