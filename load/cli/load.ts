@@ -11,7 +11,7 @@ import { defaultMaxOutstanding } from '../generator/recording.ts';
 import type { LoadTarget } from '../generator/series.ts';
 import { formatResult } from '../report/load-result.ts';
 import { endProgress, progressLine, showProgress } from '../report/progress.ts';
-import { buildSchedule } from '../schedule/schedule.ts';
+import { buildSchedule, closedLoopOf } from '../schedule/schedule.ts';
 import { parseScheduleArg, seedSchedule } from '../schedule/schedule-text.ts';
 import { defineCommand, type Io } from './command.ts';
 import {
@@ -104,6 +104,10 @@ export async function runLoadCommand(
     options.startAt !== undefined
       ? distributedFlags(options, '--out FILE', problems)
       : undefined;
+  if (distributed && parsed.spec?.kind === 'closed')
+    problems.push(
+      '--segment: a closed loop runs in one generator (each user waits for its own answers)',
+    );
   if (problems.length > 0 || parsed.spec === undefined) {
     err(problems.map((problem) => `cascade-lab load: ${problem}\n`).join(''));
     return 2;
@@ -146,6 +150,7 @@ export async function runLoadCommand(
       request,
       pool,
       offsetsMs,
+      closed: closedLoopOf(parsed.spec),
       ...(share ? { indices: share.indices, record: true } : {}),
       ...(startAt === undefined ? {} : { startAt }),
       maxOutstanding: options.maxOutstanding,

@@ -12,7 +12,7 @@ import {
   warmupOffsetsMs,
 } from './time-scale.ts';
 import { upstreamPath } from '../../services/shared/forward.ts';
-import { buildSchedule, ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
+import { buildSchedule, closedLoopOf, ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
 import type { RunSummary } from './result.ts';
 import { summariseDirect } from './summarise.ts';
 import { readSettings, type Target } from './target.ts';
@@ -101,6 +101,7 @@ export async function executeDirectRun(
       {
         ...common,
         offsetsMs: schedule,
+        closed: closedLoopOf(scaleBySchema(ScheduleSpec, scenario.load, k)),
         maxOutstanding,
         idPrefix: `${run.name}-${Date.now().toString(36)}`,
         timeScale: k,
@@ -163,6 +164,7 @@ export async function executeSegment(
         baseUrl,
         pool,
         offsetsMs: schedule,
+        closed: closedLoopOf(scaleBySchema(ScheduleSpec, scenario.load, timeScale)),
         maxOutstanding,
         idPrefix: segmentIdPrefix(run.name, segment.startAt),
         timeScale,

@@ -26,6 +26,10 @@ export async function launchLoad(
   holdMs: number,
   segment?: SegmentHook,
 ): Promise<LaunchedLoad> {
+  if (options.closed && (segment || count > 1))
+    throw new Error(
+      `${name}: a closed loop (load kind closed) runs in one generator: each user's next request follows its own answer`,
+    );
   if (segment) {
     const share = segmentOf(options.offsetsMs, segment.segment);
     const run = async () => {

@@ -13,6 +13,7 @@ import { type Target } from './target.ts';
 import { loadTarget, launchLoad, withGenerators } from './launch-load.ts';
 import { applyPlan, killWorkerAt, waitForDownstreamIdle, windowsOf } from './run-actions.ts';
 import { type RunHooks, segmentIdPrefix } from './run-hooks.ts';
+import { closedLoopOf } from '../schedule/schedule.ts';
 
 /** After the warm-up: the queue drained and the policy set again, then the fault timeline and the load while the system is sampled. */
 export async function measureRun(
@@ -50,6 +51,7 @@ export async function measureRun(
       baseUrl,
       pool: load.pool,
       offsetsMs: load.schedule,
+      closed: closedLoopOf(plan.load),
       maxOutstanding: load.maxOutstanding,
       // Every generator of a distributed run alike: ids differ by the arrival's number.
       idPrefix: hooks.segment ? segmentIdPrefix(run.name, hooks.segment.startAt) : target.idPrefix,

@@ -64,7 +64,7 @@ export class BurstTracker {
   }
 
   dispatched(index: number, atMs: number): void {
-    const burst = this.#burstOf[index]!;
+    const burst = this.#burstOf[index] ?? -1;
     if (burst < 0) return;
     if (Number.isNaN(this.#first[burst]!)) this.#first[burst] = atMs;
     if (!(this.#last[burst]! >= atMs)) this.#last[burst] = atMs;

@@ -36,10 +36,13 @@ export class LoadRun implements ExchangeOwner {
   constructor(options: LoadOptions) {
     this.#options = options;
     this.target = options.target;
-    this.#offsetsMs = options.offsetsMs;
     this.#indices = options.indices;
     if (options.indices && options.indices.length !== options.offsetsMs.length)
       throw new Error('indices: one per arrival');
+    if (options.closed && options.indices)
+      throw new Error('a closed loop runs in one generator: its requests follow its own answers');
+    // A closed loop appends its users' next requests as answers come: a copy of its own.
+    this.#offsetsMs = options.closed ? [...options.offsetsMs] : options.offsetsMs;
     this.#maxOutstanding = options.maxOutstanding ?? defaultMaxOutstanding;
     this.#pool =
       options.pool ?? loadPool(options.baseUrl, options.connections ?? this.#maxOutstanding);
@@ -130,10 +133,25 @@ export class LoadRun implements ExchangeOwner {
     recording.series.at(doneMs).latency.record(latencyMs);
     this.#count(answer, doneMs, latencyMs);
     this.outstanding -= 1;
+    this.#thinkThenSend(doneMs);
     this.#options.metrics?.outstanding(this.target, this.outstanding);
     // Timers fire to the millisecond at best; an answer is a chance to send what fell due since.
     this.#sendDue();
     this.#settle();
+  }
+
+  /**
+   * A closed loop's user, answered: its next request is due after its think time, while the
+   * loop lasts. A constant think time keeps the appended offsets in order.
+   */
+  #thinkThenSend(doneMs: number): void {
+    const closed = this.#options.closed;
+    if (!closed) return;
+    const dueMs = doneMs + closed.thinkTimeMs;
+    if (dueMs >= closed.durationMs) return;
+    this.#offsetsMs.push(dueMs);
+    if (this.#timer === undefined && closed.thinkTimeMs > 0)
+      this.#timer = setTimeout(this.#tick, closed.thinkTimeMs);
   }
 
   #count(answer: Answer, atMs: number, latencyMs: number | null): void {

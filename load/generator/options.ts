@@ -3,6 +3,7 @@ import type { HttpRequestSpec } from './http-target.ts';
 import type { LoadMetrics } from './metrics.ts';
 import type { LoadTarget } from './series.ts';
 import type { Tally } from './tally.ts';
+import type { ClosedLoop } from '../schedule/schedule.ts';
 
 export interface LoadOptions {
   target: LoadTarget;
@@ -12,6 +13,12 @@ export interface LoadOptions {
   request?: HttpRequestSpec | undefined;
   /** When each request is due, ms from the start, ascending (see schedule.ts). */
   offsetsMs: number[];
+  /**
+   * A closed loop: `offsetsMs` are the users' first requests; each answer before
+   * `durationMs` sends the user's next request `thinkTimeMs` later. Its latency runs from
+   * when it was sent, as k6 measures it. One generator only (no `indices`).
+   */
+  closed?: ClosedLoop | undefined;
   /**
    * A segment of a larger schedule (distributed/segment.ts): each arrival's number in the
    * whole schedule, for its id and templates, so generators' ids never collide. Unset: its position.

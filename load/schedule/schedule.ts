@@ -1,4 +1,15 @@
 import { type Static, Type } from 'typebox';
+import { createRng, type Rng } from '../../services/shared/rng.ts';
+
+/**
+ * How arrivals of a rate are spaced: `even` (the i-th when the expected count reaches i)
+ * or `poisson` (a Poisson process of that rate, seeded by `seed`: the same arrivals every
+ * run and repeat of the scenario unless the seed changes).
+ */
+const arrivals = {
+  arrivals: Type.Optional(Type.Enum(['even', 'poisson'])),
+  seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+};
 
 /** Arrival schedules: when each request is due, in ms from the start, ascending. */
 export const ScheduleSpec = Type.Union([
@@ -16,6 +27,7 @@ export const ScheduleSpec = Type.Union([
       kind: Type.Literal('constant'),
       ratePerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
       durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
+      ...arrivals,
     },
     { additionalProperties: false },
   ),
@@ -25,6 +37,7 @@ export const ScheduleSpec = Type.Union([
       fromRps: Type.Number({ minimum: 0, maximum: 1_000_000 }),
       toRps: Type.Number({ minimum: 0, maximum: 1_000_000 }),
       durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
+      ...arrivals,
     },
     { additionalProperties: false },
   ),
@@ -42,6 +55,7 @@ export const ScheduleSpec = Type.Union([
         ),
         { minItems: 1, maxItems: 100 },
       ),
+      ...arrivals,
     },
     { additionalProperties: false },
   ),
@@ -62,6 +76,21 @@ export const ScheduleSpec = Type.Union([
         },
         { additionalProperties: false },
       ),
+      ...arrivals,
+    },
+    { additionalProperties: false },
+  ),
+  /**
+   * A closed loop, as k6's virtual users: `users` each send a request, wait for its answer,
+   * think for `thinkTimeMs`, and send again, until `durationMs`. The load follows the
+   * answers: a slow target gets fewer requests (what an open loop would not let it hide).
+   */
+  Type.Object(
+    {
+      kind: Type.Literal('closed'),
+      users: Type.Integer({ minimum: 1, maximum: 10_000 }),
+      thinkTimeMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+      durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 3_600_000 }),
     },
     { additionalProperties: false },
   ),
@@ -79,22 +108,38 @@ export function constant(ratePerSecond: number, durationMs: number): number[] {
   return Array.from({ length: count }, (_, i) => (i * 1000) / ratePerSecond);
 }
 
+/** A closed loop's loop: how long each user thinks, and until when they send. */
+export interface ClosedLoop {
+  thinkTimeMs: number;
+  durationMs: number;
+}
+
+export function closedLoopOf(spec: ScheduleSpec): ClosedLoop | undefined {
+  return spec.kind === 'closed'
+    ? { thinkTimeMs: spec.thinkTimeMs, durationMs: spec.durationMs }
+    : undefined;
+}
+
 interface Segment {
   durationMs: number;
   fromRps: number;
   toRps: number;
 }
 
+/** One unit-rate exponential gap: where the next Poisson arrival falls on the count scale. */
+const exponential = (rng: Rng) => -Math.log(1 - rng());
+
 /**
  * Arrivals of a piecewise-linear rate: the i-th request is due when the
  * cumulative expected count ∫rate reaches i (so a rate of r/s gives arrivals
- * at 0, 1/r, 2/r, …). Exact, not sampled.
+ * at 0, 1/r, 2/r, …). Exact, not sampled. With `rng`, a Poisson process of that
+ * rate instead: the count targets are sums of exponential gaps (time rescaling).
  */
-export function piecewiseLinear(segments: Segment[]): number[] {
+export function piecewiseLinear(segments: Segment[], rng?: Rng): number[] {
   const offsets: number[] = [];
   let startMs = 0;
   let countBefore = 0;
-  let next = 0;
+  let next = rng ? exponential(rng) : 0;
   for (const { durationMs, fromRps, toRps } of segments) {
     const seconds = durationMs / 1000;
     const slope = (toRps - fromRps) / seconds;
@@ -107,7 +152,7 @@ export function piecewiseLinear(segments: Segment[]): number[] {
           ? needed / fromRps
           : (-fromRps + Math.sqrt(fromRps * fromRps + 2 * slope * needed)) / slope;
       offsets.push(startMs + t * 1000);
-      next += 1;
+      next += rng ? exponential(rng) : 1;
     }
     startMs += durationMs;
     countBefore += area;
@@ -115,14 +160,15 @@ export function piecewiseLinear(segments: Segment[]): number[] {
   return offsets;
 }
 
-export function ramp(fromRps: number, toRps: number, durationMs: number): number[] {
-  return piecewiseLinear([{ durationMs, fromRps, toRps }]);
+export function ramp(fromRps: number, toRps: number, durationMs: number, rng?: Rng): number[] {
+  return piecewiseLinear([{ durationMs, fromRps, toRps }], rng);
 }
 
 /** k6-style stages: each ramps linearly from the previous target (or `startRps`) to its own. */
 export function stages(
   list: Array<{ durationMs: number; targetRps: number }>,
   startRps = 0,
+  rng?: Rng,
 ): number[] {
   let from = startRps;
   return piecewiseLinear(
@@ -131,11 +177,12 @@ export function stages(
       from = targetRps;
       return segment;
     }),
+    rng,
   );
 }
 
 /** The base rate, the spike's rate from `at` for its duration (a step each way), the base rate to the end. */
-export function spike(spec: Extract<ScheduleSpec, { kind: 'spike' }>): number[] {
+export function spike(spec: Extract<ScheduleSpec, { kind: 'spike' }>, rng?: Rng): number[] {
   const { ratePerSecond: base, durationMs, spike: peak } = spec;
   const end = Math.min(durationMs, peak.at + peak.durationMs);
   const segments = [
@@ -143,7 +190,10 @@ export function spike(spec: Extract<ScheduleSpec, { kind: 'spike' }>): number[] 
     { durationMs: end - peak.at, fromRps: peak.ratePerSecond, toRps: peak.ratePerSecond },
     { durationMs: durationMs - end, fromRps: base, toRps: base },
   ];
-  return piecewiseLinear(segments.filter((segment) => segment.durationMs > 0));
+  return piecewiseLinear(
+    segments.filter((segment) => segment.durationMs > 0),
+    rng,
+  );
 }
 
 /** A spike schedule's spike, as a load trigger window (what `trigger` says for other schedules). */
@@ -165,17 +215,36 @@ export function scheduleDurationMs(spec: ScheduleSpec): number {
   }
 }
 
+/**
+ * When each request is due. A closed loop's schedule is its users' first requests, all at
+ * 0; the generator sends the rest as answers come back (LoadOptions.closed).
+ */
 export function buildSchedule(spec: ScheduleSpec): number[] {
+  const rng =
+    'arrivals' in spec && spec.arrivals === 'poisson' ? createRng(spec.seed ?? 1) : undefined;
   switch (spec.kind) {
     case 'bursts':
       return bursts(spec.total, spec.burst, spec.gapMs);
     case 'constant':
-      return constant(spec.ratePerSecond, spec.durationMs);
+      return rng
+        ? piecewiseLinear(
+            [
+              {
+                durationMs: spec.durationMs,
+                fromRps: spec.ratePerSecond,
+                toRps: spec.ratePerSecond,
+              },
+            ],
+            rng,
+          )
+        : constant(spec.ratePerSecond, spec.durationMs);
     case 'ramp':
-      return ramp(spec.fromRps, spec.toRps, spec.durationMs);
+      return ramp(spec.fromRps, spec.toRps, spec.durationMs, rng);
     case 'stages':
-      return stages(spec.stages, spec.startRps ?? 0);
+      return stages(spec.stages, spec.startRps ?? 0, rng);
     case 'spike':
-      return spike(spec);
+      return spike(spec, rng);
+    case 'closed':
+      return Array.from({ length: spec.users }, () => 0);
   }
 }

@@ -26,7 +26,7 @@ describe('parseScheduleArg', () => {
       'schedule: unknown field "speed"',
     ]);
     expect(parseScheduleArg('wave:x=1').problems).toEqual([
-      'schedule.kind: must be one of bursts, constant, ramp, stages, spike (got "wave")',
+      'schedule.kind: must be one of bursts, constant, ramp, stages, spike, closed (got "wave")',
     ]);
     expect(parseScheduleArg('spike:ratePerSecond=80,durationMs=1000').problems).toEqual([
       'schedule: spike needs a scenario file; use bursts, constant or ramp here',

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildSchedule, bursts, constant, ramp, stages } from '../../load/schedule/schedule.ts';
+import {
+  buildSchedule,
+  bursts,
+  closedLoopOf,
+  constant,
+  ramp,
+  stages,
+} from '../../load/schedule/schedule.ts';
 
 describe('schedules', () => {
   it('bursts: the seed pattern fires 2000 requests in bursts of 350 every 80 ms', () => {
@@ -64,5 +71,72 @@ describe('schedules', () => {
         stages: [{ durationMs: 1000, targetRps: 10 }],
       }),
     ).toHaveLength(10);
+  });
+});
+
+describe('arrivals: poisson', () => {
+  const gaps = (offsets: number[]) => offsets.slice(1).map((at, i) => at - offsets[i]!);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cv = (xs: number[]) => {
+    const m = mean(xs);
+    return Math.sqrt(mean(xs.map((x) => (x - m) ** 2))) / m;
+  };
+
+  it('is a Poisson process of the rate: count within 4 σ, exponential gaps (CV ≈ 1), ascending', () => {
+    const offsets = buildSchedule({
+      kind: 'constant',
+      ratePerSecond: 1000,
+      durationMs: 10_000,
+      arrivals: 'poisson',
+      seed: 7,
+    });
+    // 10 000 expected, σ = 100.
+    expect(Math.abs(offsets.length - 10_000)).toBeLessThan(400);
+    expect(mean(gaps(offsets))).toBeCloseTo(1, 1);
+    expect(cv(gaps(offsets))).toBeGreaterThan(0.95);
+    expect(cv(gaps(offsets))).toBeLessThan(1.05);
+    expect(offsets.every((at, i) => i === 0 || at >= offsets[i - 1]!)).toBe(true);
+    expect(offsets.at(-1)!).toBeLessThan(10_000);
+    // Even arrivals: gaps all alike.
+    expect(
+      cv(gaps(buildSchedule({ kind: 'constant', ratePerSecond: 1000, durationMs: 1000 }))),
+    ).toBeLessThan(1e-6);
+  });
+
+  it('is seeded: the same seed, the same arrivals; another seed, others', () => {
+    const spec = {
+      kind: 'ramp',
+      fromRps: 10,
+      toRps: 200,
+      durationMs: 5000,
+      arrivals: 'poisson',
+    } as const;
+    expect(buildSchedule({ ...spec, seed: 3 })).toEqual(buildSchedule({ ...spec, seed: 3 }));
+    expect(buildSchedule({ ...spec, seed: 3 })).not.toEqual(buildSchedule({ ...spec, seed: 4 }));
+    expect(buildSchedule(spec)).toEqual(buildSchedule({ ...spec, seed: 1 }));
+  });
+
+  it('follows a varying rate: a ramp has more arrivals in its second half', () => {
+    const offsets = buildSchedule({
+      kind: 'ramp',
+      fromRps: 0,
+      toRps: 2000,
+      durationMs: 4000,
+      arrivals: 'poisson',
+      seed: 11,
+    });
+    const early = offsets.filter((at) => at < 2000).length;
+    // ∫ over the halves: 1 000 and 3 000 expected.
+    expect(Math.abs(early - 1000)).toBeLessThan(130);
+    expect(Math.abs(offsets.length - early - 3000)).toBeLessThan(220);
+  });
+});
+
+describe('kind: closed', () => {
+  it("is its users' first requests at 0, and its loop", () => {
+    const spec = { kind: 'closed', users: 4, thinkTimeMs: 100, durationMs: 5000 } as const;
+    expect(buildSchedule(spec)).toEqual([0, 0, 0, 0]);
+    expect(closedLoopOf(spec)).toEqual({ thinkTimeMs: 100, durationMs: 5000 });
+    expect(closedLoopOf({ kind: 'constant', ratePerSecond: 1, durationMs: 1 })).toBeUndefined();
   });
 });

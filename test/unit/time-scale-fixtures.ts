@@ -71,5 +71,8 @@ export const knownInvariants = new Set([
   // Envoy's retry budget: retries in flight, a count; client instances, a count.
   'minRetryConcurrency',
   'clients',
+  // A closed loop's users, and a Poisson schedule's seed: a count and a name.
+  'users',
+  'seed',
   ...Object.keys(invariantRates),
 ]);
