@@ -8,9 +8,16 @@ export const RetryBudgetPolicy = Type.Object(
     /**
      * `window` (Finagle's RetryBudget): retries per request over a sliding window.
      * `concurrent` (Envoy's retry budget): retries in flight per request in flight.
+     * `failure-ratio` (the breaker on retries of Brooker's "Fixing retries with token buckets
+     * and circuit breakers", 2022): no retries while more than `ratio` of the attempts over
+     * the window failed; first attempts always go.
      */
-    kind: Type.Enum(['window', 'concurrent'], { default: 'window' }),
-    /** window: retries allowed per request over the window; concurrent: per request in flight (Envoy's budget_percent ÷ 100). */
+    kind: Type.Enum(['window', 'concurrent', 'failure-ratio'], { default: 'window' }),
+    /**
+     * window: retries allowed per request over the window; concurrent: per request in flight
+     * (Envoy's budget_percent ÷ 100); failure-ratio: the failed share of attempts above which
+     * retries stop.
+     */
     ratio: Type.Number({ minimum: 0, maximum: 10, default: 0.1 }),
     /** window: retries always allowed per second, so a quiet service can still retry. */
     minRetriesPerSecond: Type.Number({ minimum: 0, maximum: 100_000, default: 5 }),
@@ -30,12 +37,19 @@ export interface RetryBudget {
   tryAcquireRetry(): boolean;
   /** A retry taken with tryAcquireRetry is over (its attempt ended). */
   retryDone(): void;
+  /** One attempt ended; `failed`: in a way that says something about the downstream's health. */
+  recordAttempt(failed: boolean): void;
 }
 
 export function retryBudgetFor(policy: RetryBudgetPolicy, clock: Clock): RetryBudget {
-  return policy.kind === 'concurrent'
-    ? new ConcurrentRetryBudget(policy)
-    : new WindowRetryBudget(policy, clock);
+  switch (policy.kind) {
+    case 'concurrent':
+      return new ConcurrentRetryBudget(policy);
+    case 'failure-ratio':
+      return new FailureRatioRetryBudget(policy, clock);
+    case 'window':
+      return new WindowRetryBudget(policy, clock);
+  }
 }
 
 /**
@@ -66,6 +80,8 @@ export class WindowRetryBudget implements RetryBudget {
   }
 
   retryDone(): void {}
+
+  recordAttempt(): void {}
 
   allowance(): number {
     const { ratio, minRetriesPerSecond, windowMs } = this.#policy;
@@ -105,7 +121,41 @@ export class ConcurrentRetryBudget implements RetryBudget {
     this.#retries -= 1;
   }
 
+  recordAttempt(): void {}
+
   allowance(): number {
     return Math.max(this.#policy.minRetryConcurrency, this.#policy.ratio * this.#requests);
+  }
+}
+
+/**
+ * A breaker on retries only (Brooker 2022): over a sliding window, while more than `ratio`
+ * of the attempts failed, no retry; first attempts are never stopped.
+ */
+export class FailureRatioRetryBudget implements RetryBudget {
+  readonly #ratio: number;
+  readonly #attempts: SlidingWindowCounter;
+  readonly #failures: SlidingWindowCounter;
+
+  constructor(policy: RetryBudgetPolicy, clock: Clock) {
+    this.#ratio = policy.ratio;
+    this.#attempts = new SlidingWindowCounter(policy.windowMs, 10, clock);
+    this.#failures = new SlidingWindowCounter(policy.windowMs, 10, clock);
+  }
+
+  recordRequest(): void {}
+
+  requestDone(): void {}
+
+  tryAcquireRetry(): boolean {
+    const attempts = this.#attempts.total();
+    return attempts === 0 || this.#failures.total() <= this.#ratio * attempts;
+  }
+
+  retryDone(): void {}
+
+  recordAttempt(failed: boolean): void {
+    this.#attempts.add();
+    if (failed) this.#failures.add();
   }
 }

@@ -21,7 +21,9 @@ export function presetCells(p: Policy): string[] {
       ? 'off'
       : r.kind === 'window'
         ? `${r.ratio * 100} % + ${r.minRetriesPerSecond}/s over ${r.windowMs} ms`
-        : `${r.ratio * 100} % of requests in flight, min ${r.minRetryConcurrency}`,
+        : r.kind === 'concurrent'
+          ? `${r.ratio * 100} % of requests in flight, min ${r.minRetryConcurrency}`
+          : `none above ${r.ratio * 100} % failed over ${r.windowMs} ms`,
     t.enabled
       ? `${t.maxTokens}: retry −${t.retryCost}, after timeout −${t.timeoutRetryCost}, after 503 −${t.overloadRetryCost}, failure −${t.failureCost}, success +${t.successTokens}${t.refundOnSuccess ? ' or its retry back' : ''}${t.retryThreshold > 0 ? `, none at ≤ ${t.retryThreshold * 100} %` : ''}`
       : 'off',

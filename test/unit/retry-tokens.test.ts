@@ -3,7 +3,10 @@ import type { Call, PolicyEvents } from '../../services/gateway/call.ts';
 import { presets } from '../../services/gateway/policy.ts';
 import { GatewayError } from '../../services/gateway/errors.ts';
 import { retryLayer } from '../../services/gateway/layers/retry.ts';
-import { ConcurrentRetryBudget } from '../../services/gateway/retry-budget.ts';
+import {
+  ConcurrentRetryBudget,
+  FailureRatioRetryBudget,
+} from '../../services/gateway/retry-budget.ts';
 import { RetryTokens } from '../../services/gateway/retry-tokens.ts';
 
 const grpc = presets.grpc.retryTokens;
@@ -127,5 +130,30 @@ describe('the retry layer with a token bucket', () => {
     })(flaky);
     await call({ id: 'x', state: { attempts: 0 } });
     expect(tokens.tokens).toBe(500);
+  });
+});
+
+describe('FailureRatioRetryBudget (Brooker 2022: a breaker on retries)', () => {
+  it('stops retries while more than ratio of the attempts in the window failed, and lets them again as it heals', () => {
+    let now = 0;
+    const budget = new FailureRatioRetryBudget(
+      {
+        ...presets.safe.retryBudget,
+        enabled: true,
+        kind: 'failure-ratio',
+        ratio: 0.1,
+        windowMs: 1000,
+      },
+      () => now,
+    );
+    expect(budget.tryAcquireRetry(), 'nothing seen: retry').toBe(true);
+    for (let i = 0; i < 9; i += 1) budget.recordAttempt(false);
+    budget.recordAttempt(true);
+    expect(budget.tryAcquireRetry(), '1 of 10 failed: not above 10 %').toBe(true);
+    budget.recordAttempt(true);
+    expect(budget.tryAcquireRetry(), '2 of 11 failed').toBe(false);
+    now = 1500;
+    for (let i = 0; i < 5; i += 1) budget.recordAttempt(false);
+    expect(budget.tryAcquireRetry(), 'the failures left the window').toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Rng } from '../../shared/rng.ts';
 import { type BackoffPolicy, backoffDelayMs } from '../../shared/backoff.ts';
 import type { Layer, PolicyEvents } from '../call.ts';
-import { asGatewayError, type GatewayError } from '../errors.ts';
+import { asGatewayError, type GatewayError, type GatewayErrorKind } from '../errors.ts';
 import type { RetryBudget } from '../retry-budget.ts';
 import type { RetryCause, RetryTokens } from '../retry-tokens.ts';
 
@@ -20,6 +20,14 @@ export interface RetryOptions {
   isCircuitOpen: () => boolean;
   sleep?: (ms: number) => Promise<unknown>;
 }
+
+/** Refused before reaching the downstream: not an attempt the failure ratio counts. */
+const localRejections = new Set<GatewayErrorKind>([
+  'circuit_open',
+  'bulkhead_full',
+  'concurrency_limited',
+  'throttled',
+]);
 
 const causeOf = (error: GatewayError): RetryCause =>
   error.kind === 'timeout'
@@ -48,12 +56,14 @@ export function retryLayer(options: RetryOptions): Layer {
         ctx.state.attempts += 1;
         try {
           const reply = await next(ctx);
+          budget?.recordAttempt(false);
           tokens?.succeeded(lastRetryCost);
           return reply;
         } catch (thrown) {
           const error = asGatewayError(thrown);
           const overload =
             error.kind === 'downstream_overloaded' || error.kind === 'deadline_exceeded';
+          if (!localRejections.has(error.kind)) budget?.recordAttempt(error.retryable || overload);
           if (error.retryable || overload) tokens?.failed();
           if (retry >= options.maxRetries) throw error;
           if (overload && !options.retryOnOverload) {
