@@ -38,7 +38,8 @@ export function repeatsChart(runs: RunSummary[], figure: RepeatFigure): string {
   const step = niceStep(high - low);
   const [xMin, xMax] = [Math.floor(low / step) * step, Math.ceil(high / step) * step || step];
   const rowHeight = 26;
-  const pad = { left: 110, right: 20, top: 30, bottom: 28 };
+  // Room on the right for the last tick's label, centred on the axis's end.
+  const pad = { left: 110, right: 40, top: 30, bottom: 28 };
   const width = 560;
   const height = pad.top + rows.length * rowHeight + pad.bottom;
   const x = (value: number) =>

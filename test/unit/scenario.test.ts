@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -23,6 +23,21 @@ describe('scenario files', () => {
     const files = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
     expect(files).toContain('seed.yaml');
     for (const file of files) expect(() => loadScenario(path.join(dir, file))).not.toThrow();
+  });
+
+  it('every published result (scenarios/published) names its source, states its figures as thresholds, repeats, and has its section in docs/published.md', () => {
+    const dir = path.join(repoRoot, 'scenarios/published');
+    const files = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const doc = readFileSync(path.join(repoRoot, 'docs/published.md'), 'utf8');
+    for (const file of files) {
+      const text = readFileSync(path.join(dir, file), 'utf8');
+      expect(text.startsWith('# Source: '), file).toBe(true);
+      const scenario = loadScenario(path.join(dir, file));
+      expect(scenario.thresholds?.length ?? 0, file).toBeGreaterThan(0);
+      expect(scenario.repeat ?? 1, file).toBeGreaterThanOrEqual(3);
+      expect(doc, file).toContain(`scenarios/published/${file}`);
+    }
   });
 
   it('reads the seed scenario as the article set it up', () => {
