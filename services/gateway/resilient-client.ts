@@ -91,6 +91,8 @@ function buildPipeline(policy: Policy, deps: ResilientClientDeps): Pipeline {
 }
 
 const breakerRank: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+const worstOf = (states: BreakerState[]) =>
+  states.reduce((a, b) => (breakerRank[b] > breakerRank[a] ? b : a), 'closed');
 
 /**
  * The policy's `clients` instances, each with its own state (breaker, bulkhead, budget,
@@ -108,7 +110,7 @@ function buildInstances(policy: Policy, deps: ResilientClientDeps): Pipeline[] {
             ...deps.events,
             breakerTransition: (to) => {
               states[index] = to;
-              const worst = states.reduce((a, b) => (breakerRank[b] > breakerRank[a] ? b : a));
+              const worst = worstOf(states);
               if (worst !== shown) deps.events.breakerTransition((shown = worst));
             },
           };
@@ -156,9 +158,7 @@ export class ResilientClient {
 
   /** The worst instance's breaker state. */
   breakerState(): BreakerState {
-    return this.#instances
-      .map((instance) => instance.breakerState())
-      .reduce((a, b) => (breakerRank[b] > breakerRank[a] ? b : a));
+    return worstOf(this.#instances.map((instance) => instance.breakerState()));
   }
 
   /** Summed over the instances. */
