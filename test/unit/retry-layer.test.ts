@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Call, PolicyEvents } from '../../services/gateway/call.ts';
+import type { Call } from '../../services/gateway/call.ts';
 import { GatewayError, type GatewayErrorKind } from '../../services/gateway/errors.ts';
 import { retryLayer } from '../../services/gateway/layers/retry.ts';
 import { WindowRetryBudget } from '../../services/gateway/retry-budget.ts';
-
-function recordingEvents() {
-  const seen: string[] = [];
-  const events: PolicyEvents = {
-    attempt: () => {},
-    retry: () => seen.push('retry'),
-    retryDenied: (reason) => seen.push(`denied:${reason}`),
-    timeout: () => {},
-    breakerTransition: () => {},
-    breakerFastFail: () => {},
-    bulkheadRejected: () => {},
-    throttled: () => {},
-  };
-  return { events, seen };
-}
+import { recordingEvents } from '../support/policy-events.ts';
 
 function failingWith(kind: GatewayErrorKind): Call & { calls: number } {
   const call = Object.assign(

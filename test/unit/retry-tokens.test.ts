@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Call, PolicyEvents } from '../../services/gateway/call.ts';
+import type { Call } from '../../services/gateway/call.ts';
+import { recordingEvents } from '../support/policy-events.ts';
 import { presets } from '../../services/gateway/policy.ts';
 import { GatewayError } from '../../services/gateway/errors.ts';
 import { retryLayer } from '../../services/gateway/layers/retry.ts';
@@ -80,28 +81,18 @@ describe('ConcurrentRetryBudget (Envoy)', () => {
 });
 
 describe('the retry layer with a token bucket', () => {
-  const events = (seen: string[]): PolicyEvents => ({
-    attempt: () => {},
-    retry: () => seen.push('retry'),
-    retryDenied: (reason) => seen.push(`denied:${reason}`),
-    timeout: () => {},
-    breakerTransition: () => {},
-    breakerFastFail: () => {},
-    bulkheadRejected: () => {},
-    throttled: () => {},
-  });
   const failing: Call = async () => {
     throw new GatewayError('downstream_error', 'no');
   };
 
   it('stops retrying when the bucket says so, and counts the denial as tokens', async () => {
-    const seen: string[] = [];
+    const { events, seen } = recordingEvents();
     const tokens = new RetryTokens({ ...aws, maxTokens: 12 });
     const call = retryLayer({
       maxRetries: 5,
       backoff: { kind: 'none', baseMs: 0, capMs: 0, jitter: 'none' },
       rng: Math.random,
-      events: events(seen),
+      events,
       tokens,
       isCircuitOpen: () => false,
     })(failing);
@@ -124,7 +115,7 @@ describe('the retry layer with a token bucket', () => {
       maxRetries: 2,
       backoff: { kind: 'none', baseMs: 0, capMs: 0, jitter: 'none' },
       rng: Math.random,
-      events: events([]),
+      events: recordingEvents().events,
       tokens,
       isCircuitOpen: () => false,
     })(flaky);
