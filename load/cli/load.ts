@@ -191,9 +191,9 @@ export const loadCommand = defineCommand({
     "load --target http --url URL [--method M] [--header 'name: value']... [--body TEXT] [--ok LIST] …",
     'load … --segment i/n (--start-at MS | --results-redis URL --run-id ID) [--out FILE]',
   ],
-  summary: 'one open-loop load run against running services or any HTTP endpoint',
+  summary: 'one load run (open loop, or closed) against running services or any HTTP endpoint',
   description:
-    "Sends one open-loop schedule (each request at its time, whatever the earlier ones are doing) and prints the accounting (sent = ok + failed + dropped), latency from the scheduled send and from the write, and the generator's own lateness. With --segment it is one generator of several: its result is a part for cascade-lab merge.",
+    "Sends one open-loop schedule (each request at its time, whatever the earlier ones are doing), or a closed loop of users (closed:…), and prints the accounting (sent = ok + failed + dropped), latency from the scheduled send and from the write, and the generator's own lateness. With --segment it is one generator of several: its result is a part for cascade-lab merge.",
   flags: {
     target: {
       type: 'string',
@@ -221,7 +221,7 @@ export const loadCommand = defineCommand({
     schedule: {
       type: 'string',
       value: 'SPEC',
-      help: `kind:key=value,… (default ${seedSchedule}, the seed's): bursts:total=N,burst=N,gapMs=MS · constant:ratePerSecond=R,durationMs=MS · ramp:fromRps=R,toRps=R,durationMs=MS`,
+      help: `kind:key=value,… (default ${seedSchedule}, the seed's): bursts:total=N,burst=N,gapMs=MS · constant:ratePerSecond=R,durationMs=MS · ramp:fromRps=R,toRps=R,durationMs=MS (add arrivals=poisson,seed=N for Poisson arrivals) · closed:users=N,thinkTimeMs=MS,durationMs=MS`,
     },
     'max-outstanding': {
       type: 'string',

@@ -16,6 +16,27 @@ describe('parseScheduleArg', () => {
     });
   });
 
+  it('takes Poisson arrivals for rate kinds and closed loops, and refuses arrivals elsewhere', () => {
+    expect(
+      parseScheduleArg('constant:ratePerSecond=10,durationMs=1000,arrivals=poisson,seed=3').spec,
+    ).toEqual({
+      kind: 'constant',
+      ratePerSecond: 10,
+      durationMs: 1000,
+      arrivals: 'poisson',
+      seed: 3,
+    });
+    expect(parseScheduleArg('closed:users=3,thinkTimeMs=10,durationMs=500').spec).toEqual({
+      kind: 'closed',
+      users: 3,
+      thinkTimeMs: 10,
+      durationMs: 500,
+    });
+    expect(parseScheduleArg('bursts:total=3,burst=1,gapMs=1,arrivals=poisson').problems).toEqual([
+      'schedule: unknown field "arrivals"',
+    ]);
+  });
+
   it('names every problem against the variant the kind names', () => {
     expect(parseScheduleArg('bursts:total=0').problems).toEqual([
       'schedule: missing required field "burst"',
@@ -105,6 +126,17 @@ describe('cascade-lab load as one generator of several', () => {
     expect(text).toContain('--results-redis: must be a URL such as redis://redis:6379');
     expect(text).toContain('--run-id: --results-redis needs the run id');
     expect(text).toContain('--name: lower-case letters');
+  });
+
+  it('refuses a closed loop split across generators', async () => {
+    const { code, text } = await problemsOf({
+      schedule: 'closed:users=2,thinkTimeMs=0,durationMs=100',
+      segment: '0/2',
+      out: '/tmp/part.json',
+      startAt: String(Date.now() + 60_000),
+    });
+    expect(code).toBe(2);
+    expect(text).toContain('--segment: a closed loop runs in one generator');
   });
 
   it('needs somewhere to write its result', async () => {
