@@ -52,7 +52,8 @@ export const rpcDetail = dashboard(
     },
     {
       title: 'Retries made and retries denied per second',
-      description: 'Denied: the retry budget was spent, or the breaker was open.',
+      description:
+        'Denied: the retry budget or the token bucket was spent, the breaker was open, or the downstream said it was overloaded.',
       unit: 'reqps',
       queries: [
         { expr: 'sum(rate(gateway_retries_total[$__rate_interval]))', legend: 'made' },
@@ -61,6 +62,13 @@ export const rpcDetail = dashboard(
           legend: 'denied: {{reason}}',
         },
       ],
+    },
+    {
+      title: 'Retry tokens left',
+      description:
+        'Tokens in the retry token buckets (retryTokens: gRPC A6, the AWS SDKs\' retry quota), summed over the client instances; 0 when off. Retries stop as it empties.',
+      unit: 'short',
+      queries: [{ expr: 'sum(gateway_retry_tokens)', legend: 'tokens' }],
     },
     {
       title: 'Per-attempt timeouts per second',
