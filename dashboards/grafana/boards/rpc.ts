@@ -66,7 +66,7 @@ export const rpcDetail = dashboard(
     {
       title: 'Retry tokens left',
       description:
-        'Tokens in the retry token buckets (retryTokens: gRPC A6, the AWS SDKs\' retry quota), summed over the client instances; 0 when off. Retries stop as it empties.',
+        "Tokens in the retry token buckets (retryTokens: gRPC A6, the AWS SDKs' retry quota), summed over the client instances; 0 when off. Retries stop as it empties.",
       unit: 'short',
       queries: [{ expr: 'sum(gateway_retry_tokens)', legend: 'tokens' }],
     },
