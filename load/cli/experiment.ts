@@ -18,6 +18,7 @@ import {
   parseRunFlags,
   readScenario,
   runFlags,
+  runOptionsOf,
   serveMetricsIfAsked,
 } from './run-options.ts';
 import { segmentProblems } from './split-flags.ts';
@@ -186,13 +187,7 @@ export const experimentCommand = defineCommand({
     return runExperimentCommand(
       args[0]!,
       {
-        outDir: values.out,
-        urls: values.urls ?? env().CASCADE_URLS,
-        adminToken: values['admin-token'] ?? env().ADMIN_TOKEN,
-        redisUrl: env().REDIS_URL,
-        redisClusterNodes: env().REDIS_CLUSTER_NODES,
-        timeScale: values['time-scale'],
-        repeat: values.repeat,
+        ...runOptionsOf(values, env()),
         metricsPort: metrics.port,
         metricsHost: env().HOST,
         generators: values.generators,

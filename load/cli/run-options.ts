@@ -3,6 +3,7 @@ import { serveLoadMetrics } from '../generator/metrics.ts';
 import { loadScenario, ScenarioError } from '../scenario/scenario.ts';
 import { Repeat, type Scenario, TimeScale } from '../scenario/shape.ts';
 import type { Flags } from './command.ts';
+import type { CliEnv } from './env.ts';
 
 /** What experiment and sweep share: where the report goes, the stack, the scale and repeats. */
 export const runFlags = {
@@ -32,6 +33,28 @@ export const runFlags = {
     help: "the running stack's ADMIN_TOKEN (default: the ADMIN_TOKEN variable)",
   },
 } as const satisfies Flags;
+
+/** The values of `runFlags` with the variables they default to: what experiment and sweep pass on alike. */
+export function runOptionsOf(
+  values: {
+    out?: string;
+    urls?: string;
+    'admin-token'?: string;
+    'time-scale'?: string;
+    repeat?: string;
+  },
+  env: CliEnv,
+) {
+  return {
+    outDir: values.out,
+    urls: values.urls ?? env.CASCADE_URLS,
+    adminToken: values['admin-token'] ?? env.ADMIN_TOKEN,
+    redisUrl: env.REDIS_URL,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES,
+    timeScale: values['time-scale'],
+    repeat: values.repeat,
+  };
+}
 
 export const metricsPortFlag = {
   'metrics-port': {

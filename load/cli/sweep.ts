@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseUrls, type StackUrls } from '../experiment/target.ts';
 import { defineCommand, type Io } from './command.ts';
-import { parseRunFlags, readScenario, runFlags } from './run-options.ts';
+import { parseRunFlags, readScenario, runFlags, runOptionsOf } from './run-options.ts';
 import { progressLine, showProgress } from '../report/progress.ts';
 import { formatSweep, sweepNotes } from '../sweep/report.ts';
 import { writeSweepReport } from '../sweep/page.ts';
@@ -160,14 +160,8 @@ export const sweepCommand = defineCommand({
     runSweepCommand(
       args[0]!,
       {
-        outDir: values.out,
+        ...runOptionsOf(values, env()),
         fields: values.field,
-        urls: values.urls ?? env().CASCADE_URLS,
-        adminToken: values['admin-token'] ?? env().ADMIN_TOKEN,
-        redisUrl: env().REDIS_URL,
-        redisClusterNodes: env().REDIS_CLUSTER_NODES,
-        timeScale: values['time-scale'],
-        repeat: values.repeat,
       },
       io,
     ),

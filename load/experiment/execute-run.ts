@@ -82,7 +82,8 @@ export async function executeDirectRun(
   const url = new URL(service.url);
   const request = { ...service.request, path: upstreamPath(url, service.request.path ?? '/') };
   const k = timeScale;
-  const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, k));
+  const loadSpec = scaleBySchema(ScheduleSpec, scenario.load, k);
+  const schedule = buildSchedule(loadSpec);
   const maxOutstanding = maxOutstandingOf(scenario);
   const count = hooks.generators ?? 1;
   const pool = await connectFor(url.origin, pooledOffsets(schedule, hooks, k), {
@@ -101,7 +102,7 @@ export async function executeDirectRun(
       {
         ...common,
         offsetsMs: schedule,
-        closed: closedLoopOf(scaleBySchema(ScheduleSpec, scenario.load, k)),
+        closed: closedLoopOf(loadSpec),
         maxOutstanding,
         idPrefix: `${run.name}-${Date.now().toString(36)}`,
         timeScale: k,
@@ -149,7 +150,8 @@ export async function executeSegment(
   segment: SegmentHook,
   timeScale = 1,
 ): Promise<LoadResult> {
-  const schedule = buildSchedule(scaleBySchema(ScheduleSpec, scenario.load, timeScale));
+  const loadSpec = scaleBySchema(ScheduleSpec, scenario.load, timeScale);
+  const schedule = buildSchedule(loadSpec);
   const share = segmentOf(schedule, segment.segment);
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
   const maxOutstanding = maxOutstandingOf(scenario);
@@ -164,7 +166,7 @@ export async function executeSegment(
         baseUrl,
         pool,
         offsetsMs: schedule,
-        closed: closedLoopOf(scaleBySchema(ScheduleSpec, scenario.load, timeScale)),
+        closed: closedLoopOf(loadSpec),
         maxOutstanding,
         idPrefix: segmentIdPrefix(run.name, segment.startAt),
         timeScale,

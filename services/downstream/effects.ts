@@ -51,7 +51,7 @@ export class EffectLedger {
 }
 
 /** Sets `key` in a map kept to `max` entries, forgetting the oldest first (a Map keeps insertion order). */
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+export function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
   map.set(key, value);
   if (map.size > max) map.delete(map.keys().next().value!);
 }

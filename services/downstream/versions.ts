@@ -1,3 +1,5 @@
+import { remember } from './effects.ts';
+
 /**
  * A contended resource: optimistic writes, one winner per version (the writes of Brooker's
  * "Exponential Backoff And Jitter", AWS 2015). A write reads its key's version when it
@@ -21,10 +23,9 @@ export class VersionStore {
   /** Commits a write that read `seen`: true (and the version moves on) unless another won first. */
   commit(key: string, seen: number): boolean {
     if (this.read(key) !== seen) return false;
+    // Deleted first, so that the key moves to the newest end and the oldest is forgotten first.
     this.#versions.delete(key);
-    this.#versions.set(key, seen + 1);
-    if (this.#versions.size > this.#maxKeys)
-      this.#versions.delete(this.#versions.keys().next().value!);
+    remember(this.#versions, key, seen + 1, this.#maxKeys);
     return true;
   }
 }
