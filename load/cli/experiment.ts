@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { runExperiment } from '../experiment/run-experiment.ts';
+import type { StackMode } from '../experiment/run-stacks.ts';
+import { timed, Timings } from '../experiment/timings.ts';
 import { runExperimentSegment } from '../experiment/split-run.ts';
 import { parseUrls, type StackUrls } from '../experiment/target.ts';
 import { formatResult } from '../report/load-result.ts';
@@ -42,6 +44,9 @@ export interface ExperimentCommandOptions extends Omit<DistributedFlags, 'out' |
   /** `--time-scale` and `--repeat` as typed. */
   timeScale?: string | undefined;
   repeat?: string | undefined;
+  freshStacks?: boolean | undefined;
+  /** Print the wall time of each phase at the end. */
+  timings?: boolean | undefined;
   /** `--generators N` as typed. */
   generators?: string | undefined;
   /** One generator of a run split across machines (`--segment i/n` and the rest): which run. */
@@ -121,6 +126,8 @@ export async function runExperimentCommand(
     err,
   );
   const repeats = flags.repeat ?? scenario.repeat ?? 1;
+  const timings = options.timings ? new Timings() : undefined;
+  let stackMode: StackMode = 'fresh';
   const result = await runExperiment(scenario, {
     ...(urls ? { urls } : {}),
     ...(served ? { metrics: served.metrics } : {}),
@@ -130,7 +137,10 @@ export async function runExperimentCommand(
     timeScale: flags.timeScale,
     repeat: flags.repeat,
     generators,
+    freshStacks: options.freshStacks,
+    timings,
     onNote: err,
+    onStacks: (mode) => (stackMode = mode),
     onRunStart: (run, index, repeat, timeScale) => {
       const total = repeats * scenario.runs.length;
       const step =
@@ -138,7 +148,7 @@ export async function runExperimentCommand(
           ? `probing time scale ${timeScale} (auto)`
           : `[${repeat * scenario.runs.length + index + 1}/${total}]${repeats > 1 ? ` repeat ${repeat + 1}/${repeats}` : ''}`;
       err(
-        `${step} ${run.name} (${run.target}), time scale ${timeScale}: ${run.target === 'http' ? `straight at ${scenario.service?.url ?? 'the service'}` : urls ? 'resetting the running stack' : 'starting a fresh stack'}…\n`,
+        `${step} ${run.name} (${run.target}), time scale ${timeScale}: ${run.target === 'http' ? `straight at ${scenario.service?.url ?? 'the service'}` : stackNotes[stackMode]}…\n`,
       );
     },
     onProgress: (run, p, queueDepth) =>
@@ -149,8 +159,17 @@ export async function runExperimentCommand(
   const dir =
     options.outDir ??
     path.join('reports', `${scenario.name}-${result.startedAt.replace(/[:.]/g, '-')}`);
-  return printResult(result, writeSummary(result, dir), out);
+  const files = await timed(timings, 'report', async () => writeSummary(result, dir));
+  const status = printResult(result, files, out);
+  if (timings) err(timings.format());
+  return status;
 }
+
+const stackNotes: Record<StackMode, string> = {
+  running: 'resetting the running stack',
+  shared: 'on the shared local stack, reset first',
+  fresh: 'starting a fresh stack',
+};
 
 export const experimentCommand = defineCommand({
   name: 'experiment',
@@ -159,9 +178,10 @@ export const experimentCommand = defineCommand({
     'experiment <scenario.yaml> --urls LIST [--admin-token TOKEN] …',
     'experiment <scenario.yaml> --run NAME --segment i/n (--start-at MS | --results-redis URL --run-id ID) --urls LIST',
   ],
-  summary: 'a scenario: each run on a fresh local stack (or a running one), a table and a report',
+  summary:
+    'a scenario: its runs on a local stack reset between them (or a running one), a table and a report',
   description:
-    "Runs each run of the scenario on a fresh local stack (Redis and the four services) or on a running one (--urls), prints the comparison table and writes summary.json, summary.md and report.html. Exits 1 when a threshold fails. With --segment it is one generator of a run split across machines: segment 0 also resets the stack, injects the faults and reads the services; cascade-lab merge makes the run's table of their parts.",
+    "Runs the runs of the scenario on one local stack (Redis and the four services), reset between runs (a fresh stack per run with --fresh-stacks, or where a run kills a worker or names its subscribers), or on a running one (--urls), prints the comparison table and writes summary.json, summary.md and report.html. Exits 1 when a threshold fails. With --segment it is one generator of a run split across machines: segment 0 also resets the stack, injects the faults and reads the services; cascade-lab merge makes the run's table of their parts.",
   flags: {
     ...runFlags,
     generators: {

@@ -32,6 +32,14 @@ export const runFlags = {
     value: 'TOKEN',
     help: "the running stack's ADMIN_TOKEN (default: the ADMIN_TOKEN variable)",
   },
+  'fresh-stacks': {
+    type: 'boolean',
+    help: 'start a fresh local stack for every run instead of one stack for all of them, reset between runs (runs with subscribers or a killed worker always get a fresh one)',
+  },
+  timings: {
+    type: 'boolean',
+    help: 'at the end, print the wall time of each phase: stack start, warm-up, settle, run, drain, scrape, reset, report',
+  },
 } as const satisfies Flags;
 
 /** The values of `runFlags` with the variables they default to: what experiment and sweep pass on alike. */
@@ -42,6 +50,8 @@ export function runOptionsOf(
     'admin-token'?: string;
     'time-scale'?: string;
     repeat?: string;
+    'fresh-stacks'?: boolean;
+    timings?: boolean;
   },
   env: CliEnv,
 ) {
@@ -53,6 +63,8 @@ export function runOptionsOf(
     redisClusterNodes: env.REDIS_CLUSTER_NODES,
     timeScale: values['time-scale'],
     repeat: values.repeat,
+    freshStacks: values['fresh-stacks'] ?? false,
+    timings: values.timings ?? false,
   };
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseUrls, type StackUrls } from '../experiment/target.ts';
+import { timed, Timings } from '../experiment/timings.ts';
 import { defineCommand, type Io } from './command.ts';
 import { parseRunFlags, readScenario, runFlags, runOptionsOf } from './run-options.ts';
 import { progressLine, showProgress } from '../report/progress.ts';
@@ -42,6 +43,9 @@ export interface SweepCommandOptions {
   redisClusterNodes?: string | undefined;
   timeScale?: string | undefined;
   repeat?: string | undefined;
+  freshStacks?: boolean | undefined;
+  /** Print the wall time of each phase at the end. */
+  timings?: boolean | undefined;
 }
 
 const clock = (ms: number) => {
@@ -88,8 +92,11 @@ export async function runSweepCommand(
       `${scenario.name}-sweep-${new Date().toISOString().replace(/[:.]/g, '-')}`,
     );
   let result;
+  const timings = options.timings ? new Timings() : undefined;
   try {
     result = await runSweep(scenario, {
+      freshStacks: options.freshStacks,
+      timings,
       outDir,
       ...(fields.length > 0 ? { fields } : {}),
       urls,
@@ -116,7 +123,7 @@ export async function runSweepCommand(
     return 2;
   }
   if (interactive) err('\r\u001b[K');
-  const files = writeSweepReport(result, outDir);
+  const files = await timed(timings, 'report', async () => writeSweepReport(result, outDir));
   out(formatSweep(result));
   out(
     sweepNotes(result)
@@ -124,6 +131,7 @@ export async function runSweepCommand(
       .join(''),
   );
   out(`report: ${files.join(', ')}\n`);
+  if (timings) err(timings.format());
   return 0;
 }
 

@@ -4,13 +4,8 @@ import { runLoad } from '../generator/generator.ts';
 import { segmentOf } from '../distributed/segment.ts';
 import { maxOutstandingOf, Trigger, type Scenario } from '../scenario/shape.ts';
 import { type Run, type ServiceRun } from '../scenario/runs.ts';
-import {
-  planRun,
-  recoveryRuleOf,
-  runnerClocks,
-  scaleBySchema,
-  warmupOffsetsMs,
-} from './time-scale.ts';
+import { planRun, recoveryRuleOf, runnerClocks, scaleBySchema, warmupLoad } from './time-scale.ts';
+import { timed } from './timings.ts';
 import { upstreamPath } from '../../services/shared/forward.ts';
 import { buildSchedule, closedLoopOf, ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
 import type { RunSummary } from './result.ts';
@@ -20,7 +15,13 @@ import { type LaunchedLoad, launchLoad, loadTarget, withGenerators } from './lau
 import { windowsOf } from './run-actions.ts';
 import { measureRun } from './measure-run.ts';
 import { applyPlan } from './run-actions.ts';
-import { pooledOffsets, type RunHooks, segmentIdPrefix, type SegmentHook } from './run-hooks.ts';
+import {
+  connectionHoldMs,
+  pooledOffsets,
+  type RunHooks,
+  segmentIdPrefix,
+  type SegmentHook,
+} from './run-hooks.ts';
 
 /**
  * One run on a target that is ready, at time scale k: the run's settings expanded from
@@ -45,20 +46,23 @@ export async function executeRun(
   const schedule = buildSchedule(plan.load);
   const maxOutstanding = maxOutstandingOf(scenario);
   // A connection for each request the schedule can have in flight if answers take up to a
-  // model second, open before the clock starts; then the JIT warmed at a gentle rate on
-  // them, so a cold start is not what gets measured.
-  const pool = await connectFor(baseUrl, pooledOffsets(schedule, hooks, timeScale), {
-    maxOutstanding,
-    holdMs: 1000 * timeScale,
-  });
-  try {
+  // model second, open before the clock starts; then the JIT warmed on them, so a cold
+  // start is not what gets measured.
+  const pool = await timed(hooks.timings, 'warm-up', async () => {
+    const opened = await connectFor(baseUrl, pooledOffsets(schedule, hooks), {
+      maxOutstanding,
+      holdMs: connectionHoldMs(run.target, timeScale),
+    });
     await runLoad({
       ...loadTarget(scenario, run),
       baseUrl,
-      pool,
-      offsetsMs: plan.warmupOffsetsMs,
+      pool: opened,
+      ...warmupLoad(),
       idPrefix: `warmup-${target.idPrefix}`,
     });
+    return opened;
+  });
+  try {
     return await measureRun(scenario, run, target, plan, { pool, schedule, maxOutstanding }, hooks);
   } finally {
     await pool.close();
@@ -86,21 +90,21 @@ export async function executeDirectRun(
   const schedule = buildSchedule(loadSpec);
   const maxOutstanding = maxOutstandingOf(scenario);
   const count = hooks.generators ?? 1;
-  const pool = await connectFor(url.origin, pooledOffsets(schedule, hooks, k), {
-    maxOutstanding,
-    holdMs: 1000 * k,
+  const common = { target: 'http' as const, baseUrl: url.origin, request };
+  const pool = await timed(hooks.timings, 'warm-up', async () => {
+    const opened = await connectFor(url.origin, pooledOffsets(schedule, hooks), {
+      maxOutstanding,
+      holdMs: connectionHoldMs('http', k),
+    });
+    await runLoad({ ...common, pool: opened, ...warmupLoad(), idPrefix: `warmup-${run.name}` });
+    return opened;
   });
   let launched: LaunchedLoad | undefined;
   try {
-    const common = { target: 'http' as const, baseUrl: url.origin, request, pool };
-    await runLoad({
-      ...common,
-      offsetsMs: warmupOffsetsMs(k),
-      idPrefix: `warmup-${run.name}`,
-    });
-    launched = await launchLoad(
+    const started = await launchLoad(
       {
         ...common,
+        pool,
         offsetsMs: schedule,
         closed: closedLoopOf(loadSpec),
         maxOutstanding,
@@ -112,11 +116,12 @@ export async function executeDirectRun(
       },
       run.name,
       count,
-      1000 * k,
+      connectionHoldMs('http', k),
       hooks.segment,
     );
+    launched = started;
     const startedAt = performance.now();
-    const { load, generators } = await launched.run();
+    const { load, generators } = await timed(hooks.timings, 'run', () => started.run());
     const trigger = scenario.trigger ?? spikeTrigger(scenario.load);
     const summary = summariseDirect({
       name: run.name,
@@ -157,7 +162,7 @@ export async function executeSegment(
   const maxOutstanding = maxOutstandingOf(scenario);
   const pool = await connectFor(baseUrl, share.offsetsMs, {
     maxOutstanding,
-    holdMs: 1000 * timeScale,
+    holdMs: connectionHoldMs(run.target, timeScale),
   });
   try {
     const launched = await launchLoad(
@@ -174,7 +179,7 @@ export async function executeSegment(
       },
       run.name,
       1,
-      1000 * timeScale,
+      connectionHoldMs(run.target, timeScale),
       segment,
     );
     return (await launched.run()).load;

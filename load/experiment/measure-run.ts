@@ -12,8 +12,9 @@ import { summariseRun } from './summarise.ts';
 import { type Target } from './target.ts';
 import { loadTarget, launchLoad, withGenerators } from './launch-load.ts';
 import { applyPlan, killWorkerAt, waitForDownstreamIdle, windowsOf } from './run-actions.ts';
-import { type RunHooks, segmentIdPrefix } from './run-hooks.ts';
+import { connectionHoldMs, type RunHooks, segmentIdPrefix } from './run-hooks.ts';
 import { closedLoopOf } from '../schedule/schedule.ts';
+import { timed } from './timings.ts';
 
 /** After the warm-up: the queue drained and the policy set again, then the fault timeline and the load while the system is sampled. */
 export async function measureRun(
@@ -28,22 +29,27 @@ export async function measureRun(
   const adminToken = admin.adminToken;
   const baseUrl = run.target === 'rpc' ? urls.gateway : urls.producer;
   const timeScale = plan.timeScale;
-  if (run.target === 'events')
-    await waitForDrain(urls.producer, { timeoutMs: 30_000 * timeScale, adminToken }).catch(
-      () => undefined,
-    );
-  await applyPlan(plan, target);
-  // The warm-up's calls still being worked on would be counted as the run's.
+  const timings = hooks.timings;
   const warnings: string[] = [];
-  const leftover = await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
-  if (leftover > 0)
-    warnings.push(
-      `${leftover} downstream calls from before the run (the warm-up, or an earlier run on this stack) were still in flight when it started: the run began in their load, and its figures count their work`,
-    );
-
-  const before = await scrapeAll(target);
-  const queueBefore =
-    run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;
+  await timed(timings, 'settle', async () => {
+    if (run.target === 'events')
+      await waitForDrain(urls.producer, { timeoutMs: 30_000 * timeScale, adminToken }).catch(
+        () => undefined,
+      );
+    await applyPlan(plan, target);
+    // The warm-up's calls still being worked on would be counted as the run's.
+    const leftover = await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
+    if (leftover > 0)
+      warnings.push(
+        `${leftover} downstream calls from before the run (the warm-up, or an earlier run on this stack) were still in flight when it started: the run began in their load, and its figures count their work`,
+      );
+  });
+  const [before, queueBefore] = await timed(timings, 'scrape', () =>
+    Promise.all([
+      scrapeAll(target),
+      run.target === 'events' ? readQueueCounts(urls.producer, adminToken) : null,
+    ]),
+  );
   // Spawned and connected before the clock starts (with one generator, nothing to do).
   const launched = await launchLoad(
     {
@@ -63,7 +69,7 @@ export async function measureRun(
     },
     run.name,
     hooks.generators ?? 1,
-    1000 * timeScale,
+    connectionHoldMs(run.target, timeScale),
     hooks.segment,
   );
   if (hooks.segment) {
@@ -97,17 +103,18 @@ export async function measureRun(
   let samples;
   let endedAt: number;
   try {
-    ({ load: result, generators } = await launched.run());
-    if (run.target === 'events') {
-      // A kill planned after the last request still happens, before the queue is judged.
-      await killing;
-      await waitForDrain(urls.producer, { timeoutMs: plan.drainTimeoutMs, adminToken }).catch(
-        (error: unknown) => {
-          if (!(error instanceof DrainTimeoutError)) throw error;
-          warnings.push(`${error.message} Jobs still queued count as lost.`);
-        },
-      );
-    }
+    ({ load: result, generators } = await timed(timings, 'run', () => launched.run()));
+    if (run.target === 'events')
+      await timed(timings, 'drain', async () => {
+        // A kill planned after the last request still happens, before the queue is judged.
+        await killing;
+        await waitForDrain(urls.producer, { timeoutMs: plan.drainTimeoutMs, adminToken }).catch(
+          (error: unknown) => {
+            if (!(error instanceof DrainTimeoutError)) throw error;
+            warnings.push(`${error.message} Jobs still queued count as lost.`);
+          },
+        );
+      });
     endedAt = performance.now();
   } finally {
     faultTimers.forEach(clearTimeout);
@@ -119,14 +126,18 @@ export async function measureRun(
   const durationMs = Math.round(endedAt - startedAt);
   // Work a caller gave up on goes on in the downstream: counted once it is done (its calls,
   // and the duplicate effects it makes), so read the counters when nothing is in flight.
-  const stillInFlight = await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
+  const { stillInFlight, after, queueAfter } = await timed(timings, 'scrape', async () => {
+    const idle = await waitForDownstreamIdle(urls.downstream, 5000 * timeScale);
+    const [scraped, counts] = await Promise.all([
+      scrapeAll(target),
+      run.target === 'events' ? readQueueCounts(urls.producer, adminToken) : null,
+    ]);
+    return { stillInFlight: idle, after: scraped, queueAfter: counts };
+  });
   if (stillInFlight > 0)
     warnings.push(
       `${stillInFlight} downstream calls were still in flight ${5 * timeScale} s after the run (hung?): the downstream's figures leave them out`,
     );
-  const after = await scrapeAll(target);
-  const queueAfter =
-    run.target === 'events' ? await readQueueCounts(urls.producer, adminToken) : null;
   const subscribers = run.target === 'events' ? (run.subscribers ?? []) : [];
   const observations = {
     name: run.name,

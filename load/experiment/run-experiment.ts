@@ -2,25 +2,18 @@ import { availableParallelism } from 'node:os';
 import { autoTimeScales, type Scenario } from '../scenario/shape.ts';
 import { onTopic } from '../scenario/scenario.ts';
 import { type Run, rowNames, thresholdsPerRow } from '../scenario/runs.ts';
-import { startStack } from '../stack/stack.ts';
 import { executeDirectRun, executeRun } from './execute-run.ts';
-import { killedWorkerEnv, type RunHooks } from './run-hooks.ts';
+import type { RunHooks } from './run-hooks.ts';
+import { RunStacks, type RunStacksOptions, type StackMode } from './run-stacks.ts';
 import { combineRepeats, compareRuns } from './repeats.ts';
 import type { ExperimentResult, RunSummary, TimeScaleChoice } from './result.ts';
-import { localTarget, RunningStack, type StackUrls } from './target.ts';
 import { evaluateThresholds } from './thresholds.ts';
 
-export interface ExperimentOptions extends RunHooks {
+export interface ExperimentOptions extends RunHooks, RunStacksOptions {
   /** `repeat` counts from 0; `timeScale` is the scale it runs at. */
   onRunStart?: (run: Run, index: number, repeat: number, timeScale: number) => void;
-  /** Run against these running services (e.g. docker compose) instead of a fresh local stack per run. */
-  urls?: StackUrls | undefined;
-  /** The running stack's ADMIN_TOKEN, or the one a fresh stack's services get. */
-  adminToken?: string | undefined;
-  /** Where a fresh local stack's Redis comes from (unset: a redis-server of their own, or a container). */
-  redisUrl?: string | undefined;
-  /** A Redis Cluster for them instead (REDIS_CLUSTER_NODES). */
-  redisClusterNodes?: string | undefined;
+  /** How the runs get their stack, once it is known (before the first run). */
+  onStacks?: (mode: StackMode) => void;
   /** A line for the user about how the experiment runs (e.g. on a running stack's topic). */
   onNote?: (text: string) => void;
   /** Override the scenario's `timeScale` and `repeat`. */
@@ -39,59 +32,33 @@ export async function runExperiment(
   options: ExperimentOptions = {},
 ): Promise<ExperimentResult> {
   const startedAt = new Date().toISOString();
-  const topicRun = scenario.runs.find((run) => run.target === 'events' && run.subscribers);
-  const killRun = scenario.runs.find((run) => run.target === 'events' && run.killWorker);
-  if (options.urls && killRun)
-    throw new Error(
-      `run ${killRun.name} kills a worker: that needs a fresh local stack (leave out --urls)`,
-    );
-  if (options.urls && topicRun)
-    throw new Error(
-      `run ${topicRun.name} names its subscribers: that needs a fresh local stack (leave out --urls; on a running stack, the producer's SUBSCRIBERS are used)`,
-    );
-  const running = options.urls
-    ? await RunningStack.connect(options.urls, options.adminToken)
-    : undefined;
-  if (running && running.subscribers.length > 0) {
+  const stacks = await RunStacks.open(scenario, options);
+  if (stacks.subscribers.length > 0) {
     options.onNote?.(
-      `the running stack publishes to a topic with subscribers ${running.subscribers.join(', ')}: every events run gets a row per subscriber\n`,
+      `the running stack publishes to a topic with subscribers ${stacks.subscribers.join(', ')}: every events run gets a row per subscriber\n`,
     );
-    scenario = onTopic(scenario, running.subscribers);
+    scenario = onTopic(scenario, stacks.subscribers);
   }
+  options.onStacks?.(stacks.mode);
   /** One summary per row: one, or one per subscriber of a topic run. */
-  const runOnce = async (run: Run, repeat: number, timeScale: number): Promise<RunSummary[]> => {
+  const runOnce = async (run: Run, repeat: number, timeScale: number): Promise<RunSummary[]> =>
     // Straight at the scenario's service: no stack is started or reset for it.
-    if (run.target === 'http') return [await executeDirectRun(scenario, run, options, timeScale)];
-    if (running) {
-      await running.reset();
-      try {
-        return await executeRun(scenario, run, running.targetFor(run.name), options, timeScale);
-      } finally {
-        await running.reset().catch(() => undefined);
-      }
-    }
-    const stack = await startStack({
-      seed: scenario.seed === undefined ? undefined : scenario.seed + repeat,
-      queueName: `events-${run.name}`,
-      subscribers:
-        run.target === 'events' ? run.subscribers?.map((subscriber) => subscriber.name) : undefined,
-      redisUrl: options.redisUrl,
-      redisClusterNodes: options.redisClusterNodes,
-      ownService: scenario.service,
-      adminToken: options.adminToken,
-      ...(run.target === 'events' && run.killWorker
-        ? { serviceEnv: { worker: killedWorkerEnv } }
-        : {}),
-    });
-    try {
-      return await executeRun(scenario, run, localTarget(stack, run.name), options, timeScale);
-    } finally {
-      // Its figures are read: nothing is gained by letting a backlog finish (a metastable
-      // run leaves thousands of calls in the downstream).
-      await stack.stop(3000);
-    }
-  };
+    run.target === 'http'
+      ? [await executeDirectRun(scenario, run, options, timeScale)]
+      : stacks.use(run, repeat, (target) => executeRun(scenario, run, target, options, timeScale));
+  try {
+    return await runAll(scenario, options, runOnce, startedAt);
+  } finally {
+    await stacks.close();
+  }
+}
 
+async function runAll(
+  scenario: Scenario,
+  options: ExperimentOptions,
+  runOnce: (run: Run, repeat: number, timeScale: number) => Promise<RunSummary[]>,
+  startedAt: string,
+): Promise<ExperimentResult> {
   const asked = options.timeScale ?? scenario.timeScale ?? 1;
   let choice: TimeScaleChoice | undefined;
   let timeScale = asked === 'auto' ? autoTimeScales[0] : asked;

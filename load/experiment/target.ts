@@ -94,16 +94,18 @@ export async function replicasOf(origin: string): Promise<string[]> {
   return live.length > 0 ? live : [origin];
 }
 
+/** A local stack's origins. */
+export const urlsOf = ({ services, workers }: Stack): StackUrls => ({
+  downstream: services.downstream.url,
+  gateway: services.gateway.url,
+  producer: services.producer.url,
+  workers: workers.map((worker) => worker.url),
+});
+
 /** A fresh local stack's target: one worker, its own queue, ids that need no stamp. */
 export function localTarget(stack: Stack, runName: string): Target {
-  const { services } = stack;
   return {
-    urls: {
-      downstream: services.downstream.url,
-      gateway: services.gateway.url,
-      producer: services.producer.url,
-      workers: stack.workers.map((worker) => worker.url),
-    },
+    urls: urlsOf(stack),
     workers: stack.workers.map((worker) => worker.url),
     admin: new AdminClient(stack.adminToken),
     idPrefix: runName,
@@ -189,8 +191,16 @@ export class RunningStack {
     return new RunningStack(target, settings, subscribers);
   }
 
+  /** Runs given a target so far: a run's repeats get ids of their own. */
+  #targets = 0;
+
   targetFor(runName: string): Target {
-    return { ...this.#target, idPrefix: `${runName}-${this.#stamp}`, retiredWorkers: [] };
+    this.#targets += 1;
+    return {
+      ...this.#target,
+      idPrefix: `${runName}-${this.#stamp}-${this.#targets}`,
+      retiredWorkers: [],
+    };
   }
 
   /**

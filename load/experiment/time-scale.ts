@@ -102,16 +102,14 @@ export interface RunPlan {
   sampleEveryMs: number;
   /** The recovery verdict's rule, its durations scaled (wall time). */
   recoveryRule: VerdictRule;
-  warmupOffsetsMs: number[];
   /** events: SIGKILL the worker at this index (the stack's order) at this time, and replace it. */
   killWorker?: { at: number; index: number };
 }
 
-/** The runner's clocks at scale 1: 100 ms series buckets, a sample every 250 ms, a 40/s warm-up. */
+/** The runner's clocks at scale 1: 100 ms series buckets, a sample every 250 ms. */
 export const runnerClocks = {
   bucketMs: 100,
   sampleEveryMs: 250,
-  warmupGapMs: 25,
 };
 
 /**
@@ -128,9 +126,16 @@ export function recoveryRuleOf(scenario: Pick<Scenario, 'sweep'>, k: number): Ve
   };
 }
 
-/** The warm-up before each run: 40 requests at 40/s (model time), at scale k. */
-export const warmupOffsetsMs = (k: number): number[] =>
-  Array.from({ length: 40 }, (_, i) => i * runnerClocks.warmupGapMs * k);
+/**
+ * The warm-up before each run, the same at every scale: 40 requests from 4 users, each
+ * sending its next when its last is answered. The JIT and the connections are warmed with
+ * never more than 4 calls in flight, so it cannot load the model, and it lasts 10 round
+ * trips (it was 40 arrivals at 40/s of model time: 8 s of wall time at scale 8).
+ */
+export const warmupLoad = () => ({
+  offsetsMs: [0, 0, 0, 0],
+  closed: { thinkTimeMs: 0, durationMs: 600_000, requests: 40 },
+});
 
 /**
  * Pure: a scenario's run at scale k against the services' bases. Presets and partial
@@ -154,7 +159,6 @@ export function planRun(scenario: Scenario, run: Run, k: number, bases: Bases): 
     bucketMs: runnerClocks.bucketMs * k,
     sampleEveryMs: runnerClocks.sampleEveryMs * k,
     recoveryRule: recoveryRuleOf(scenario, k),
-    warmupOffsetsMs: warmupOffsetsMs(k),
     ...(trigger ? { trigger: scale(Trigger, trigger) } : {}),
   };
   if (run.target === 'rpc')

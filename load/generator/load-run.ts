@@ -148,7 +148,8 @@ export class LoadRun implements ExchangeOwner {
     const closed = this.#options.closed;
     if (!closed) return;
     const dueMs = doneMs + closed.thinkTimeMs;
-    if (dueMs >= closed.durationMs) return;
+    if (dueMs >= closed.durationMs || this.#offsetsMs.length >= (closed.requests ?? Infinity))
+      return;
     this.#offsetsMs.push(dueMs);
     if (this.#timer === undefined && closed.thinkTimeMs > 0)
       this.#timer = setTimeout(this.#tick, closed.thinkTimeMs);

@@ -112,6 +112,8 @@ export function constant(ratePerSecond: number, durationMs: number): number[] {
 export interface ClosedLoop {
   thinkTimeMs: number;
   durationMs: number;
+  /** The loop also ends once this many requests were sent in all (the runner's warm-up). */
+  requests?: number;
 }
 
 export function closedLoopOf(spec: ScheduleSpec): ClosedLoop | undefined {

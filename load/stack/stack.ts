@@ -118,8 +118,8 @@ export async function stopLiveStacks(graceMs = 5000): Promise<void> {
 
 /**
  * The whole system on this machine: Redis from the provider (REDIS_URL, a local
- * redis-server, or a container), then downstream, gateway, producer and worker as
- * child processes on free ports, each health-checked before the next starts.
+ * redis-server, or a container) and the downstream at once, then gateway, producer and
+ * worker together, as child processes on free ports, each health-checked.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const ownLogDir = options.logDir === undefined;
@@ -163,11 +163,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // From here on a Ctrl-C stops what has started, Redis included (stopLiveStacks).
   liveStacks.add(stop);
   try {
-    const redis = await providing;
-    const queue = {
-      ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : { REDIS_URL: redis.url }),
-      QUEUE_NAME: options.queueName ?? 'events',
-    };
     const start = async (name: ServiceName, env: Record<string, string>, label?: string) => {
       if (stopping) throw new Error(`the stack is stopping: ${label ?? name} is not started`);
       const service = await startService(
@@ -185,10 +180,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const subscribers = options.subscribers ?? [];
     const own = options.ownService;
-    const downstream = await start(
-      'downstream',
-      own ? { UPSTREAM_URL: own.url, PROXY_MODEL: String(own.model ?? false) } : {},
-    );
+    // The downstream needs no Redis: it starts while Redis does.
+    const [redis, downstream] = await Promise.all([
+      providing,
+      start(
+        'downstream',
+        own ? { UPSTREAM_URL: own.url, PROXY_MODEL: String(own.model ?? false) } : {},
+      ),
+    ]);
+    const queue = {
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : { REDIS_URL: redis.url }),
+      QUEUE_NAME: options.queueName ?? 'events',
+    };
     const workerEnv = (subscriber: string | undefined) => ({
       ...queue,
       DOWNSTREAM_URL: downstream.url,

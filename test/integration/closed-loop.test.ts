@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../load/generator/generator.ts';
 import { buildSchedule, closedLoopOf, type ScheduleSpec } from '../../load/schedule/schedule.ts';
+import { warmupLoad } from '../../load/experiment/time-scale.ts';
 
 const open: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {
@@ -72,5 +73,26 @@ describe('closed-loop load (kind: closed) against a real server', () => {
     // The open loop kept sending through it: every request due in the stall waited for its end.
     expect(openLoop.latency.p50Ms!).toBeGreaterThan(3 * closed.latency.p50Ms!);
     expect(openLoop.latency.p95Ms!).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("the runner's warm-up: 40 requests in all, never more than 4 in flight", async () => {
+    let inFlight = 0;
+    let most = 0;
+    let served = 0;
+    const server = Fastify();
+    server.post('/rpc', async () => {
+      served += 1;
+      most = Math.max(most, (inFlight += 1));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight -= 1;
+      return { ok: true };
+    });
+    const baseUrl = (await server.listen({ host: '127.0.0.1', port: 0 })).replace(/\/$/, '');
+    open.push(server);
+    const result = await runLoad({ target: 'rpc', baseUrl, ...warmupLoad() });
+    expect(result.sent).toBe(40);
+    expect(result.ok).toBe(40);
+    expect(served).toBe(40);
+    expect(most).toBe(4);
   });
 });
