@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`cascade-lab: ${error.message}`);
     }
   };
-  if (command.name === 'experiment' || command.name === 'sweep')
+  if (['experiment', 'sweep', 'tune'].includes(command.name))
     stopStacksOnInterrupt(err, command.name);
   try {
     return await command.run({

@@ -72,13 +72,14 @@ export const verdictText = (c: Comparison) =>
       ? 'no detectable difference'
       : `${c.a} ${c.verdict}`;
 
+/** A comparison: the difference of medians, its interval, the verdict. */
+export const comparisonLine = (c: Comparison) =>
+  `${c.a} vs ${c.b}: ${c.field} ${signed(c.difference)} [${signed(c.interval[0])}, ${signed(c.interval[1])}] → ${verdictText(c)}`;
+
 /** With repeats, one line per comparison: the difference of medians, its interval, the verdict. */
 export function comparisonLines(result: ExperimentResult): string[] {
   if (result.repeat < 2) return [];
-  return result.comparisons.map(
-    (c) =>
-      `${c.a} vs ${c.b}: ${c.field} ${signed(c.difference)} [${signed(c.interval[0])}, ${signed(c.interval[1])}] → ${verdictText(c)}`,
-  );
+  return result.comparisons.map(comparisonLine);
 }
 
 export function formatNotes(result: ExperimentResult): string {

@@ -6,6 +6,7 @@ import { taggedUnionProblems } from '../../services/shared/schemas.ts';
 import { parseThreshold } from './thresholds.ts';
 import { ScheduleSpec } from '../schedule/schedule.ts';
 import { type SweepField, sweepFieldProblems } from './sweep-spec.ts';
+import { type TuneField, tuneFieldProblems } from './tune-spec.ts';
 import { Run } from './runs.ts';
 import { type Scenario, ScenarioShape } from './shape.ts';
 
@@ -58,6 +59,7 @@ export function scenarioProblems(value: unknown): string[] {
   const sweepFields = (scenario as { sweep?: { fields?: unknown } } | undefined)?.sweep?.fields;
   if (Array.isArray(sweepFields) && problems.every((line) => !line.startsWith('sweep')))
     problems.push(...sweepFieldProblems(sweepFields as SweepField[], 'sweep.fields'));
+  problems.push(...tuneProblems(scenario, problems));
   // What the schema can't say about a fault (the downstream would refuse it mid-run).
   const timelines: Array<[string, unknown]> = [
     ['faults', scenario?.faults],
@@ -114,4 +116,22 @@ export function scenarioProblems(value: unknown): string[] {
     }
   }
   return problems.map((line) => line.replace(/^\(root\)/, 'scenario'));
+}
+
+/** What the schema can't say about a `tune` block: its fields, and the run it names. */
+function tuneProblems(scenario: Partial<Scenario> | undefined, found: string[]): string[] {
+  const tune = (scenario as { tune?: { fields?: unknown; run?: unknown } } | undefined)?.tune;
+  if (!tune || found.some((line) => line.startsWith('tune'))) return [];
+  const problems = Array.isArray(tune.fields)
+    ? tuneFieldProblems(tune.fields as TuneField[], 'tune.fields')
+    : [];
+  const runs = Array.isArray(scenario?.runs) ? (scenario.runs as Array<Partial<Run> | null>) : [];
+  const tuned = tune.run === undefined ? runs[0] : runs.find((run) => run?.name === tune.run);
+  if (tuned === undefined && typeof tune.run === 'string')
+    problems.push(`tune.run: no run is named "${tune.run}"`);
+  else if (tuned?.target === 'http')
+    problems.push(
+      `tune.run: ${tuned.name ?? 'the first run'} goes straight to your service: it has no policy of ours to tune`,
+    );
+  return problems;
 }

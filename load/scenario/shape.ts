@@ -6,6 +6,7 @@ import { ScheduleSpec } from '../schedule/schedule.ts';
 import { defaultMaxOutstanding } from '../generator/recording.ts';
 import { HttpRequestSpec } from '../generator/http-target.ts';
 import { SweepSpec } from './sweep-spec.ts';
+import { TuneSpec } from './tune-spec.ts';
 import { name, Run, TimedFault } from './runs.ts';
 
 /** A window the load itself makes (a spike): nothing is injected; it is shaded and recovery is timed from its end. */
@@ -64,6 +65,8 @@ export const ScenarioShape = Type.Object(
     ),
     /** `cascade-lab sweep`: the fields it varies, and the verdict rule (ignored by `experiment`). */
     sweep: Type.Optional(SweepSpec),
+    /** `cascade-lab tune`: the policy fields it searches and what it optimises (ignored by `experiment`). */
+    tune: Type.Optional(TuneSpec),
     /**
      * Your own service: each rpc run's load goes through the gateway (`/proxy`) and the
      * downstream in proxy mode (its faults) to it, instead of to the downstream's model.

@@ -12,10 +12,6 @@ export const overheadBucketsSeconds = [
   0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1,
 ];
 
-/**
- * A caller's host overhead per downstream call: the attempt's duration minus the
- * downstream's own `Server-Timing`, i.e. the time spent in transport and event loops.
- */
 /** One value per label value, built once (e.g. a metric's children bound to each label value). */
 export function boundByLabel<L extends string, T>(
   values: readonly L[],
@@ -24,6 +20,10 @@ export function boundByLabel<L extends string, T>(
   return Object.fromEntries(values.map((value) => [value, bind(value)])) as Record<L, T>;
 }
 
+/**
+ * A caller's host overhead per downstream call: the attempt's duration minus the
+ * downstream's own `Server-Timing`, i.e. the time spent in transport and event loops.
+ */
 export function hostOverheadHistogram(service: string, registry: Registry) {
   const histogram = new Histogram({
     name: `${service}_host_overhead_seconds`,
