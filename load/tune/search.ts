@@ -50,6 +50,16 @@ export interface SearchOptions extends Omit<ExperimentOptions, 'onRunStart' | 'r
   onTuneProgress?: (progress: TuneProgress) => void;
 }
 
+/** How many candidates go on from a rung of `n`: the best third, at least two. */
+export const keepOf = (n: number) => Math.min(n, Math.max(2, Math.ceil(n / 3)));
+
+/** The runs a search makes when every rung runs: n × its repeats at each, n cut by keepOf. */
+export function plannedRuns(candidates: number, rungs: readonly number[]): number {
+  let planned = 0;
+  for (let i = 0, n = candidates; i < rungs.length; i += 1, n = keepOf(n)) planned += n * rungs[i]!;
+  return planned;
+}
+
 /** The run the scenario's `tune` searches over. */
 export function tunedRunOf(scenario: Scenario): ServiceRun {
   const name = scenario.tune?.run;
@@ -135,15 +145,8 @@ export async function searchPolicies(
   if (problems.length > 0) throw new TuneError([...new Set(problems)].slice(0, 20));
 
   const repeatsPerRung = spec.rungs ?? tuneDefaults.rungs;
-  const keepOf = (n: number) => Math.min(n, Math.max(2, Math.ceil(n / 3)));
   let alive = candidates;
-  const planned = repeatsPerRung.reduce(
-    (sum, repeats, i) => ({
-      n: keepOf(sum.n),
-      runs: sum.runs + (i === 0 ? alive.length : keepOf(sum.n)) * repeats,
-    }),
-    { n: alive.length, runs: 0 },
-  ).runs;
+  const planned = plannedRuns(alive.length, repeatsPerRung);
   const started = performance.now();
   let runsDone = 0;
   const rungs: Rung[] = [];

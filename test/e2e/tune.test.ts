@@ -8,6 +8,7 @@ import { runTuneCommand } from '../../load/cli/tune.ts';
 import { parseScenario } from '../../load/scenario/scenario.ts';
 import type { TuneResult } from '../../load/tune/run-tune.ts';
 import { runTune } from '../../load/tune/run-tune.ts';
+import { startHttpServer } from '../support/third-party.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-tune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,6 +113,45 @@ tune:
       expect(none.summary.ok / none.summary.sent).toBeGreaterThan(0.4);
       expect(none.summary.ok / none.summary.sent).toBeLessThan(0.6);
       expect(alongFront.at(-1)!.summary.ok / alongFront.at(-1)!.summary.sent).toBeGreaterThan(0.9);
+    },
+  );
+
+  it(
+    'through the gateway and the fault proxy to a service nobody here wrote: retries win on goodput',
+    { timeout: 240_000 },
+    async () => {
+      const service = await startHttpServer();
+      try {
+        writeFileSync(path.join(service.dir, 'page.txt'), 'hello');
+        const scenario = parseScenario(`
+name: own
+seed: 4
+service:
+  url: ${service.url}
+  request: { method: GET, path: /page.txt, okStatuses: [200] }
+  failureStatuses: 5xx
+# 30 % of the calls fail with a 500 before they reach the service.
+faults: [{ at: 100, kind: error, durationMs: 60000, fraction: 0.3, status: 500 }]
+load: { kind: constant, ratePerSecond: 100, durationMs: 1200 }
+runs:
+  - { name: rpc, target: rpc, policy: { preset: unsafe, maxRetries: 0 } }
+tune:
+  fields: [{ path: policy.maxRetries, values: [2] }]
+  objectives: [goodput]
+  constraints: { maxErrorRate: 1 }
+  rungs: [1]
+`);
+        const result = await runTune(scenario, { outDir: path.join(dir, 'own') });
+        const best = result.answer!.recommended;
+        expect(best.candidate.values).toEqual({ 'policy.maxRetries': 2 });
+        // Its retries reached the service: more calls than requests.
+        expect(best.summary.amplification!).toBeGreaterThan(1.1);
+        expect(best.summary.ok / best.summary.sent).toBeGreaterThan(0.9);
+        const given = result.rungs[0]!.evaluations.find((e) => e.id === 'given')!;
+        expect(given.objectives.goodput).toBeLessThan(best.objectives.goodput);
+      } finally {
+        await service.stop();
+      }
     },
   );
 });

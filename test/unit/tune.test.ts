@@ -3,6 +3,7 @@ import { parseDuration } from '../../load/cli/tune.ts';
 import { parseScenario, ScenarioError } from '../../load/scenario/scenario.ts';
 import { dominates, fronts, knee, rank } from '../../load/tune/pareto.ts';
 import { candidatesOf, givenId, runOf } from '../../load/tune/space.ts';
+import { keepOf, plannedRuns } from '../../load/tune/search.ts';
 
 const point = (id: string, goodput: number, p99: number, amplification: number) => ({
   id,
@@ -118,6 +119,15 @@ tune: ${tune}
     expect(
       parseScenario(scenario('{ fields: [{ path: policy.maxRetries, values: [0, 3] }] }')).tune,
     ).toBeDefined();
+  });
+
+  it('plans the runs of successive halving: the best third, at least two, go on', () => {
+    expect(keepOf(12)).toBe(4);
+    expect(keepOf(3)).toBe(2);
+    expect(keepOf(1)).toBe(1);
+    // 12 × 1 + 4 × 3 + 2 × 5; 9 × 1 + 3 × 5.
+    expect(plannedRuns(12, [1, 3, 5])).toBe(34);
+    expect(plannedRuns(9, [1, 5])).toBe(24);
   });
 
   it('reads a budget', () => {
