@@ -1,4 +1,5 @@
 import Value from 'typebox/value';
+import { parseUrls, type StackUrls } from '../experiment/target.ts';
 import { serveLoadMetrics } from '../generator/metrics.ts';
 import { loadScenario, ScenarioError } from '../scenario/scenario.ts';
 import { Repeat, type Scenario, TimeScale } from '../scenario/shape.ts';
@@ -135,4 +136,31 @@ export function readScenario(file: string, err: (text: string) => void): Scenari
     );
     return undefined;
   }
+}
+
+/**
+ * `--urls`, `--time-scale` and `--repeat` of a command that runs many experiments (sweep,
+ * tune): a scale must be a number, since `auto` would probe again in each of `each`.
+ */
+export function parseManyRunFlags(
+  options: {
+    urls?: string | undefined;
+    timeScale?: string | undefined;
+    repeat?: string | undefined;
+  },
+  each: string,
+): { urls?: StackUrls; timeScale?: number; repeat?: number; problems: string[] } {
+  const problems: string[] = [];
+  const parsed = options.urls === undefined ? undefined : parseUrls(options.urls);
+  problems.push(...(parsed?.problems ?? []));
+  const flags = parseRunFlags(options);
+  problems.push(...flags.problems);
+  if (flags.timeScale === 'auto')
+    problems.push(`--time-scale: auto would probe ${each}; give a number`);
+  return {
+    ...(parsed?.urls ? { urls: parsed.urls } : {}),
+    ...(typeof flags.timeScale === 'number' ? { timeScale: flags.timeScale } : {}),
+    ...(flags.repeat !== undefined ? { repeat: flags.repeat } : {}),
+    problems,
+  };
 }

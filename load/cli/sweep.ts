@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { parseUrls, type StackUrls } from '../experiment/target.ts';
 import { timed, Timings } from '../experiment/timings.ts';
 import { defineCommand, type Io } from './command.ts';
-import { parseRunFlags, readScenario, runFlags, runOptionsOf } from './run-options.ts';
-import { progressLine, showProgress } from '../report/progress.ts';
+import { parseManyRunFlags, readScenario, runFlags, runOptionsOf } from './run-options.ts';
+import { clock, progressLine, showProgress } from '../report/progress.ts';
 import { formatSweep, sweepNotes } from '../sweep/report.ts';
 import { writeSweepReport } from '../sweep/page.ts';
 import { runSweep, SweepError, type SweepProgress } from '../sweep/run-sweep.ts';
@@ -48,11 +47,6 @@ export interface SweepCommandOptions {
   timings?: boolean | undefined;
 }
 
-const clock = (ms: number) => {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-};
-
 export function formatSweepProgress(p: SweepProgress): string {
   return `[${p.done}/${p.total} cells done] cell ${p.position}: ${cellLabel(p.cell)} · ${p.run.name}${p.repeats > 1 ? ` repeat ${p.repeat + 1}/${p.repeats}` : ''} · ${clock(p.elapsedMs)} elapsed, about ${clock(p.leftMs)} left`;
 }
@@ -63,17 +57,8 @@ export async function runSweepCommand(
   options: SweepCommandOptions,
   { out, err, interactive }: Io,
 ): Promise<number> {
-  const problems: string[] = [];
-  let urls: StackUrls | undefined;
-  if (options.urls !== undefined) {
-    const parsed = parseUrls(options.urls);
-    if (parsed.urls) urls = parsed.urls;
-    else problems.push(...parsed.problems);
-  }
-  const flags = parseRunFlags(options);
-  problems.push(...flags.problems);
-  if (flags.timeScale === 'auto')
-    problems.push('--time-scale: auto would probe in every cell; give a number');
+  const flags = parseManyRunFlags(options, 'in every cell');
+  const { urls, problems } = flags;
   const parsedFields = (options.fields ?? []).map(parseFieldArg);
   problems.push(...parsedFields.flatMap((parsed) => (parsed.problem ? [parsed.problem] : [])));
   const fields = parsedFields.flatMap((parsed) => (parsed.field ? [parsed.field] : []));
@@ -103,7 +88,7 @@ export async function runSweepCommand(
       adminToken: options.adminToken,
       redisUrl: options.redisUrl,
       redisClusterNodes: options.redisClusterNodes,
-      timeScale: flags.timeScale === 'auto' ? undefined : flags.timeScale,
+      timeScale: flags.timeScale,
       repeat: flags.repeat,
       onNote: err,
       onSweepProgress: (progress) =>

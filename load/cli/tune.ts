@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseUrls, type StackUrls } from '../experiment/target.ts';
 import { timed, Timings } from '../experiment/timings.ts';
 import { formatTune } from '../tune/report.ts';
 import { writeTunePage } from '../tune/page.ts';
 import { runTune } from '../tune/run-tune.ts';
 import { TuneError, type TuneProgress } from '../tune/search.ts';
 import { defineCommand, type Io } from './command.ts';
-import { parseRunFlags, readScenario, runFlags, runOptionsOf } from './run-options.ts';
+import { parseManyRunFlags, readScenario, runFlags, runOptionsOf } from './run-options.ts';
+import { clock } from '../report/progress.ts';
 
 /** `30m`, `90s`, `1h`, `1.5h`; a bare number is minutes. */
 export function parseDuration(text: string): number | undefined {
@@ -18,11 +18,6 @@ export function parseDuration(text: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
-const clock = (ms: number) => {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-};
-
 export const formatTuneProgress = (p: TuneProgress) =>
   `rung ${p.rung}/${p.rungs} · ${p.candidate}${p.repeats > 1 ? ` repeat ${p.repeat + 1}/${p.repeats}` : ''} · run ${p.runsDone + 1}/${p.runsPlanned} · ${clock(p.elapsedMs)} elapsed${p.leftMs === null ? '' : `, about ${clock(p.leftMs)} left`}`;
 
@@ -32,17 +27,8 @@ export async function runTuneCommand(
   options: ReturnType<typeof runOptionsOf> & { budget?: string | undefined },
   { out, err, interactive }: Io,
 ): Promise<number> {
-  const problems: string[] = [];
-  let urls: StackUrls | undefined;
-  if (options.urls !== undefined) {
-    const parsed = parseUrls(options.urls);
-    if (parsed.urls) urls = parsed.urls;
-    else problems.push(...parsed.problems);
-  }
-  const flags = parseRunFlags(options);
-  problems.push(...flags.problems);
-  if (flags.timeScale === 'auto')
-    problems.push('--time-scale: auto would probe for every rung; give a number');
+  const flags = parseManyRunFlags(options, 'for every rung');
+  const { urls, problems } = flags;
   if (options.repeat !== undefined)
     problems.push("--repeat: a tune's repeats are its rungs' (tune.rungs in the scenario)");
   const budgetMs = options.budget === undefined ? undefined : parseDuration(options.budget);
@@ -75,7 +61,7 @@ export async function runTuneCommand(
       redisClusterNodes: options.redisClusterNodes,
       freshStacks: options.freshStacks,
       timings,
-      timeScale: flags.timeScale === 'auto' ? undefined : flags.timeScale,
+      timeScale: flags.timeScale,
       onNote: err,
       onTuneProgress: (progress) =>
         err(

@@ -30,3 +30,9 @@ export const showProgress = (err: (text: string) => void, interactive: boolean, 
 export const endProgress = (err: (text: string) => void, interactive: boolean) => {
   if (interactive) err('\n');
 };
+
+/** A duration as m:ss, for the progress of a long command. */
+export const clock = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};

@@ -64,9 +64,11 @@ export function answerOf(
   const feasible = last.evaluations.filter((evaluation) => evaluation.infeasible === null);
   if (feasible.length === 0) return null;
   const front = fronts(feasible, names)[0]!;
-  const { best, runnerUp } = knee(front, names);
+  const { best, runnerUp: nextOnFront } = knee(front, names);
+  // Alone on the front: the runner-up is the best of the rest (the rung's ranking).
+  const runnerUp = nextOnFront ?? feasible.find((evaluation) => evaluation !== best);
   const given = last.evaluations.find((evaluation) => evaluation.id === givenId) ?? null;
-  const against = [runnerUp, given].filter(
+  const against = [...new Set([runnerUp, given])].filter(
     (other): other is Evaluation => other !== undefined && other !== null && other !== best,
   );
   const comparisons = against.flatMap((other) =>
