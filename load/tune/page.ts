@@ -92,6 +92,7 @@ export function writeTunePage(result: TuneResult, dir: string): string {
 <p class="note">${escapeXml(result.startedAt)} · time scale ${result.timeScale}: figures in model time · every candidate's runs are under rungs/</p>
 ${frontChart(result)}
 <p class="note">${legend}</p>
+<p class="note">every candidate's runs, rung by rung: ${result.rungs.map((_, i) => `<a href="rungs/${i + 1}/report.html">rung ${i + 1}</a>`).join(' · ')}</p>
 <pre>${escapeXml(formatTune(result))}</pre>`,
     }),
   );

@@ -36,32 +36,43 @@ export function formatTune(result: TuneResult): string {
   const lines: string[] = [
     `tune ${result.scenario} / ${result.run} (${result.target}): ${result.objectives.map((name) => `${name} ${arrows[name]}`).join(' · ')}; time scale ${result.timeScale}; ${result.candidates.length} candidates; ${(result.elapsedMs / 60_000).toFixed(1)} min`,
   ];
-  result.rungs.forEach((rung, index) => {
-    const next = result.rungs[index + 1];
-    lines.push(
-      `rung ${index + 1}: ${rung.evaluations.length} candidates × ${rung.repeats} repeat${rung.repeats > 1 ? 's' : ''}${next ? ` → kept ${next.evaluations.map((e) => e.id).join(', ')}` : ''}`,
-    );
-  });
   if (result.stoppedEarly) lines.push(`stopped: ${result.stoppedEarly}`);
   const answer = result.answer;
-  if (!answer) return `${[...lines, 'no answer: no candidate met the constraints'].join('\n')}\n`;
-  const last = result.rungs.at(-1)!;
-  const onFront = new Set(answer.front.map((e) => e.id));
+  const onFront = new Set(answer?.front.map((e) => e.id) ?? []);
+  const mark = (e: TuneResult['rungs'][number]['evaluations'][number], last: boolean) =>
+    e.infeasible
+      ? 'x'
+      : !last
+        ? ''
+        : e.id === answer?.recommended.id
+          ? '★'
+          : onFront.has(e.id)
+            ? '*'
+            : '';
+  // Every candidate evaluated, rung by rung, best first (median [95 % interval]).
+  result.rungs.forEach((rung, index) => {
+    const next = result.rungs[index + 1];
+    const last = index === result.rungs.length - 1;
+    lines.push(
+      '',
+      `rung ${index + 1}: ${rung.evaluations.length} candidates × ${rung.repeats} repeat${rung.repeats > 1 ? 's' : ''}${next ? `, best first → kept ${next.evaluations.map((e) => e.id).join(', ')}` : last && answer ? ' (* on the front, ★ recommended)' : ''}; its runs: rungs/${index + 1}/report.html`,
+      textTable(
+        [
+          ['', 'candidate', 'policy', ...result.objectives.map((name) => titles[name])],
+          ...rung.evaluations.map((e) => [
+            mark(e, last),
+            e.id,
+            `${labels.get(e.id) ?? ''}${e.infeasible ? ` (off: ${e.infeasible})` : ''}`,
+            ...result.objectives.map((name) => figure(e, name)),
+          ]),
+        ],
+        3,
+      ),
+    );
+  });
+  if (!answer)
+    return `${[...lines, '', 'no answer: no candidate met the constraints'].join('\n')}\n`;
   lines.push(
-    '',
-    `every candidate at rung ${answer.rung} (${answer.repeats} repeat${answer.repeats > 1 ? 's' : ''}; median [95 % interval]; * on the front, ★ recommended):`,
-    textTable(
-      [
-        ['', 'candidate', 'policy', ...result.objectives.map((name) => titles[name])],
-        ...last.evaluations.map((e) => [
-          e.id === answer.recommended.id ? '★' : onFront.has(e.id) ? '*' : e.infeasible ? 'x' : '',
-          e.id,
-          `${labels.get(e.id) ?? ''}${e.infeasible ? ` (off: ${e.infeasible})` : ''}`,
-          ...result.objectives.map((name) => figure(e, name)),
-        ]),
-      ],
-      3,
-    ),
     '',
     `recommended: ${answer.recommended.id} (${labels.get(answer.recommended.id)}), by ${kneeRule}.`,
   );
