@@ -17,9 +17,16 @@ export function frontChart(result: TuneResult): string {
   if (!last || !answer) return '';
   const points = last.evaluations.filter((e) => Number.isFinite(e.objectives.p99));
   if (points.length === 0) return '';
+  // Candidates dropped at an earlier rung: where their last rung put them, hollow.
+  const shown = new Set(points.map((e) => e.id));
+  const dropped = result.rungs
+    .slice(0, -1)
+    .reverse()
+    .flatMap((rung) => rung.evaluations)
+    .filter((e) => Number.isFinite(e.objectives.p99) && !shown.has(e.id) && shown.add(e.id));
   const [width, height, left, right, top, bottom] = [760, 420, 64, 70, 36, 44];
-  const xs = points.map((e) => e.objectives.p99);
-  const ys = points.map((e) => e.objectives.goodput);
+  const xs = [...points, ...dropped].map((e) => e.objectives.p99);
+  const ys = [...points, ...dropped].map((e) => e.objectives.goodput);
   const span = (values: number[]) => {
     const low = Math.min(...values);
     const high = Math.max(...values);
@@ -45,7 +52,8 @@ export function frontChart(result: TuneResult): string {
       width,
       height,
       titleX: left,
-      title: 'The last rung: p99 (ms, model time) across, goodput (ok/s) up; label: amplification',
+      title:
+        'Every candidate: p99 (ms, model time) across, goodput (ok/s) up; label: amplification',
     }),
     ...ticks(x0, x1).map(
       (x) =>
@@ -57,6 +65,10 @@ export function frontChart(result: TuneResult): string {
     ),
     `<text x="${(left + width - right) / 2}" y="${height - 8}" text-anchor="middle">p99 ms</text>`,
     `<polyline fill="none" stroke="${chartColors[0]}" stroke-width="1.5" points="${front.map((e) => `${px(e.objectives.p99)},${py(e.objectives.goodput)}`).join(' ')}"/>`,
+    ...dropped.map(
+      (e) =>
+        `<g data-candidate="${escapeXml(e.id)}"><circle cx="${px(e.objectives.p99)}" cy="${py(e.objectives.goodput)}" r="4" fill="none" stroke="#999"/><text x="${px(e.objectives.p99) + 7}" y="${py(e.objectives.goodput) + 4}" font-size="10" fill="#777">${escapeXml(e.id)}</text></g>`,
+    ),
     ...points.map((e) => {
       const [x, y] = [px(e.objectives.p99), py(e.objectives.goodput)];
       const recommended = e.id === answer.recommended.id;
@@ -75,6 +87,7 @@ const legend = [
   [chartColors[0], '● on the front'],
   [chartColors[1], '● dominated'],
   ['#999', '● off (a constraint)'],
+  ['#777', '○ dropped at an earlier rung (fewer repeats)'],
   [chartColors[2], '★ recommended'],
 ]
   .map(([colour, text]) => `<span style="color:${colour}">${text}</span>`)
