@@ -3,7 +3,12 @@ import { type Static, Type } from 'typebox';
 /** A field of the scenario by its path: `load.ratePerSecond`, `runs[0].policy.maxRetries`. */
 export const fieldPathPattern = '^[A-Za-z][A-Za-z0-9_]*(\\.[A-Za-z][A-Za-z0-9_]*|\\[[0-9]+\\])*$';
 
-const SweepValue = Type.Union([Type.Number(), Type.String({ maxLength: 200 }), Type.Boolean()]);
+/** A value a field of a scenario can be set to by a sweep or a tune. */
+export const SweepValue = Type.Union([
+  Type.Number(),
+  Type.String({ maxLength: 200 }),
+  Type.Boolean(),
+]);
 export type SweepValue = Static<typeof SweepValue>;
 
 /** One swept field: its path, and its values listed or as an evenly spaced range (ends included). */

@@ -1,8 +1,9 @@
 import { type Static, Type } from 'typebox';
 import { ScheduleSpec } from '../schedule/schedule.ts';
-import { fieldPathPattern } from './sweep-spec.ts';
+import { fieldPathPattern, SweepValue } from './sweep-spec.ts';
 
-const TuneValue = Type.Union([Type.Number(), Type.String({ maxLength: 200 }), Type.Boolean()]);
+/** The same values a sweep sets a field to. */
+const TuneValue = SweepValue;
 export type TuneValue = Static<typeof TuneValue>;
 
 /**
