@@ -99,7 +99,7 @@ export const tuneCommand = defineCommand({
   summary:
     'which policy? the Pareto front of goodput, p99 and amplification over the fields of tune:',
   description:
-    "Searches the policy fields of the scenario's tune block by successive halving: every candidate (the policy as given among them) on one short repeat, the best third promoted to more repeats, and so on (tune.rungs). Prints every candidate of the last rung with intervals, the Pareto front, the recommended policy (the knee) and the runner-up with their differences, the policy as scenario YAML and as PUT /admin/policy bodies, and, with tune.generalise, the recommendation, the policy as given and safe side by side on a load the search never saw. Writes tune.json, tune.md and report.html, and each rung's experiment under rungs/; the same command with the same --out reuses the rungs it finished. Exits 1 when no candidate met the constraints.",
+    "Searches the policy fields of the scenario's tune block by successive halving: every candidate (the policy as given among them) on one short repeat, the best third promoted to more repeats, and so on (tune.rungs). Prints every candidate of every rung (the last with intervals), the Pareto front, the recommended policy (the knee) and the runner-up with their differences, the policy as scenario YAML and as PUT /admin/policy bodies, and, with tune.generalise, the recommendation, the policy as given and safe side by side on a load the search never saw. Writes tune.json, tune.md and report.html, and each rung's experiment under rungs/; the same command with the same --out reuses the rungs it finished. Exits 1 when no candidate met the constraints.",
   flags: {
     budget: {
       type: 'string',
