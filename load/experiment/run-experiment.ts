@@ -22,10 +22,10 @@ export interface ExperimentOptions extends RunHooks, RunStacksOptions {
 }
 
 /**
- * Runs every run of a scenario and summarises them: each on a fresh local stack, or with
- * `options.urls` one after another on a running stack that is reset before and after each.
- * With repeats the runs are interleaved (A1 B1 A2 B2 …) so drift hits all alike, repeat i
- * with seed + i; with `timeScale: auto` the first run picks the scale.
+ * Runs every run of a scenario and summarises them, on the stacks RunStacks gives them (one
+ * local stack reset between runs, a fresh one per run, or a running one), one after another.
+ * With repeats the runs are interleaved (A1 B1 A2 B2 …) so drift hits all alike (on fresh
+ * stacks repeat i with seed + i); with `timeScale: auto` the first run picks the scale.
  */
 export async function runExperiment(
   scenario: Scenario,

@@ -1,9 +1,17 @@
 import type { Scenario } from '../scenario/shape.ts';
 import type { ServiceRun } from '../scenario/runs.ts';
+import { Scrape } from '../stack/prom-text.ts';
 import { type Stack, startStack } from '../stack/stack.ts';
 import { killedWorkerEnv } from './run-hooks.ts';
 import { localTarget, RunningStack, type StackUrls, type Target, urlsOf } from './target.ts';
 import { timed, type Timings } from './timings.ts';
+
+/** Whether the downstream still works on calls (unreadable counts as busy). */
+const busy = (downstreamUrl: string) =>
+  Scrape.of(downstreamUrl).then(
+    (scrape) => scrape.sum('downstream_inflight_requests') > 0,
+    () => true,
+  );
 
 /** How an experiment's runs get their stack. */
 export type StackMode = 'running' | 'shared' | 'fresh';
@@ -35,8 +43,8 @@ export function whyFreshStacks(scenario: Scenario): string | undefined {
 /**
  * The stacks of one experiment: a running one reset around each run; else one local stack
  * shared by every run, reset between them like a running one (the default where the runs
- * allow it: `sameAsFresh` in test/e2e holds it to fresh stacks' figures); else a fresh local
- * stack per run, stopped after it.
+ * allow it: test/e2e/shared-stack.test.ts holds their independence, docs/performance.md
+ * compares its figures with fresh stacks'); else a fresh local stack per run, stopped after it.
  */
 export class RunStacks {
   readonly mode: StackMode;
@@ -81,6 +89,9 @@ export class RunStacks {
         return await work(running.targetFor(run.name));
       } finally {
         await timed(timings, 'reset', () => running.reset()).catch(() => undefined);
+        // A run that ended metastable leaves the downstream calls deep past the wait after
+        // it: the next run gets a stack of its own rather than start inside that state.
+        if (this.mode === 'shared' && (await busy(running.downstreamUrl))) await this.close();
       }
     }
     const seed = this.#scenario.seed;
@@ -107,9 +118,10 @@ export class RunStacks {
     }
   }
 
-  /** Stops the shared stack, if one was started. */
+  /** Stops the shared stack, if one was started; the next run starts another. */
   async close(): Promise<void> {
     const shared = await this.#shared?.catch(() => undefined);
+    this.#shared = undefined;
     await shared?.stack.stop(3000);
   }
 

@@ -191,6 +191,10 @@ export class RunningStack {
     return new RunningStack(target, settings, subscribers);
   }
 
+  get downstreamUrl(): string {
+    return this.#target.urls.downstream;
+  }
+
   /** Runs given a target so far: a run's repeats get ids of their own. */
   #targets = 0;
 

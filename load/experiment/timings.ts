@@ -49,19 +49,16 @@ export class Timings {
   /** The split as lines: each phase that took time, its share, and the total since this was made. */
   format(): string {
     const totalMs = performance.now() - this.#startedAt;
-    const seconds = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
-    const lines = phases
-      .filter((phase) => this.#ms.has(phase))
-      .map(
-        (phase) =>
-          `  ${phase.padEnd(11)} ${seconds(this.ms(phase))}  ${String(Math.round((100 * this.ms(phase)) / totalMs)).padStart(3)} %  ${meaning[phase]}`,
-      );
+    const row = (name: string, ms: number, what: string) =>
+      `  ${name.padEnd(11)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${String(Math.round((100 * ms) / totalMs)).padStart(3)} %  ${what}`;
     const counted = phases.reduce((sum, phase) => sum + this.ms(phase), 0);
     return [
       'timings (wall time, summed over runs):',
-      ...lines,
-      `  ${'other'.padEnd(11)} ${seconds(totalMs - counted)}  ${String(Math.round((100 * (totalMs - counted)) / totalMs)).padStart(3)} %  reading the scenario, planning, between phases`,
-      `  ${'total'.padEnd(11)} ${seconds(totalMs)}`,
+      ...phases
+        .filter((phase) => this.#ms.has(phase))
+        .map((phase) => row(phase, this.ms(phase), meaning[phase])),
+      row('other', totalMs - counted, 'reading the scenario, planning, between phases'),
+      row('total', totalMs, ''),
       '',
     ].join('\n');
   }

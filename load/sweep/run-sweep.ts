@@ -188,6 +188,8 @@ export async function runSweep(scenario: Scenario, options: SweepOptions): Promi
     const cellStarted = performance.now();
     const experiment = await runExperiment(cell.scenario, {
       ...options,
+      // StackMode above: a metastable cell must not leave its state to the next run.
+      freshStacks: true,
       timeScale,
       repeat,
       onRunStart: (run, _index, i) => {

@@ -1,3 +1,4 @@
+import { applyPolicyUpdate, presets } from '../../services/gateway/policy.ts';
 import { runExperiment } from '../experiment/run-experiment.ts';
 import type { ExperimentResult } from '../experiment/result.ts';
 import type { ServiceRun } from '../scenario/runs.ts';
@@ -41,7 +42,11 @@ function generalisationRuns(tuned: ServiceRun, answer: TuneAnswer): ServiceRun[]
     { ...runOf(tuned, answer.recommended.candidate), name: 'recommended' },
     { ...tuned, name: 'given' },
   ];
-  if (tuned.target === 'rpc' && tuned.policy?.preset !== 'safe')
+  // By what the policy expands to: `preset: safe` with a field changed is not `safe`.
+  if (
+    tuned.target === 'rpc' &&
+    applyPolicyUpdate(presets.safe, tuned.policy ?? {}).preset !== 'safe'
+  )
     runs.push({ ...tuned, name: 'safe', policy: { preset: 'safe' } });
   return runs;
 }

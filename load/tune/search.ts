@@ -75,7 +75,7 @@ const objectivesOf = (summary: RunSummary): Record<ObjectiveName, number> => ({
   goodput: summary.goodputRps,
   // No answer at all is the worst tail there is.
   p99: summary.p99Ms ?? Number.POSITIVE_INFINITY,
-  // Not measured (a run straight at a service) counts as none.
+  // Null only for a run straight at a service, which is never tuned (tunedRunOf).
   amplification: summary.amplification ?? 1,
 });
 

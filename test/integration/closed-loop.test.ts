@@ -79,12 +79,18 @@ describe('closed-loop load (kind: closed) against a real server', () => {
     let inFlight = 0;
     let most = 0;
     let served = 0;
+    // Answers are held until 4 calls are in at once (state, not a clock): a loop that kept
+    // fewer in flight would show as most < 4 after the 5 s fallback, one with more as most > 4.
+    let release = () => {};
+    let full = new Promise<void>((resolve) => (release = resolve));
     const server = Fastify();
     server.post('/rpc', async () => {
       served += 1;
       most = Math.max(most, (inFlight += 1));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (inFlight >= 4) release();
+      await Promise.race([full, new Promise((resolve) => setTimeout(resolve, 5000))]);
       inFlight -= 1;
+      if (inFlight === 0) full = new Promise<void>((resolve) => (release = resolve));
       return { ok: true };
     });
     const baseUrl = (await server.listen({ host: '127.0.0.1', port: 0 })).replace(/\/$/, '');
