@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool } from 'undici';
+import type { WirePool } from '../generator/wire-pool.ts';
 import type { GeneratorShare } from '../distributed/merge.ts';
 import { DrainTimeoutError, readQueueCounts, waitForDrain } from '../stack/queue-counts.ts';
 import { type ServiceRun, rowNames } from '../scenario/runs.ts';
@@ -22,7 +22,7 @@ export async function measureRun(
   run: ServiceRun,
   target: Target,
   plan: RunPlan,
-  load: { pool: Pool; schedule: number[]; maxOutstanding: number },
+  load: { pool: WirePool; schedule: number[]; maxOutstanding: number },
   hooks: RunHooks,
 ): Promise<RunSummary[]> {
   const { admin, urls } = target;

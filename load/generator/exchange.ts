@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { WireHandler } from './wire-pool.ts';
 import { type Answer, classify, type LoadTarget } from './series.ts';
 import { capLabel } from './recording.ts';
 
@@ -11,10 +11,10 @@ export interface ExchangeOwner {
 }
 
 /**
- * One request: undici's dispatch handler, so an answer costs no promise, no body stream
- * and no header object. The body is kept only when the status alone does not classify it.
+ * One request, as the wire pool reports it: an answer costs no promise, no body stream and
+ * no header object. The body is kept only when the status alone does not classify it.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements WireHandler {
   readonly run: ExchangeOwner;
   readonly index: number;
   sentAtMs = -1;
@@ -30,12 +30,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.sentAtMs < 0) this.sentAtMs = this.run.written(this);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+  onResponseStart(statusCode: number): void {
     this.statusCode = statusCode;
     if (!this.run.isOk(statusCode)) this.chunks = [];
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(chunk: Buffer): void {
     // Error answers are small JSON; a runaway body is cut off rather than buffered.
     if (this.chunks && this.chunks.length < 16) this.chunks.push(chunk);
   }

@@ -11,11 +11,12 @@ export const HttpRequestSpec = Type.Object(
     /** @defaultValue GET */
     method: Type.Optional(Type.Enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])),
     /** Path and query on the target's origin, e.g. `/orders/{{index}}?fields=id`. @defaultValue / */
-    path: Type.Optional(Type.String({ pattern: '^/', maxLength: 2048 })),
+    path: Type.Optional(Type.String({ pattern: '^/[^\\s]*$', maxLength: 2048 })),
     headers: Type.Optional(
       Type.Record(
         Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" }),
-        Type.String({ maxLength: 4096 }),
+        // No CR or LF: the generator writes each header as a line of its own.
+        Type.String({ pattern: '^[^\\r\\n]*$', maxLength: 4096 }),
       ),
     ),
     body: Type.Optional(Type.String({ maxLength: 65_536 })),
@@ -56,10 +57,16 @@ function compile(template: string, idPrefix: string): (index: number) => string 
   return (index) => parts.map((part) => (typeof part === 'string' ? part : part(index))).join('');
 }
 
+/** Headers that frame the message: the generator writes them from the body it sends. */
+const framingHeaders = new Set(['content-length', 'transfer-encoding', 'connection']);
+
 export interface HttpRequestPlan {
   method: NonNullable<HttpRequestSpec['method']>;
   path: (index: number) => string;
-  headers: (index: number) => Record<string, string>;
+  /** The headers as the lines of a request's head (`name: value\r\n` each). */
+  headerLines: (index: number) => string;
+  /** The scenario gives its own `host` header (the generator then writes none). */
+  hasHost: boolean;
   body: ((index: number) => string) | undefined;
   isOk: (status: number) => boolean;
 }
@@ -67,6 +74,13 @@ export interface HttpRequestPlan {
 /** What each arrival sends, compiled once for a run. */
 export function planHttpRequests(spec: HttpRequestSpec, idPrefix: string): HttpRequestPlan {
   const path = compile(spec.path ?? '/', idPrefix);
+  const framing = Object.keys(spec.headers ?? {}).filter((name) =>
+    framingHeaders.has(name.toLowerCase()),
+  );
+  if (framing.length > 0)
+    throw new Error(
+      `request.headers: ${framing.join(', ')} is set by the generator, not the scenario`,
+    );
   const headerTemplates = Object.entries(spec.headers ?? {}).map(
     ([name, value]) => [name.toLowerCase(), compile(value, idPrefix)] as const,
   );
@@ -75,8 +89,9 @@ export function planHttpRequests(spec: HttpRequestSpec, idPrefix: string): HttpR
   return {
     method: spec.method ?? 'GET',
     path,
-    headers: (index) =>
-      Object.fromEntries(headerTemplates.map(([name, value]) => [name, value(index)])),
+    hasHost: headerTemplates.some(([name]) => name === 'host'),
+    headerLines: (index) =>
+      headerTemplates.map(([name, value]) => `${name}: ${value(index)}\r\n`).join(''),
     body,
     isOk: ok ? (status) => ok.has(status) : (status) => status >= 200 && status < 300,
   };

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool } from 'undici';
 import { BurstTracker } from './bursts.ts';
 import { cappedAnswer, Exchange, type ExchangeOwner } from './exchange.ts';
 import { type HttpRequestPlan, planHttpRequests } from './http-target.ts';
@@ -7,15 +6,16 @@ import type { LoadOptions, LoadProgress } from './options.ts';
 import { defaultMaxOutstanding, Recording } from './recording.ts';
 import { type Answer, type LoadTarget, successStatus } from './series.ts';
 import { loadPool } from './pool.ts';
+import type { WirePool } from './wire-pool.ts';
 
-const headers = ['content-type', 'application/json'];
+const jsonHeader = 'content-type: application/json\r\n';
 
 /** The state of one run: counters and recorders that every request updates in place. */
 export class LoadRun implements ExchangeOwner {
   readonly target: LoadTarget;
   readonly #options: LoadOptions;
   readonly #offsetsMs: number[];
-  readonly #pool: Pool;
+  readonly #pool: WirePool;
   readonly #path: string;
   readonly #bodyHead: string;
   readonly #http: HttpRequestPlan | undefined;
@@ -107,10 +107,16 @@ export class LoadRun implements ExchangeOwner {
         ? {
             method: http.method,
             path: http.path(id),
-            headers: http.headers(id),
+            headerLines: http.headerLines(id),
+            hasHost: http.hasHost,
             body: http.body?.(id) ?? null,
           }
-        : { method: 'POST', path: this.#path, headers, body: `${this.#bodyHead}${id}"}` },
+        : {
+            method: 'POST',
+            path: this.#path,
+            headerLines: jsonHeader,
+            body: `${this.#bodyHead}${id}"}`,
+          },
       new Exchange(this, index),
     );
   }
@@ -130,7 +136,7 @@ export class LoadRun implements ExchangeOwner {
     recording.latency.record(latencyMs);
     // A request that failed before it was written (no connection) has no service latency.
     if (exchange.sentAtMs >= 0) recording.serviceLatency.record(doneMs - exchange.sentAtMs);
-    recording.series.at(doneMs).latency.record(latencyMs);
+    recording.series.recordLatency(doneMs, latencyMs);
     this.#count(answer, doneMs, latencyMs);
     this.outstanding -= 1;
     this.#thinkThenSend(doneMs);

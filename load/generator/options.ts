@@ -1,4 +1,4 @@
-import type { Pool } from 'undici';
+import type { WirePool } from './wire-pool.ts';
 import type { HttpRequestSpec } from './http-target.ts';
 import type { LoadMetrics } from './metrics.ts';
 import type { LoadTarget } from './series.ts';
@@ -44,7 +44,7 @@ export interface LoadOptions {
    */
   connections?: number;
   /** A pool of the caller's (see `connectFor`), kept open after the run; unset: one of the run's own. */
-  pool?: Pool;
+  pool?: WirePool;
   onProgress?: (progress: LoadProgress) => void;
   /** Counts every answer and the requests in flight, for a `/metrics` endpoint. */
   metrics?: LoadMetrics;

@@ -1,10 +1,10 @@
-import { Pool } from 'undici';
 import { peakArrivals } from './bursts.ts';
 import { defaultMaxOutstanding } from './recording.ts';
+import { WirePool } from './wire-pool.ts';
 
 /** The generator's pool: one request per connection at a time (no pipelining). */
 export const loadPool = (baseUrl: string, connections: number) =>
-  new Pool(baseUrl, { connections, pipelining: 1 });
+  new WirePool(baseUrl, connections);
 
 /**
  * A pool with a connection open for every request the schedule can have in flight if
@@ -18,16 +18,8 @@ export async function connectFor(
   baseUrl: string,
   offsetsMs: number[],
   { maxOutstanding = defaultMaxOutstanding, holdMs = 0 } = {},
-): Promise<Pool> {
+): Promise<WirePool> {
   const pool = loadPool(baseUrl, maxOutstanding);
-  const count = Math.min(maxOutstanding, peakArrivals(offsetsMs, holdMs));
-  await Promise.all(
-    Array.from({ length: count }, () =>
-      pool.request({ method: 'GET', path: '/healthz' }).then(
-        (response) => response.body.dump(),
-        () => undefined,
-      ),
-    ),
-  );
+  await pool.warm(Math.min(maxOutstanding, peakArrivals(offsetsMs, holdMs)));
   return pool;
 }

@@ -162,17 +162,17 @@ describe('open-loop load generator', () => {
     const offsetsMs = bursts(150, 50, 100);
     const pool = await connectFor(target.url, offsetsMs);
     open.push(pool);
-    expect(pool.stats.connected).toBe(50);
+    expect(pool.openConnections).toBe(50);
     // Requests held up to 150 ms could make two bursts 100 ms apart overlap: 100 connections.
     const wider = await connectFor(target.url, offsetsMs, { holdMs: 150 });
     open.push(wider);
-    expect(wider.stats.connected).toBe(100);
+    expect(wider.openConnections).toBe(100);
     const result = await runLoad({ target: 'rpc', baseUrl: target.url, pool, offsetsMs });
     expect(result).toMatchObject({ sent: 150, ok: 150 });
     expect(result.bursts).toMatchObject({ count: 3, size: 50 });
     expect(result.lateness.count).toBe(150);
     expect(result.pacing.count).toBe(150);
-    expect(pool.closed).toBe(false);
+    expect(pool.isClosed).toBe(false);
   });
 
   it('counts connection failures as failed', async () => {

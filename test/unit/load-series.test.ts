@@ -66,6 +66,27 @@ describe('BucketSeries', () => {
     expect(first!.p99Ms).toBeCloseTo(99, 0);
     expect(second).toMatchObject({ p50Ms: null, p99Ms: null });
   });
+
+  it('gives the same buckets whether latencies are recorded as answers come or into each bucket', () => {
+    const direct = new BucketSeries(100);
+    const folded = new BucketSeries(100);
+    // Answers in time order over three buckets, the middle one empty, then one more later.
+    const answers = [
+      ...Array.from({ length: 80 }, (_, i) => [i, 5 + i * 3] as const),
+      ...Array.from({ length: 40 }, (_, i) => [200 + i, 400 - i] as const),
+      [450, 7] as const,
+    ];
+    for (const [atMs, latencyMs] of answers) {
+      direct.at(atMs).latency.record(latencyMs);
+      folded.recordLatency(atMs, latencyMs);
+    }
+    expect(folded.toJSON()).toEqual(direct.toJSON());
+    const p50s = folded.toJSON().map((bucket) => bucket.p50Ms);
+    expect([p50s[1], p50s[3]]).toEqual([null, null]);
+    expect(p50s[4]).toBeCloseTo(7, 1);
+    // Encoded, the exact maxima included: what merges across generators.
+    expect(folded.encode()).toEqual(direct.encode());
+  });
 });
 
 describe('an HTTP target (any endpoint)', () => {
@@ -94,10 +115,15 @@ describe('an HTTP target (any endpoint)', () => {
     );
     expect(plan.path(7)).toBe('/orders/7?ref=run1-7');
     expect(plan.body?.(7)).toBe('{"n":7,"id":"run1-7"}');
-    const headers = plan.headers(7);
-    expect(headers.accept).toBe('application/json');
-    expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(plan.headers(8)['x-request-id']).not.toBe(headers['x-request-id']);
+    const lines = plan.headerLines(7);
+    expect(lines).toMatch(/^x-request-id: [0-9a-f-]{36}\r\naccept: application\/json\r\n$/);
+    expect(plan.headerLines(8)).not.toBe(lines);
     expect([200, 299, 300].map(plan.isOk)).toEqual([true, true, false]);
+  });
+
+  it('refuses the headers that frame a message: the generator writes them', () => {
+    expect(() =>
+      planHttpRequests({ method: 'POST', headers: { 'Content-Length': '3' }, body: 'abc' }, 'r'),
+    ).toThrow('request.headers: Content-Length is set by the generator');
   });
 });
