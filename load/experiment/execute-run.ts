@@ -46,13 +46,18 @@ export async function executeRun(
   const schedule = buildSchedule(plan.load);
   const maxOutstanding = maxOutstandingOf(scenario);
   // A connection for each request the schedule can have in flight if answers take up to a
-  // model second, open before the clock starts; then the JIT warmed on them, so a cold
+  // model second, open before the clock starts, and as many of the gateway's to the
+  // downstream (it keeps its pool's size at most); then the JIT warmed on them, so a cold
   // start is not what gets measured.
   const pool = await timed(hooks.timings, 'warm-up', async () => {
     const opened = await connectFor(baseUrl, pooledOffsets(schedule, hooks), {
       maxOutstanding,
       holdMs: connectionHoldMs(run.target, timeScale),
     });
+    if (run.target === 'rpc')
+      await target.admin.post(`${urls.gateway}/admin/warm`, {
+        connections: Math.max(1, Math.min(opened.openConnections, 10_000)),
+      });
     await runLoad({
       ...loadTarget(scenario, run),
       baseUrl,

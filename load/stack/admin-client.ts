@@ -8,7 +8,11 @@ export class AdminClient {
     this.adminToken = adminToken;
   }
 
-  async #send(method: 'GET' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<unknown> {
+  async #send(
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    url: string,
+    body?: unknown,
+  ): Promise<unknown> {
     const response = await call(url, method, body, this.adminToken);
     if (response.status === 401)
       throw new Error(
@@ -27,6 +31,10 @@ export class AdminClient {
 
   put(url: string, body: unknown): Promise<unknown> {
     return this.#send('PUT', url, body);
+  }
+
+  post(url: string, body: unknown): Promise<unknown> {
+    return this.#send('POST', url, body);
   }
 
   delete(url: string): Promise<unknown> {

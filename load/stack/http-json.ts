@@ -3,7 +3,7 @@ import { request } from 'undici';
 /** A small JSON call for the runner's admin traffic; sends the admin token when the stack has one. */
 export async function call(
   url: string,
-  method: 'GET' | 'PUT' | 'DELETE',
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE',
   body?: unknown,
   adminToken?: string,
 ): Promise<{ status: number; body: unknown }> {

@@ -25,6 +25,7 @@ import {
   PolicyUpdate,
 } from './policy.ts';
 import { ResilientClient } from './resilient-client.ts';
+import { WarmAnswer, warmConnections, WarmRequest } from './warm.ts';
 
 export interface GatewayDeps {
   logger?: FastifyServerOptions['logger'];
@@ -215,6 +216,23 @@ export function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): App
         forwarding?.setPolicy(named.policy);
         request.log.info({ policy: named }, 'policy changed');
         return named;
+      },
+    );
+    admin.post(
+      '/warm',
+      {
+        ...bodyLimits(1024, 2),
+        schema: { body: WarmRequest, response: { 200: WarmAnswer, 400: ErrorBody } },
+      },
+      async (request) => {
+        const { connections } = request.body;
+        const [downstream, upstreamOpened] = await Promise.all([
+          warmConnections(pool, connections, config.downstreamConnections),
+          upstream && config.proxy
+            ? warmConnections(upstream, connections, config.proxy.connections)
+            : 0,
+        ]);
+        return { downstream, upstream: upstreamOpened };
       },
     );
   });

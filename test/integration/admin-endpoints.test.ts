@@ -41,6 +41,26 @@ describe('run-time changes through the admin endpoints', () => {
     expect((await rpc('c')).body.attempts).toBe(4);
   });
 
+  it('opens the connections POST /admin/warm asks for, as many as its pool holds, without work for the model', async () => {
+    const { downstream, gateway, downstreamCalls } = await rpcPath({}, {});
+    let connections = 0;
+    downstream.app.server.on('connection', () => (connections += 1));
+    const warm = (body: unknown) => call(`${gateway.url}/admin/warm`, { body });
+    expect(await warm({ connections: 10 })).toMatchObject({
+      status: 200,
+      body: { downstream: 10, upstream: 0 },
+    });
+    expect(connections).toBe(10);
+    // The pool keeps them: 10 again opens none; past its size (64 here) it stops there.
+    await warm({ connections: 10 });
+    expect(connections).toBe(10);
+    expect((await warm({ connections: 500 })).body).toEqual({ downstream: 64, upstream: 0 });
+    expect(connections).toBe(64);
+    expect(await downstreamCalls()).toBe(0);
+    for (const bad of [{}, { connections: 0 }, { connections: '3' }, { connections: 3, x: 1 }])
+      expect((await warm(bad)).status).toBe(400);
+  });
+
   it('changes the failure model at run time with a partial update', async () => {
     const { downstream, rpc } = await rpcPath({}, { ...noBreaker, maxRetries: 0 });
     const put = await call(`${downstream.url}/admin/faults`, {

@@ -75,19 +75,19 @@ describe('closed-loop load (kind: closed) against a real server', () => {
     expect(openLoop.latency.p95Ms!).toBeGreaterThanOrEqual(1000);
   });
 
-  it("the runner's warm-up: 40 requests in all, never more than 4 in flight", async () => {
+  it("the runner's warm-up: 80 requests in all, 40 at once and never more", async () => {
     let inFlight = 0;
     let most = 0;
     let served = 0;
-    // Answers are held until 4 calls are in at once (state, not a clock): a loop that kept
-    // fewer in flight would show as most < 4 after the 5 s fallback, one with more as most > 4.
+    // Answers are held until 40 calls are in at once (state, not a clock): a loop that kept
+    // fewer in flight would show as most < 40 after the 5 s fallback, one with more as most > 40.
     let release = () => {};
     let full = new Promise<void>((resolve) => (release = resolve));
     const server = Fastify();
     server.post('/rpc', async () => {
       served += 1;
       most = Math.max(most, (inFlight += 1));
-      if (inFlight >= 4) release();
+      if (inFlight >= 40) release();
       await Promise.race([full, new Promise((resolve) => setTimeout(resolve, 5000))]);
       inFlight -= 1;
       if (inFlight === 0) full = new Promise<void>((resolve) => (release = resolve));
@@ -96,9 +96,9 @@ describe('closed-loop load (kind: closed) against a real server', () => {
     const baseUrl = (await server.listen({ host: '127.0.0.1', port: 0 })).replace(/\/$/, '');
     open.push(server);
     const result = await runLoad({ target: 'rpc', baseUrl, ...warmupLoad() });
-    expect(result.sent).toBe(40);
-    expect(result.ok).toBe(40);
-    expect(served).toBe(40);
-    expect(most).toBe(4);
+    expect(result.sent).toBe(80);
+    expect(result.ok).toBe(80);
+    expect(served).toBe(80);
+    expect(most).toBe(40);
   });
 });
