@@ -45,10 +45,13 @@ export async function generator(rounds: number, wrk: string | undefined): Promis
       jsonChild('bench/targets/generator.ts', [echo.url, constantAt(rate, durationMs), '64']);
     const cannon = () =>
       jsonChild('bench/baselines/autocannon-rate.ts', [echo.url, String(rate), String(durationMs)]);
-    const [oursRuns, cannonRuns] = await alternate(rounds, [ours, cannon]);
+    const wire = () =>
+      jsonChild('bench/targets/wire.ts', [echo.url, String(rate), String(durationMs)]);
+    const [oursRuns, cannonRuns, wireRuns] = await alternate(rounds, [ours, cannon, wire]);
     const perRequestUs = (r: Record<string, number>) => (r.cpuS! / r.sent!) * 1e6;
     const oursUs = oursRuns!.map(perRequestUs);
     const cannonUs = cannonRuns!.map(perRequestUs);
+    const wireUs = wireRuns!.map(perRequestUs);
     const cpuRatio = round(median(oursUs.map((value, i) => value / cannonUs[i]!)), 2);
     rows.push({
       what: 'load generator: CPU per request at 5 000 req/s (µs)',
@@ -57,6 +60,16 @@ export async function generator(rounds: number, wrk: string | undefined): Promis
       ratio: `${cpuRatio}×`,
       target: '≤ 1×',
       met: cpuRatio <= 1,
+    });
+    // What the transport costs, and so what the recording does: the same pacing, nothing kept.
+    const wireRatio = round(median(wireUs.map((value, i) => value / cannonUs[i]!)), 2);
+    rows.push({
+      what: 'load generator: its HTTP client alone, paced the same, recording nothing (µs)',
+      ours: `${round(median(wireUs), 1)}`,
+      baseline: `${round(median(cannonUs), 1)} (autocannon)`,
+      ratio: `${wireRatio}×`,
+      target: 'report',
+      met: null,
     });
     const lateness = oursRuns!.map((r) => r.latenessP99Ms!);
     rows.push({
