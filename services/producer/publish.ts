@@ -104,20 +104,26 @@ export async function publishEvent(
       publishToken: randomUUID(),
       backoff: policy.backoff,
     };
-    adding = p.flows.addBulk(
-      p.subscribers.map(({ name, queueName }) => ({
-        name: eventJobName,
-        queueName,
-        data,
-        opts: eventJobOptions(id, {
-          attempts:
-            1 +
-            ((name === undefined ? undefined : policy.subscriberRetries[name]) ??
-              policy.maxRetries),
-          keepCompleted: policy.keepCompleted,
-        }),
-      })),
-    );
+    const jobs = p.subscribers.map(({ name, queue, queueName }) => ({
+      queue,
+      name: eventJobName,
+      queueName,
+      data,
+      opts: eventJobOptions(id, {
+        attempts:
+          1 +
+          ((name === undefined ? undefined : policy.subscriberRetries[name]) ?? policy.maxRetries),
+        keepCompleted: policy.keepCompleted,
+      }),
+    }));
+    // One queue: one add (one script). Several: one MULTI/EXEC, all or none. A MULTI costs
+    // the producer an ioredis Pipeline, which copies every one of BullMQ's scripts onto
+    // itself: the largest frame of the producer's profile under load (docs/performance.md).
+    const [only] = jobs;
+    adding =
+      jobs.length === 1 && only
+        ? only.queue.add(only.name, only.data, only.opts)
+        : p.flows.addBulk(jobs.map(({ queue: _queue, ...job }) => job));
     await within(adding, p.publishTimeoutMs);
     added = true;
     // BullMQ answers an existing id as if it had added it: ask Redis whose jobs they are.
