@@ -62,7 +62,7 @@ export async function executeRun(
       ...loadTarget(scenario, run),
       baseUrl,
       pool: opened,
-      ...warmupLoad(),
+      ...warmupLoad(schedule),
       idPrefix: `warmup-${target.idPrefix}`,
     });
     return opened;
@@ -101,7 +101,12 @@ export async function executeDirectRun(
       maxOutstanding,
       holdMs: connectionHoldMs('http', k),
     });
-    await runLoad({ ...common, pool: opened, ...warmupLoad(), idPrefix: `warmup-${run.name}` });
+    await runLoad({
+      ...common,
+      pool: opened,
+      ...warmupLoad(schedule),
+      idPrefix: `warmup-${run.name}`,
+    });
     return opened;
   });
   let launched: LaunchedLoad | undefined;

@@ -50,7 +50,7 @@ export interface SegmentHook {
  */
 export const pooledOffsets = (schedule: number[], hooks: RunHooks) =>
   (hooks.generators ?? 1) > 1
-    ? warmupLoad().offsetsMs
+    ? warmupLoad(schedule).offsetsMs
     : hooks.segment
       ? segmentOf(schedule, hooks.segment.segment).offsetsMs
       : schedule;

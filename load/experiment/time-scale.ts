@@ -8,6 +8,7 @@ import { type Run, TimedFault } from '../scenario/runs.ts';
 import { type Scenario, Trigger } from '../scenario/shape.ts';
 import { ScheduleSpec, spikeTrigger } from '../schedule/schedule.ts';
 import type { StackSettings } from './target.ts';
+import { peakArrivals } from '../generator/bursts.ts';
 import { defaultVerdictRule, type VerdictRule } from '../scenario/sweep-spec.ts';
 
 /**
@@ -127,19 +128,23 @@ export function recoveryRuleOf(scenario: Pick<Scenario, 'sweep'>, k: number): Ve
 }
 
 /**
- * The warm-up before each run, the same at every scale: 80 requests from 40 users, each
- * sending its next when its last is answered (2 round trips). 40 at once is a burst, as
- * the runs' are, so the paths a burst takes (a full bulkhead, the model past its knee,
- * errors, retries, backoff timers) are compiled before the clock starts; with 4 users the
- * first burst of seed.yaml at scale 6 met them cold and the host added 6.9–22 ms per call
- * at p99 (model time), against 2.5–4.2 ms after this warm-up. It loads the model for a
- * moment at most as a run does; the settle phase then waits for the downstream to be idle
+ * The warm-up before each run, the same at every scale: as many users as the schedule's
+ * largest burst (arrivals at one instant), 4 to 40, each sending its next when its last is
+ * answered, 2 round trips each and 40 requests at least. A bursty run's warm-up is a burst,
+ * so the paths a burst takes (a full bulkhead, the model past its knee, errors, retries,
+ * backoff timers) are compiled before the clock starts: with 4 users the first burst of
+ * seed.yaml at scale 6 met them cold and the host added 6.9–22 ms per call at p99 (model
+ * time), against 2.5–4.2 ms after 40. A steady run's is 4 users, never more at once than
+ * its own load puts in flight. The settle phase then waits for the downstream to be idle
  * and sets the policy again (a fresh breaker and windows).
  */
-export const warmupLoad = () => ({
-  offsetsMs: new Array<number>(40).fill(0),
-  closed: { thinkTimeMs: 0, durationMs: 600_000, requests: 80 },
-});
+export function warmupLoad(schedule: number[]) {
+  const users = Math.min(40, Math.max(4, peakArrivals(schedule)));
+  return {
+    offsetsMs: new Array<number>(users).fill(0),
+    closed: { thinkTimeMs: 0, durationMs: 600_000, requests: Math.max(40, 2 * users) },
+  };
+}
 
 /**
  * Pure: a scenario's run at scale k against the services' bases. Presets and partial

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../load/experiment/result.ts';
+import { warmupLoad } from '../../load/experiment/time-scale.ts';
 import { repoRoot } from '../support/processes.ts';
 import { startHttpServer, type ThirdPartyServer } from '../support/third-party.ts';
 
@@ -89,9 +90,12 @@ describe('an experiment on a service nobody here wrote (scenarios/own-service.ya
         expect(row.retries).toBeGreaterThan(20);
       }
       // Injected failures never reached http-server; every request that ended ok did (the
-      // direct run's too), and so did each run's 40 warm-up requests (no faults then). An
-      // attempt the gateway timed out may have reached it too (on a busy machine), no more.
-      const reached = requests + 40 * summary.runs.length;
+      // direct run's too), and so did each run's warm-up requests (no faults then; a steady
+      // load's warm-up: 4 users, 40 requests). An attempt the gateway timed out may have
+      // reached it too (on a busy machine), no more.
+      const steady = warmupLoad([0, 10, 20]);
+      expect(steady.offsetsMs).toHaveLength(4);
+      const reached = requests + steady.closed.requests * summary.runs.length;
       expect(hits.length).toBeGreaterThanOrEqual(reached);
       expect(hits.length).toBeLessThanOrEqual(reached + timeouts);
       expect(existsSync(path.join(out, 'report.html'))).toBe(true);

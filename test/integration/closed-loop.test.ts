@@ -75,30 +75,41 @@ describe('closed-loop load (kind: closed) against a real server', () => {
     expect(openLoop.latency.p95Ms!).toBeGreaterThanOrEqual(1000);
   });
 
-  it("the runner's warm-up: 80 requests in all, 40 at once and never more", async () => {
-    let inFlight = 0;
-    let most = 0;
-    let served = 0;
-    // Answers are held until 40 calls are in at once (state, not a clock): a loop that kept
-    // fewer in flight would show as most < 40 after the 5 s fallback, one with more as most > 40.
-    let release = () => {};
-    let full = new Promise<void>((resolve) => (release = resolve));
-    const server = Fastify();
-    server.post('/rpc', async () => {
-      served += 1;
-      most = Math.max(most, (inFlight += 1));
-      if (inFlight >= 40) release();
-      await Promise.race([full, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      inFlight -= 1;
-      if (inFlight === 0) full = new Promise<void>((resolve) => (release = resolve));
-      return { ok: true };
-    });
-    const baseUrl = (await server.listen({ host: '127.0.0.1', port: 0 })).replace(/\/$/, '');
-    open.push(server);
-    const result = await runLoad({ target: 'rpc', baseUrl, ...warmupLoad() });
-    expect(result.sent).toBe(80);
-    expect(result.ok).toBe(80);
-    expect(served).toBe(80);
-    expect(most).toBe(40);
-  });
+  it.each([
+    {
+      load: 'bursts of 350',
+      schedule: [0, 0, 0, ...new Array<number>(347).fill(0), 80],
+      users: 40,
+      total: 80,
+    },
+    { load: 'a steady 100/s', schedule: [0, 10, 20, 30], users: 4, total: 40 },
+  ])(
+    "the runner's warm-up for $load: $total requests, $users at once and never more",
+    async ({ schedule, users, total }) => {
+      let inFlight = 0;
+      let most = 0;
+      let served = 0;
+      // Answers are held until `users` calls are in at once (state, not a clock): a loop that
+      // kept fewer in flight would show as most < users after the 5 s fallback, more as more.
+      let release = () => {};
+      let full = new Promise<void>((resolve) => (release = resolve));
+      const server = Fastify();
+      server.post('/rpc', async () => {
+        served += 1;
+        most = Math.max(most, (inFlight += 1));
+        if (inFlight >= users) release();
+        await Promise.race([full, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        inFlight -= 1;
+        if (inFlight === 0) full = new Promise<void>((resolve) => (release = resolve));
+        return { ok: true };
+      });
+      const baseUrl = (await server.listen({ host: '127.0.0.1', port: 0 })).replace(/\/$/, '');
+      open.push(server);
+      const result = await runLoad({ target: 'rpc', baseUrl, ...warmupLoad(schedule) });
+      expect(result.sent).toBe(total);
+      expect(result.ok).toBe(total);
+      expect(served).toBe(total);
+      expect(most).toBe(users);
+    },
+  );
 });
