@@ -41,6 +41,8 @@ class Connection {
   readonly #pool: WirePool;
   handler: WireHandler | undefined;
   #head = false;
+  /** A 1xx came first (103 Early Hints, 100 Continue): its end is not the answer's. */
+  #informational = false;
   #reusable = true;
   #hinted = false;
   idleSinceMs = 0;
@@ -51,7 +53,10 @@ class Connection {
     this.socket = socket;
     const parser = this.#parser;
     parser[HTTPParser.kOnHeadersComplete] = (info) => {
-      if (info.statusCode < 200) return 0; // informational: the answer follows
+      if (info.statusCode < 200) {
+        this.#informational = true; // the answer follows
+        return 0;
+      }
       this.#reusable = info.shouldKeepAlive;
       // A server gives its keep-alive hint with every answer: the first one's is read.
       if (!this.#hinted) {
@@ -96,6 +101,10 @@ class Connection {
   }
 
   #complete(): void {
+    if (this.#informational) {
+      this.#informational = false;
+      return;
+    }
     const handler = this.handler;
     if (!handler) return;
     this.handler = undefined;

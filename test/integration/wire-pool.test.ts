@@ -103,11 +103,15 @@ describe('the generator’s wire pool (real HTTP on 127.0.0.1)', () => {
     expect(target.seen[0]!.headers.host).toBe('shop.example');
   });
 
-  it('reads answers with a length, chunked, until the connection closes, and to HEAD', async () => {
+  it('reads answers with a length, chunked, after 103 Early Hints, until the connection closes, and to HEAD', async () => {
     const target = await serve((req, res) => {
       if (req.url === '/chunked') {
         res.write('one ');
         setImmediate(() => res.end('two'));
+      } else if (req.url === '/hints') {
+        // 103 Early Hints first: an informational answer, then the answer.
+        res.writeEarlyHints({ link: '</a.css>; rel=preload; as=style' });
+        res.end('after hints');
       } else if (req.url === '/until-close') {
         // No length and no chunks (HTTP/1.0 style): the body ends with the connection.
         res.socket!.end('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nall of it');
@@ -116,6 +120,7 @@ describe('the generator’s wire pool (real HTTP on 127.0.0.1)', () => {
     const pool = poolFor(target.url, 2);
     expect(await send(pool, get('/sized'))).toEqual({ status: 200, body: 'sized' });
     expect(await send(pool, get('/chunked'))).toEqual({ status: 200, body: 'one two' });
+    expect(await send(pool, get('/hints'))).toEqual({ status: 200, body: 'after hints' });
     expect(await send(pool, get('/until-close'))).toEqual({ status: 200, body: 'all of it' });
     expect(await send(pool, { method: 'HEAD', path: '/sized', body: null })).toEqual({
       status: 200,
