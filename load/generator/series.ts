@@ -67,14 +67,18 @@ export class BucketSeries {
   readonly #buckets: Array<Tally & { latency: LatencyRecorder }> = [];
   /** The latencies of the bucket answers are coming into, unpacked (see `recordLatency`). */
   readonly #active = new LatencyRecorder({ digits: 2 });
-  #activeIndex = 0;
+  /** Its bucket; -1 before the first answer. */
+  #activeIndex = -1;
 
   constructor(bucketMs: number) {
     this.#bucketMs = bucketMs;
   }
 
   at(ms: number) {
-    const index = Math.max(0, Math.floor(ms / this.#bucketMs));
+    return this.#bucket(Math.max(0, Math.floor(ms / this.#bucketMs)));
+  }
+
+  #bucket(index: number) {
     for (let i = this.#buckets.length; i <= index; i += 1) {
       this.#buckets.push({ ...emptyTally(), latency: new LatencyRecorder({ packed: true }) });
     }
@@ -92,8 +96,8 @@ export class BucketSeries {
     if (index !== this.#activeIndex) {
       this.#fold();
       this.#activeIndex = index;
+      this.#bucket(index);
     }
-    this.at(ms);
     this.#active.record(latencyMs);
   }
 

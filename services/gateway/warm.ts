@@ -11,9 +11,9 @@ export const WarmAnswer = Type.Object({ downstream: Type.Integer(), upstream: Ty
 /**
  * Opens up to `count` connections of `pool` (at most its size) with that many `GET /healthz`
  * at once, whatever they answer, so calls that start together later find them open. The
- * runner warms them before each run: a burst that opened 36 of its bulkhead's 40
- * connections itself added 10–22 ms of host time per call at p99 (scale 6, seed.yaml),
- * against 3–4 ms warmed. A health check, not work: the failure model never sees it.
+ * runner warms them before each run: on seed.yaml at scale 6 the first burst opened 36 of
+ * its bulkhead's 40 itself, and the host added 6.9–22 ms per call at p99 (model time);
+ * warmed, with a warm-up as bursty as the run, 2.5–4.2 ms. A health check, not work: the failure model never sees it.
  */
 export async function warmConnections(
   pool: Dispatcher,
