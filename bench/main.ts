@@ -14,7 +14,7 @@ import { proxyCost } from './parts/proxy.ts';
 import { replicaWait } from './parts/replica-wait.ts';
 import { type PartResult, writeResults } from './harness.ts';
 import { log, round } from './lib.ts';
-import { ensureWrk } from './setup.ts';
+import { ensurePeers, type Peers } from './setup.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 if (!Number.isInteger(rounds) || rounds < 1) {
@@ -23,10 +23,10 @@ if (!Number.isInteger(rounds) || rounds < 1) {
   );
   process.exit(2);
 }
-const parts: Record<string, (wrk: string | undefined) => Promise<PartResult>> = {
+const parts: Record<string, (peers: Peers) => Promise<PartResult>> = {
   gateway: () => gatewayHop(rounds),
   breaker: () => breakerCost(rounds),
-  generator: (wrk) => generator(rounds, wrk),
+  generator: (peers) => generator(rounds, peers),
   events: () => eventPath(rounds),
   'replica-wait': () => replicaWait(rounds),
   proxy: () => proxyCost(rounds),
@@ -41,12 +41,14 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const chosen = asked.length > 0 ? asked : Object.keys(parts);
-const wrk = chosen.includes('generator') ? await ensureWrk() : undefined;
+const peers: Peers = chosen.includes('generator')
+  ? await ensurePeers()
+  : { wrk: undefined, hey: undefined };
 const started = new Date();
 const total: PartResult = { rows: [], details: {} };
 for (const name of chosen) {
   const t = performance.now();
-  const result = await parts[name]!(wrk);
+  const result = await parts[name]!(peers);
   total.rows.push(...result.rows);
   Object.assign(total.details, result.details);
   log(`${name} done in ${round((performance.now() - t) / 1000, 1)} s`);
