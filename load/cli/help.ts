@@ -70,7 +70,8 @@ export function cliMarkdown(commands: AnyCommand[]): string {
     .map((command) => {
       const flags = Object.entries(command.flags).map(
         ([name, flag]) =>
-          `| \`${flagLabel(name, flag)}\` | ${flag.help.replaceAll('|', '\\|').replace(/\s+/g, ' ')} |`,
+          // A `|` would end the table's cell, in a code span too.
+          `| \`${flagLabel(name, flag).replaceAll('|', '\\|')}\` | ${flag.help.replaceAll('|', '\\|').replace(/\s+/g, ' ')} |`,
       );
       return [
         `### \`cascade-lab ${command.name}\``,

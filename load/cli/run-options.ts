@@ -16,7 +16,7 @@ export const runFlags = {
   'time-scale': {
     type: 'string',
     value: 'K|auto',
-    help: "stretch every time constant of the model by K (1–100) and report back in model time, so the host's fixed costs shrink K-fold; auto: the smallest of 1, 2, 4, 8 at which the host does not shape the run (default: the scenario's)",
+    help: "stretch every time constant of the model by K (1–100) and report back in model time, so the host's fixed costs shrink K-fold; auto: calibrated on the first run, the smallest of 1, 2, 3, 4, 6, 8, 12, 16 at which the host takes at most half of what would shape it (docs/faithful-runs.md; default: the scenario's)",
   },
   repeat: {
     type: 'string',

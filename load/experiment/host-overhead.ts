@@ -1,6 +1,6 @@
 import { quantileBetween } from '../stack/prom-text.ts';
 import type { RunObservations } from './observations.ts';
-import { msFromSeconds } from '../generator/stats.ts';
+import { msFromSeconds, round } from '../generator/stats.ts';
 
 /**
  * When the host shaped a run: its share of a downstream call (the caller's duration minus
@@ -27,9 +27,22 @@ export function hostOverhead(o: RunObservations) {
     (p50 === null || p50Limit <= 0 || p50 <= (p50Limit * s) / k) &&
     (p99 === null || p99Limit <= 0 || p99 <= (p99Limit * s) / k);
   const hostShaped = !fitsAt(k);
+  // The larger of the two figures against its limit: 1 is the limit, the same at every scale
+  // it is read at (both are wall time here); at scale s the same wall figures give × k ÷ s.
+  const shares = [
+    p50 === null || p50Limit <= 0 ? null : p50 / p50Limit,
+    p99 === null || p99Limit <= 0 ? null : p99 / p99Limit,
+  ].filter((share): share is number => share !== null);
+  const hostShare = shares.length === 0 ? null : round(Math.max(...shares), 3);
   // Assumes the overhead in wall time stays what it was here; a larger scale also eases the host.
   const suggestedTimeScale = hostShaped
     ? (suggestableScales.find((scale) => scale > k && fitsAt(scale)) ?? null)
     : null;
-  return { hostOverheadP50Ms: p50, hostOverheadP99Ms: p99, hostShaped, suggestedTimeScale };
+  return {
+    hostOverheadP50Ms: p50,
+    hostOverheadP99Ms: p99,
+    hostShare,
+    hostShaped,
+    suggestedTimeScale,
+  };
 }

@@ -38,6 +38,7 @@ export const repeatedFields = [
   'maxLoopLagMs',
   'hostOverheadP50Ms',
   'hostOverheadP99Ms',
+  'hostShare',
   'latenessP99Ms',
   'burstSpreadP50Ms',
   'cbOpen',

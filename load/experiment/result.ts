@@ -94,6 +94,11 @@ interface CommonSummary<Count extends number | null = number> {
   /** Per downstream call, its duration at the caller minus the downstream's own Server-Timing: the host's share (model time). */
   hostOverheadP50Ms: number | null;
   hostOverheadP99Ms: number | null;
+  /**
+   * The host's share against the limits that make a run host-shaped: the larger of p50 ÷ its
+   * limit and p99 ÷ its limit (1 is the limit; a scale: the same in model and wall time).
+   */
+  hostShare: number | null;
   /** The host's share passed `hostShareLimits` (summarise.ts): the machine, not only the model, shaped the run. */
   hostShaped: boolean;
   /** When host-shaped: the smallest time scale at which the overhead measured here would fit. */
@@ -163,7 +168,13 @@ export interface ThresholdResult {
 /** How `timeScale: auto` chose: each scale tried on the first run, and why the chosen one. */
 export interface TimeScaleChoice {
   timeScale: number;
-  tried: Array<{ timeScale: number; hostOverheadP99Ms: number | null; hostShaped: boolean }>;
+  /** Every probe, in the order run: a whole first run at that scale. */
+  tried: Array<{
+    timeScale: number;
+    hostOverheadP99Ms: number | null;
+    hostShare: number | null;
+    hostShaped: boolean;
+  }>;
   reason: string;
 }
 

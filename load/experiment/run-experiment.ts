@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { autoTimeScales, type Scenario } from '../scenario/shape.ts';
+import { type Scenario } from '../scenario/shape.ts';
+import { autoStartScale, chooseTimeScale } from './choose-scale.ts';
 import { onTopic } from '../scenario/scenario.ts';
 import { type Run, rowNames, thresholdsPerRow } from '../scenario/runs.ts';
 import { executeDirectRun, executeRun } from './execute-run.ts';
@@ -25,7 +26,8 @@ export interface ExperimentOptions extends RunHooks, RunStacksOptions {
  * Runs every run of a scenario and summarises them, on the stacks RunStacks gives them (one
  * local stack reset between runs, a fresh one per run, or a running one), one after another.
  * With repeats the runs are interleaved (A1 B1 A2 B2 …) so drift hits all alike (on fresh
- * stacks repeat i with seed + i); with `timeScale: auto` the first run picks the scale.
+ * stacks repeat i with seed + i); with `timeScale: auto` the first run's probes pick the scale
+ * (choose-scale.ts), and the probe at the chosen one is that run's first repeat.
  */
 export async function runExperiment(
   scenario: Scenario,
@@ -61,13 +63,17 @@ async function runAll(
 ): Promise<ExperimentResult> {
   const asked = options.timeScale ?? scenario.timeScale ?? 1;
   let choice: TimeScaleChoice | undefined;
-  let timeScale = asked === 'auto' ? autoTimeScales[0] : asked;
+  let timeScale = asked === 'auto' ? autoStartScale : asked;
+  /** The first run's first repeat, when auto's probe at the chosen scale was it. */
+  let probed: RunSummary[] | undefined;
   if (asked === 'auto') {
-    choice = await chooseTimeScale(scenario.runs[0]!, async (run, k) => {
+    const chosen = await chooseTimeScale(scenario.runs[0]!, (run, k) => {
       options.onRunStart?.(run, 0, -1, k);
-      return (await runOnce(run, 0, k))[0]!;
+      return runOnce(run, 0, k);
     });
+    choice = chosen.choice;
     timeScale = choice.timeScale;
+    probed = chosen.probes.get(timeScale);
   }
 
   const repeat = options.repeat ?? scenario.repeat ?? 1;
@@ -75,8 +81,9 @@ async function runAll(
   const perRow = new Map(scenario.runs.flatMap(rowNames).map((row) => [row, [] as RunSummary[]]));
   for (let i = 0; i < repeat; i += 1)
     for (const [index, run] of scenario.runs.entries()) {
-      options.onRunStart?.(run, index, i, timeScale);
-      for (const summary of await runOnce(run, i, timeScale))
+      const reused = i === 0 && index === 0 ? probed : undefined;
+      if (!reused) options.onRunStart?.(run, index, i, timeScale);
+      for (const summary of reused ?? (await runOnce(run, i, timeScale)))
         perRow.get(summary.name)!.push(summary);
     }
   const seed = scenario.seed ?? 1;
@@ -99,33 +106,5 @@ async function runAll(
       runs,
       seed,
     ),
-  };
-}
-
-/** The smallest of `autoTimeScales` at which `run` is not host-shaped (the largest if none). */
-export async function chooseTimeScale(
-  run: Run,
-  probe: (run: Run, timeScale: number) => Promise<RunSummary>,
-): Promise<TimeScaleChoice> {
-  const tried: TimeScaleChoice['tried'] = [];
-  for (const k of autoTimeScales) {
-    const summary = await probe(run, k);
-    tried.push({
-      timeScale: k,
-      hostOverheadP99Ms: summary.hostOverheadP99Ms,
-      hostShaped: summary.hostShaped,
-    });
-    if (!summary.hostShaped)
-      return {
-        timeScale: k,
-        tried,
-        reason: `${run.name} at scale ${k}: host overhead p99 ${summary.hostOverheadP99Ms ?? '-'} ms (model time), within the limit`,
-      };
-  }
-  const largest = autoTimeScales.at(-1)!;
-  return {
-    timeScale: largest,
-    tried,
-    reason: `${run.name} was host-shaped at every scale tried; running at the largest, ${largest}`,
   };
 }

@@ -217,6 +217,7 @@ export function summariseDirect(
     maxLoopLagMs: null,
     hostOverheadP50Ms: null,
     hostOverheadP99Ms: null,
+    hostShare: null,
     hostShaped: false,
     suggestedTimeScale: null,
     recovery: judgeRecovery(o.load.series, o.faultWindows, o.recoveryRule),

@@ -18,8 +18,8 @@ export const Trigger = Type.Object(
   { additionalProperties: false },
 );
 
-/** The scales `auto` tries, smallest first. */
-export const autoTimeScales = [1, 2, 4, 8] as const;
+/** The scales `auto` may choose, smallest first (load/experiment/choose-scale.ts). */
+export const autoTimeScales = [1, 2, 3, 4, 6, 8, 12, 16] as const;
 export const TimeScale = Type.Union([
   Type.Number({ minimum: 1, maximum: 100 }),
   Type.Literal('auto'),

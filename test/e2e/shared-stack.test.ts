@@ -3,6 +3,8 @@ import type { EventsRunSummary, RpcRunSummary } from '../../load/experiment/resu
 import { runExperiment } from '../../load/experiment/run-experiment.ts';
 import { RunStacks, type StackMode } from '../../load/experiment/run-stacks.ts';
 import { Timings } from '../../load/experiment/timings.ts';
+import { autoTimeScales } from '../../load/scenario/shape.ts';
+import { autoHeadroom, autoStartScale } from '../../load/experiment/choose-scale.ts';
 import { parseScenario } from '../../load/scenario/scenario.ts';
 
 // Each run leaves something behind on the stack: the first a downstream that fails every
@@ -69,6 +71,55 @@ describe('one local stack shared by every run, reset between them', () => {
         expect(repeat.lost).toBe(0);
         expect(repeat.duplicateEffects).toBe(0);
       }
+    },
+  );
+
+  it(
+    'chooses the time scale with auto from probes of the first run on the shared stack, and keeps the chosen probe as its first repeat',
+    { timeout: 180_000 },
+    async () => {
+      const probing = parseScenario(`
+name: auto
+seed: 6
+timeScale: auto
+load: { kind: constant, ratePerSecond: 60, durationMs: 1000 }
+runs:
+  - { name: rpc, target: rpc, policy: { preset: safe } }
+  - { name: other, target: rpc, policy: { preset: unsafe, maxRetries: 0 } }
+`);
+      const starts: Array<{ index: number; repeat: number; timeScale: number }> = [];
+      const result = await runExperiment(probing, {
+        redisUrl: undefined,
+        onRunStart: (_run, index, repeat, timeScale) => starts.push({ index, repeat, timeScale }),
+      });
+      const choice = result.timeScaleChoice!;
+      expect(choice.tried[0]!.timeScale).toBe(autoStartScale);
+      // Every probe is of the first run, each at a scale of its own.
+      const probes = starts.filter(({ repeat }) => repeat < 0);
+      expect(probes.map(({ timeScale }) => timeScale)).toEqual(
+        choice.tried.map(({ timeScale }) => timeScale),
+      );
+      expect(new Set(probes.map(({ timeScale }) => timeScale)).size).toBe(probes.length);
+      expect(probes.every(({ index }) => index === 0)).toBe(true);
+      // The probe at the chosen scale is the first run's repeat: only the second run runs again.
+      expect(result.timeScale).toBe(choice.timeScale);
+      expect(starts.filter(({ repeat }) => repeat >= 0)).toEqual([
+        { index: 1, repeat: 0, timeScale: choice.timeScale },
+      ]);
+      // The chosen scale left the host half its limit, or none did and it is the largest.
+      const chosen = choice.tried.find(({ timeScale }) => timeScale === choice.timeScale)!;
+      expect(chosen.hostShare).not.toBeNull();
+      if (chosen.hostShare! > autoHeadroom) {
+        expect(choice.timeScale).toBe(autoTimeScales.at(-1));
+        expect(choice.tried.every(({ hostShare }) => hostShare! > autoHeadroom)).toBe(true);
+      }
+      // No smaller scale that was tried was good.
+      for (const { timeScale, hostShare } of choice.tried)
+        if (timeScale < choice.timeScale) expect(hostShare!).toBeGreaterThan(autoHeadroom);
+      const [rpc, other] = result.runs as [RpcRunSummary, RpcRunSummary];
+      expect(rpc.hostShare).toBe(chosen.hostShare);
+      expect(rpc.sent).toBe(60);
+      expect(other.sent).toBe(60);
     },
   );
 

@@ -25,6 +25,7 @@ const common = {
   maxLoopLagMs: 5,
   hostOverheadP50Ms: 0.2,
   hostOverheadP99Ms: 1,
+  hostShare: 0.1,
   latenessP99Ms: 0.5,
   burstSpreadP50Ms: null,
   hostShaped: false,
