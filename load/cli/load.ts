@@ -5,7 +5,7 @@ import { toPart } from '../distributed/part.ts';
 import { ResultsStore, savePart } from '../distributed/results-store.ts';
 import { scheduleFacts, segmentOf } from '../distributed/segment.ts';
 import { runLoad } from '../generator/generator.ts';
-import { HttpRequestSpec } from '../generator/http-target.ts';
+import { HttpRequestSpec, requestProblems } from '../generator/http-target.ts';
 import { connectFor } from '../generator/pool.ts';
 import { defaultMaxOutstanding } from '../generator/recording.ts';
 import type { LoadTarget } from '../generator/series.ts';
@@ -63,13 +63,18 @@ function httpRequestOf(
     ...(options.body !== undefined ? { body: options.body } : {}),
     ...(okStatuses ? { okStatuses } : {}),
   };
-  const issues = formatIssues(Value.Errors(HttpRequestSpec, candidate), '');
+  const schemaIssues = formatIssues(Value.Errors(HttpRequestSpec, candidate), '');
+  const issues =
+    schemaIssues.length > 0
+      ? schemaIssues
+      : requestProblems(candidate as HttpRequestSpec, '').map((line) => line.replace(/^\./, ''));
   problems.push(
     ...issues.map((issue) =>
       issue
         .replace(/^method/, '--method')
         .replace(/^okStatuses(\[\d+\])?/, '--ok')
         .replace(/^body/, '--body')
+        .replace(/^headers\./, '--header ')
         .replace(/^headers/, '--header'),
     ),
   );

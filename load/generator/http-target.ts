@@ -71,16 +71,25 @@ export interface HttpRequestPlan {
   isOk: (status: number) => boolean;
 }
 
+/**
+ * What the schema cannot say of a request that passed it, one line each under `path`: a
+ * header that frames the message is the generator's to write. Checked where a scenario or
+ * `load`'s flags are read, and again before a run builds its requests.
+ */
+export function requestProblems(spec: HttpRequestSpec, path = 'request'): string[] {
+  return Object.keys(spec.headers ?? {})
+    .filter((name) => framingHeaders.has(name.toLowerCase()))
+    .map(
+      (name) =>
+        `${path}.headers.${name}: set by the generator from the body it sends, not by the scenario`,
+    );
+}
+
 /** What each arrival sends, compiled once for a run. */
 export function planHttpRequests(spec: HttpRequestSpec, idPrefix: string): HttpRequestPlan {
+  const problems = requestProblems(spec);
+  if (problems.length > 0) throw new Error(problems.join('; '));
   const path = compile(spec.path ?? '/', idPrefix);
-  const framing = Object.keys(spec.headers ?? {}).filter((name) =>
-    framingHeaders.has(name.toLowerCase()),
-  );
-  if (framing.length > 0)
-    throw new Error(
-      `request.headers: ${framing.join(', ')} is set by the generator, not the scenario`,
-    );
   const headerTemplates = Object.entries(spec.headers ?? {}).map(
     ([name, value]) => [name.toLowerCase(), compile(value, idPrefix)] as const,
   );

@@ -128,6 +128,21 @@ describe('cascade-lab load as one generator of several', () => {
     expect(text).toContain('--name: lower-case letters');
   });
 
+  it('refuses a header that frames the message when it reads the flags, before sending anything', async () => {
+    const { code, text } = await problemsOf({
+      target: 'http',
+      url: 'http://127.0.0.1:1/orders',
+      method: 'POST',
+      headers: ['Transfer-Encoding: chunked', 'accept: */*'],
+      body: '{}',
+    });
+    expect(code).toBe(2);
+    expect(text).toContain(
+      '--header Transfer-Encoding: set by the generator from the body it sends, not by the scenario',
+    );
+    expect(text).not.toContain('accept');
+  });
+
   it('refuses a closed loop split across generators', async () => {
     const { code, text } = await problemsOf({
       schedule: 'closed:users=2,thinkTimeMs=0,durationMs=100',

@@ -124,6 +124,6 @@ describe('an HTTP target (any endpoint)', () => {
   it('refuses the headers that frame a message: the generator writes them', () => {
     expect(() =>
       planHttpRequests({ method: 'POST', headers: { 'Content-Length': '3' }, body: 'abc' }, 'r'),
-    ).toThrow('request.headers: Content-Length is set by the generator');
+    ).toThrow('request.headers.Content-Length: set by the generator from the body it sends');
   });
 });

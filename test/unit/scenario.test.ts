@@ -282,4 +282,15 @@ describe('a scenario on your own service (service:)', () => {
     expect(problems.some((line) => line.startsWith('service.request.path:'))).toBe(true);
     expect(problems.some((line) => line.startsWith('service.request.okStatuses[0]:'))).toBe(true);
   });
+
+  it('refuses a request header that frames the message when the scenario is read', () => {
+    expect(
+      scenarioProblems({
+        ...minimal,
+        service: { ...service, request: { method: 'POST', headers: { 'Content-Length': '3' } } },
+      }),
+    ).toContain(
+      'service.request.headers.Content-Length: set by the generator from the body it sends, not by the scenario',
+    );
+  });
 });
