@@ -8,7 +8,7 @@ import { ScheduleSpec } from '../schedule/schedule.ts';
 import { type SweepField, sweepFieldProblems } from './sweep-spec.ts';
 import { type TuneField, tuneFieldProblems } from './tune-spec.ts';
 import { Run } from './runs.ts';
-import { type HttpRequestSpec, requestProblems } from '../generator/http-target.ts';
+import { requestProblems } from '../generator/http-target.ts';
 import { type Scenario, ScenarioShape } from './shape.ts';
 
 const problemsOf = (schema: TSchema, value: unknown, path: string) =>
@@ -50,9 +50,10 @@ export function scenarioProblems(value: unknown): string[] {
           `runs[${index}].target: an http run sends the load straight to the scenario's service: add service: {url, request}`,
         );
     });
-  const request = (scenario?.service as { request?: unknown } | undefined)?.request;
+  // Past the schema only: a request it refused is not read further.
+  const request = scenario?.service?.request;
   if (request && problems.every((line) => !line.startsWith('service')))
-    problems.push(...requestProblems(request as HttpRequestSpec, 'service.request'));
+    problems.push(...requestProblems(request, 'service.request'));
   if (scenario?.service !== undefined && Array.isArray(scenario.runs))
     scenario.runs.forEach((run, index) => {
       if ((run as { target?: unknown } | null)?.target === 'events')
