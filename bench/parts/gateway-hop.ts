@@ -107,7 +107,11 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
       what: 'metrics: throughput cost (gateway, on vs off)',
       ours: `${summarize(rps.on).median} req/s`,
       baseline: `${summarize(rps.off).median} req/s`,
-      ratio: `${round(metricsCost * 100, 1)} % slower`,
+      // Below 0 the gateway with metrics served more than without: the machine's noise.
+      ratio:
+        metricsCost >= 0
+          ? `${round(metricsCost * 100, 1)} % slower`
+          : `${round(-metricsCost * 100, 1)} % faster (noise)`,
       target: '≤ 5 %',
       met: metricsCost <= 0.05,
     });
