@@ -82,7 +82,7 @@ describe('one local stack shared by every run, reset between them', () => {
 name: auto
 seed: 6
 timeScale: auto
-load: { kind: constant, ratePerSecond: 60, durationMs: 1000 }
+load: { kind: constant, ratePerSecond: 40, durationMs: 500 }
 runs:
   - { name: rpc, target: rpc, policy: { preset: safe } }
   - { name: other, target: rpc, policy: { preset: unsafe, maxRetries: 0 } }
@@ -118,8 +118,8 @@ runs:
         if (timeScale < choice.timeScale) expect(hostShare!).toBeGreaterThan(autoHeadroom);
       const [rpc, other] = result.runs as [RpcRunSummary, RpcRunSummary];
       expect(rpc.hostShare).toBe(chosen.hostShare);
-      expect(rpc.sent).toBe(60);
-      expect(other.sent).toBe(60);
+      expect(rpc.sent).toBe(20);
+      expect(other.sent).toBe(20);
     },
   );
 
