@@ -6,10 +6,10 @@ import type { RunSummary, TimeScaleChoice } from './result.ts';
 export const autoStartScale = 4;
 
 /**
- * `auto` keeps a scale whose first run used at most half of the host's share (hostShare ≤
- * 0.5): that share moved 2× between runs at one scale (seed.yaml at 4 on 2026-12-06: 5.9 and
- * 11.4 ms at p99 against the 12 ms limit), so a run that only just passes once would be
- * host-shaped in the next repeat.
+ * `auto` keeps a scale at which the host took at most half of the share that makes a run
+ * host-shaped (hostShare ≤ 0.5): that share moved 2× between runs at one scale (seed.yaml at 4
+ * on 2026-12-06: 5.9 and 11.4 ms at p99 against the 12 ms limit), so a run that only just
+ * passes once would be host-shaped in the next repeat.
  */
 export const autoHeadroom = 0.5;
 
@@ -66,7 +66,7 @@ export async function chooseTimeScale(
   if (!why)
     why = Number.isFinite(good)
       ? `${run.name}: the smallest scale tried at which the host took at most ${autoHeadroom * 100} % of its limit (${tried.map(describe).join('; ')})`
-      : `${run.name} was host-shaped past ${autoHeadroom * 100} % of its limit at every scale tried (${tried.map(describe).join('; ')}); running at the largest, ${largest}`;
+      : `the host took more than ${autoHeadroom * 100} % of its limit in ${run.name} at every scale tried (${tried.map(describe).join('; ')}); running at the largest, ${largest}`;
   if (!probes.has(timeScale)) probes.set(timeScale, await probe(run, timeScale));
   return { choice: { timeScale, tried, reason: why }, probes };
 }

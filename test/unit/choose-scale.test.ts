@@ -73,7 +73,7 @@ describe('auto time scale', () => {
     expect(probed).toEqual([4, 16]);
     expect(choice.timeScale).toBe(16);
     expect(choice.reason).toMatch(
-      /host-shaped past 50 % of its limit at every scale tried.*running at the largest, 16/,
+      /more than 50 % of its limit in rpc-safe at every scale tried.*running at the largest, 16/,
     );
   });
 
