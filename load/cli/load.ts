@@ -65,9 +65,7 @@ function httpRequestOf(
   };
   const schemaIssues = formatIssues(Value.Errors(HttpRequestSpec, candidate), '');
   const issues =
-    schemaIssues.length > 0
-      ? schemaIssues
-      : requestProblems(candidate as HttpRequestSpec, '').map((line) => line.replace(/^\./, ''));
+    schemaIssues.length > 0 ? schemaIssues : requestProblems(candidate as HttpRequestSpec, '');
   problems.push(
     ...issues.map((issue) =>
       issue

@@ -67,7 +67,8 @@ export async function chooseTimeScale(
     why = Number.isFinite(good)
       ? `${run.name}: the smallest scale tried at which the host took at most ${autoHeadroom * 100} % of its limit (${tried.map(describe).join('; ')})`
       : `the host took more than ${autoHeadroom * 100} % of its limit in ${run.name} at every scale tried (${tried.map(describe).join('; ')}); running at the largest, ${largest}`;
-  if (!probes.has(timeScale)) probes.set(timeScale, await probe(run, timeScale));
+  // Every scale it can end at was probed: a good one, or the largest once all above the
+  // shaped ones were tried.
   return { choice: { timeScale, tried, reason: why }, probes };
 }
 

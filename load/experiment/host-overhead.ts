@@ -22,18 +22,16 @@ export function hostOverhead(o: RunObservations) {
   const k = o.timeScale ?? 1;
   const p50Limit = hostShareLimits.p50OfBaseLatency * (o.baseLatencyMs ?? 0);
   const p99Limit = hostShareLimits.p99OfTimeout * (o.perAttemptTimeoutMs ?? 0);
-  // Wall-time figures against wall-time limits; at scale s the limits grow s ÷ k-fold.
-  const fitsAt = (s: number) =>
-    (p50 === null || p50Limit <= 0 || p50 <= (p50Limit * s) / k) &&
-    (p99 === null || p99Limit <= 0 || p99 <= (p99Limit * s) / k);
-  const hostShaped = !fitsAt(k);
-  // The larger of the two figures against its limit: 1 is the limit, the same at every scale
-  // it is read at (both are wall time here); at scale s the same wall figures give × k ÷ s.
+  // The larger of the two wall-time figures against its wall-time limit: 1 is the limit. At
+  // scale s the limits grow s ÷ k-fold, so the same wall figures give share × k ÷ s.
   const shares = [
     p50 === null || p50Limit <= 0 ? null : p50 / p50Limit,
     p99 === null || p99Limit <= 0 ? null : p99 / p99Limit,
   ].filter((share): share is number => share !== null);
-  const hostShare = shares.length === 0 ? null : round(Math.max(...shares), 3);
+  const share = shares.length === 0 ? null : Math.max(...shares);
+  const fitsAt = (s: number) => share === null || (share * k) / s <= 1;
+  const hostShaped = !fitsAt(k);
+  const hostShare = share === null ? null : round(share, 3);
   // Assumes the overhead in wall time stays what it was here; a larger scale also eases the host.
   const suggestedTimeScale = hostShaped
     ? (suggestableScales.find((scale) => scale > k && fitsAt(scale)) ?? null)

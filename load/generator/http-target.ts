@@ -74,14 +74,15 @@ export interface HttpRequestPlan {
 /**
  * What the schema cannot say of a request that passed it, one line each under `path`: a
  * header that frames the message is the generator's to write. Checked where a scenario or
- * `load`'s flags are read, and again before a run builds its requests.
+ * `load`'s flags are read, and again before a run builds its requests. `path` '': the
+ * request itself.
  */
 export function requestProblems(spec: HttpRequestSpec, path = 'request'): string[] {
   return Object.keys(spec.headers ?? {})
     .filter((name) => framingHeaders.has(name.toLowerCase()))
     .map(
       (name) =>
-        `${path}.headers.${name}: set by the generator from the body it sends, not by the scenario`,
+        `${path ? `${path}.` : ''}headers.${name}: set by the generator from the body it sends, not by the scenario`,
     );
 }
 

@@ -13,7 +13,8 @@ export const WarmAnswer = Type.Object({ downstream: Type.Integer(), upstream: Ty
  * at once, whatever they answer, so calls that start together later find them open. The
  * runner warms them before each run: on seed.yaml at scale 6 the first burst opened 36 of
  * its bulkhead's 40 itself, and the host added 6.9–22 ms per call at p99 (model time);
- * warmed, with a warm-up as bursty as the run, 2.5–4.2 ms. A health check, not work: the failure model never sees it.
+ * warmed, with a warm-up as bursty as the run, 2.5–4.2 ms. A health check, not work: the
+ * failure model never sees it.
  */
 export async function warmConnections(
   pool: Dispatcher,
