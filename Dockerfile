@@ -4,22 +4,29 @@
 # A maintained LTS (Node 24, supported until 2028-04-30); the code also runs on Node >= 20.18.
 ARG NODE_VERSION=24
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# Stages that depend only on the lockfile come first: a change to the code rebuilds the
+# compiled code alone, and the runtime's node_modules layer is reused as it is.
+FROM node:${NODE_VERSION}-bookworm-slim AS install
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+
+# Dev and optional dependencies (testcontainers, only for a local stack without Redis) stay out.
+FROM install AS runtime-deps
+RUN npm prune --omit=dev --omit=optional --no-audit --no-fund
+
+FROM install AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY services ./services
 COPY load ./load
-# Dev and optional dependencies (testcontainers, only for a local stack without Redis) stay out.
-RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
+RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0
 WORKDIR /app
 # Code and dependencies stay root-owned (read-only to the service); only reports/ is writable.
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY scenarios ./scenarios
