@@ -12,6 +12,7 @@ import type {
 } from '../../load/experiment/result.ts';
 import { renderInChromium } from '../support/chromium.ts';
 import { repoRoot } from '../support/processes.ts';
+import { builtCli } from '../support/built-cli.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-distributed-'));
@@ -46,7 +47,7 @@ thresholds: [events.lost == 0]
       delete env.REDIS_URL;
       const { stdout } = await run(
         process.execPath,
-        ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--generators', '2', '--out', out],
+        [builtCli(), 'experiment', file, '--generators', '2', '--out', out],
         { cwd: repoRoot, env },
       );
       expect(stdout).toMatch(/rpc: load from 2 generators/);
@@ -116,9 +117,7 @@ thresholds: [safe.ok > 0, events.lost == 0]
             run(
               process.execPath,
               [
-                '--import',
-                'tsx',
-                'load/cli.ts',
+                builtCli(),
                 'experiment',
                 file,
                 '--run',
@@ -140,9 +139,7 @@ thresholds: [safe.ok > 0, events.lost == 0]
         const { stdout } = await run(
           process.execPath,
           [
-            '--import',
-            'tsx',
-            'load/cli.ts',
+            builtCli(),
             'merge',
             ...[0, 1, 2].map((i) => path.join(parts, `${runName}-part-${i}-of-3.json`)),
             '--out',

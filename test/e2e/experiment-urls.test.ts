@@ -12,6 +12,7 @@ import type {
 import { type Stack, startStack } from '../../load/stack/stack.ts';
 import { call } from '../support/http.ts';
 import { repoRoot } from '../support/processes.ts';
+import { builtCli } from '../support/built-cli.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-urls-'));
@@ -72,7 +73,7 @@ describe('cascade-lab experiment --urls (a running stack, nothing restarted)', (
         const env: Record<string, string | undefined> = { ...process.env, ADMIN_TOKEN: adminToken };
         const { stderr } = await run(
           process.execPath,
-          ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--out', out, '--urls', urls],
+          [builtCli(), 'experiment', file, '--out', out, '--urls', urls],
           { cwd: repoRoot, env },
         );
         expect(stderr).toContain('rpc (rpc), time scale 1: resetting the running stack');

@@ -13,6 +13,7 @@ import { runExperiment } from '../../load/experiment/run-experiment.ts';
 import { parseScenario } from '../../load/scenario/scenario.ts';
 import { renderInChromium } from '../support/chromium.ts';
 import { repoRoot } from '../support/processes.ts';
+import { builtCli } from '../support/built-cli.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-experiment-'));
@@ -137,19 +138,7 @@ runs:
       // The amplification threshold is meant to fail: the exit code says so.
       const failed = await run(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          'load/cli.ts',
-          'experiment',
-          file,
-          '--out',
-          out,
-          '--time-scale',
-          '2',
-          '--repeat',
-          '2',
-        ],
+        [builtCli(), 'experiment', file, '--out', out, '--time-scale', '2', '--repeat', '2'],
         { cwd: repoRoot, env },
       ).then(
         () => ({ code: 0, stdout: '' }),
@@ -253,7 +242,7 @@ thresholds: [t-billing.dlq > 0, t-audit.dlq == 0, t-audit.lost == 0]
       delete env.REDIS_URL;
       const { stdout } = await run(
         process.execPath,
-        ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--out', out],
+        [builtCli(), 'experiment', file, '--out', out],
         { cwd: repoRoot, env },
       );
       expect(stdout).toMatch(/^t-billing\s+events\s+150\s/m);

@@ -15,6 +15,7 @@ import type { RunSummary } from '../../load/experiment/result.ts';
 import { warmupLoad } from '../../load/experiment/time-scale.ts';
 import { repoRoot } from '../support/processes.ts';
 import { startHttpServer, type ThirdPartyServer } from '../support/third-party.ts';
+import { builtCli } from '../support/built-cli.ts';
 
 const run = promisify(execFile);
 
@@ -50,7 +51,7 @@ describe('an experiment on a service nobody here wrote (scenarios/own-service.ya
       delete env.REDIS_URL;
       const { stdout } = await run(
         process.execPath,
-        ['--import', 'tsx', 'load/cli.ts', 'experiment', file, '--out', out],
+        [builtCli(), 'experiment', file, '--out', out],
         { cwd: repoRoot, env, maxBuffer: 1 << 24 },
       );
       expect(stdout).toContain('✓ safe.ok >= 490');

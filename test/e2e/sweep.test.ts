@@ -20,6 +20,7 @@ import { judgeRecovery } from '../../load/experiment/recovery.ts';
 import { renderInChromium } from '../support/chromium.ts';
 import { eventually } from '../support/http.ts';
 import { repoRoot } from '../support/processes.ts';
+import { builtCli } from '../support/built-cli.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'cascade-sweep-'));
@@ -48,7 +49,7 @@ sweep:
     - { path: 'faults[0].durationMs', values: [500, 1500] }
 `;
 
-const cli = (...args: string[]) => ['--import', 'tsx', 'load/cli.ts', 'sweep', ...args];
+const cli = (...args: string[]) => [builtCli(), 'sweep', ...args];
 const envWithout = () => {
   const env = { ...process.env };
   delete env.REDIS_URL;

@@ -18,6 +18,7 @@ import { call, scrape } from '../support/http.ts';
 import { repoRoot } from '../support/processes.ts';
 import { uniqueQueueName, useRedisPerFile } from '../support/redis.ts';
 import { startDownstream } from '../support/rpc-path.ts';
+import { builtCli } from '../support/built-cli.ts';
 
 const run = promisify(execFile);
 const { redis: currentRedis, open } = useRedisPerFile();
@@ -99,7 +100,7 @@ describe('event path over real Redis and real HTTP', () => {
       attempts: 3,
     });
 
-    const cli = ['--import', 'tsx', 'load/cli.ts', 'dlq'];
+    const cli = [builtCli(), 'dlq'];
     const where = ['--redis', currentRedis().url, '--queue', queueName, '--prefix', testPrefix];
     const listed = await run(process.execPath, [...cli, 'list', '--limit', '5', ...where], {
       cwd: repoRoot,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { call, eventually } from '../support/http.ts';
 import type { EventsRunSummary, ExperimentResult } from '../../load/experiment/result.ts';
 import { repoRoot } from '../support/processes.ts';
+import { builtCli } from '../support/built-cli.ts';
 
 const run = promisify(execFile);
 
@@ -27,7 +28,7 @@ describe('cascade-lab up', () => {
     async () => {
       const env = { ...process.env };
       delete env.REDIS_URL;
-      const up = spawn(process.execPath, ['--import', 'tsx', 'load/cli.ts', 'up'], {
+      const up = spawn(process.execPath, [builtCli(), 'up'], {
         cwd: repoRoot,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,7 +88,7 @@ describe('cascade-lab up', () => {
         );
         const experiment = await run(
           process.execPath,
-          ['--import', 'tsx', 'load/cli.ts', 'experiment', scenario, '--out', dir, '--urls', urls!],
+          [builtCli(), 'experiment', scenario, '--out', dir, '--urls', urls!],
           { cwd: repoRoot, env },
         );
         expect(experiment.stderr).toContain(
