@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from './process-metrics.ts';
 
 /** Buckets in seconds from 1 ms to 10 s, dense where the seed's latencies live. */
 export const latencyBucketsSeconds = [
@@ -43,6 +44,6 @@ export function hostOverheadHistogram(service: string, registry: Registry) {
 export function createMetricsRegistry(service: string, { processMetrics = true } = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (processMetrics) collectDefaultMetrics({ register: registry });
+  if (processMetrics) collectProcessMetrics(registry);
   return registry;
 }
