@@ -133,19 +133,21 @@ export async function generator(rounds: number, peers: Peers): Promise<PartResul
       met: median(lateness) <= 2,
     });
     const wrkRun = peers.wrk ? await wrkCpuPerRequest(peers.wrk, echo.url) : null;
-    // The highest rate at which the median of three runs wrote within 2 ms of schedule (p99) and
+    // The highest rate at which the median of five runs wrote within 2 ms of schedule (p99) and
     // none failed or was dropped; 64 connections, as wrk and autocannon are given (with a
     // connection per request in flight, a saturated server meets a storm of new connections).
+    // Five, not three: at 10 000 req/s the tries fall either side of 2 ms on a shared machine,
+    // and with three one slow try decided the row.
     let clean = 0;
     const steps: Array<Record<string, number>> = [];
     for (const step of [2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000]) {
       const tries: Array<Record<string, number>> = [];
-      for (let k = 0; k < 3; k += 1)
+      for (let k = 0; k < 5; k += 1)
         tries.push(
           await jsonChild('bench/targets/generator.ts', [echo.url, constantAt(step, 3000), '64']),
         );
       tries.sort((a, b) => a.latenessP99Ms! - b.latenessP99Ms!);
-      const result = tries[1]!;
+      const result = tries[2]!;
       steps.push({ rate: step, ...result });
       log(
         `  ${step} req/s: lateness p99 ${tries.map((t) => t.latenessP99Ms).join(' / ')} ms, failed ${result.failed}, dropped ${result.dropped}`,
