@@ -41,17 +41,9 @@ export function collectProcessMetrics(registry: Registry): void {
   for (const name of replaced) registry.removeSingleMetric(name);
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
-  const gauges = Object.entries(statistics).map(
-    ([name, read]) =>
-      [
-        new Gauge({
-          name: `nodejs_eventloop_lag_${name}_seconds`,
-          help: `The ${name} of the event loop delays recorded since the last scrape.`,
-          registers: [registry],
-        }),
-        read,
-      ] as const,
-  );
+  const gauges: Array<readonly [Gauge, (h: Delay) => number]> = [];
+  // Registered first, as prom-client does: the registry reads its metrics in order, so its
+  // collect sets the figures below before they are read, not one scrape late.
   new Gauge({
     name: 'nodejs_eventloop_lag_seconds',
     help: 'Lag of event loop in seconds: the wait of a callback queued at the previous scrape.',
@@ -64,4 +56,13 @@ export function collectProcessMetrics(registry: Registry): void {
       delay.reset();
     },
   });
+  for (const [name, read] of Object.entries(statistics))
+    gauges.push([
+      new Gauge({
+        name: `nodejs_eventloop_lag_${name}_seconds`,
+        help: `The ${name} of the event loop delays recorded since the last scrape.`,
+        registers: [registry],
+      }),
+      read,
+    ]);
 }
