@@ -40,6 +40,7 @@ export default defineConfig({
           ...shared,
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Two files at once: vitest's default is the cores less one, a file at a time here.
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },

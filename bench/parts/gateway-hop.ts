@@ -27,7 +27,7 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
   try {
     // A fresh process for every shot: one process per side for the whole part carried its
     // own bias through every round (on one run the gateway with metrics spent 12 % more CPU
-    // a request than without, round after round; two processes of the same gateway, 0.7 %).
+    // a request than without, round after round; two processes of the same gateway, 0.4 %).
     const start = {
       on: () => spawnServer('bench/targets/gateway.ts', {}, ['on', downstream.url]),
       off: () => spawnServer('bench/targets/gateway.ts', {}, ['off', downstream.url]),
