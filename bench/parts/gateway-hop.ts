@@ -23,7 +23,6 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
     'gateway hop: downstream (instant) · gateway (safe policy, metrics on) · gateway (metrics off) · minimal forwarder',
   );
   const downstream = await spawnServer('services/downstream/main.ts', instantDownstream);
-  const servers: Server[] = [downstream];
   try {
     // A fresh process for every shot: one process per side for the whole part carried its
     // own bias through every round (on one run the gateway with metrics spent 12 % more CPU
@@ -37,7 +36,6 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
     // throughput on a shared machine, where a neighbour can take a core mid-shot.
     const shot = (spawn: () => Promise<Server>) => async () => {
       const server = await spawn();
-      servers.push(server);
       try {
         await hammer(server.url, {
           path: '/rpc',
@@ -58,7 +56,6 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
           cpuUsPerRequest: ((cpuSeconds(server.child.pid!) - cpuBefore) / requests) * 1e6,
         };
       } finally {
-        servers.splice(servers.indexOf(server), 1);
         await server.stop();
       }
     };
@@ -165,7 +162,7 @@ export async function gatewayHop(rounds: number): Promise<PartResult> {
       metricsSerialiseMs: summarize(timings),
     };
   } finally {
-    for (const server of servers.reverse()) await server.stop();
+    await downstream.stop();
   }
   return { rows, details };
 }
